@@ -1,0 +1,89 @@
+// Process configuration (DESIGN.md §6): every process reads the same variable names through this one
+// function, called only by the composition roots with `process.env`.
+import { z } from 'zod';
+
+export const DEV_JWT_SECRET = 'tessera-dev-jwt-secret-not-for-production';
+export const DEV_ENCRYPTION_KEY = 'tessera-dev-encryption-key-not-for-production';
+
+const envSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/tessera'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
+  TEMPORAL_UI_URL: z.string().default('http://localhost:8233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('tessera'),
+  DATA_DIR: z.string().default('.data'),
+  JWT_SECRET: z.string().min(16).default(DEV_JWT_SECRET),
+  ENCRYPTION_KEY: z.string().min(16).default(DEV_ENCRYPTION_KEY),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: z.string().optional(),
+  ANTHROPIC_API_KEY: z.string().optional(),
+  ANTHROPIC_BASE_URL: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CORS_ORIGINS: z.string().default(''),
+  TESSERA_WORKFLOW_BUNDLE: z.string().optional(),
+});
+
+export interface TesseraConfig {
+  production: boolean;
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; uiPort: number };
+  dataDir: string;
+  jwtSecret: string;
+  encryptionKey: string;
+  providers: {
+    openai: { apiKey?: string; baseURL?: string };
+    anthropic: { apiKey?: string; baseURL?: string };
+  };
+  logLevel: string;
+  corsOrigins: string[];
+  /** A prebuilt workflow bundle (from `bundleWorkflowCode`), so a worker starts without bundling. */
+  workflowBundlePath?: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined>): TesseraConfig {
+  // Empty strings mean "unset", as in most shells' `VAR= cmd`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production && (e.JWT_SECRET === DEV_JWT_SECRET || e.ENCRYPTION_KEY === DEV_ENCRYPTION_KEY)) {
+    throw new ConfigError('NODE_ENV=production needs JWT_SECRET and ENCRYPTION_KEY set to secrets of your own (the dev defaults are refused).');
+  }
+  return {
+    production,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, ''),
+      uiPort: e.TEMPORAL_UI_PORT,
+    },
+    dataDir: e.DATA_DIR,
+    jwtSecret: e.JWT_SECRET,
+    encryptionKey: e.ENCRYPTION_KEY,
+    providers: {
+      openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },
+      anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseURL: e.ANTHROPIC_BASE_URL },
+    },
+    logLevel: e.LOG_LEVEL,
+    corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    workflowBundlePath: e.TESSERA_WORKFLOW_BUNDLE,
+  };
+}

@@ -1,0 +1,82 @@
+// Execution events and statuses (DESIGN.md §3–4): what is stored in `execution_events`, published on Redis
+// and relayed over the WebSocket, plus the socket's message shapes.
+import { z } from 'zod';
+
+export const EXECUTION_STATUSES = ['pending', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+export const TERMINAL_EXECUTION_STATUSES: readonly ExecutionStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+
+export const NODE_STATUSES = ['pending', 'running', 'waiting', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export type NodeStatus = (typeof NODE_STATUSES)[number];
+
+export const EVENT_TYPES = [
+  'execution.started',
+  'execution.succeeded',
+  'execution.failed',
+  'execution.cancelled',
+  'execution.timed_out',
+  'node.started',
+  'node.succeeded',
+  'node.failed',
+  'node.skipped',
+  'node.retrying',
+  'node.waiting',
+  'node.cancelled',
+  'approval.requested',
+  'approval.reminded',
+  'approval.decided',
+  'approval.timed_out',
+  'export.started',
+  'export.rendered',
+  'export.built',
+  'export.checked',
+  'export.stored',
+  'export.succeeded',
+  'export.failed',
+] as const;
+export type ExecutionEventType = (typeof EVENT_TYPES)[number];
+
+export const executionEventSchema = z.object({
+  seq: z.number().int().positive(),
+  executionId: z.string(),
+  type: z.enum(EVENT_TYPES),
+  nodeId: z.string().optional(),
+  at: z.string(),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+export type ExecutionEvent = z.infer<typeof executionEventSchema>;
+
+/** An event before it is stored: the store assigns `seq`. `key` makes an append idempotent across activity retries. */
+export interface NewExecutionEvent {
+  type: ExecutionEventType;
+  nodeId?: string;
+  at: string;
+  data?: Record<string, unknown>;
+  key?: string;
+}
+
+export const wsClientMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('subscribe'), executionId: z.string().min(1).max(100), afterSeq: z.number().int().min(0).default(0) }),
+  z.object({ type: z.literal('unsubscribe'), executionId: z.string().min(1).max(100) }),
+  z.object({ type: z.literal('ping') }),
+]);
+export type WsClientMessage = z.infer<typeof wsClientMessageSchema>;
+
+export type WsServerMessage =
+  | { type: 'event'; event: ExecutionEvent }
+  | { type: 'subscribed'; executionId: string; lastSeq: number }
+  | { type: 'unsubscribed'; executionId: string }
+  | { type: 'pong' }
+  | { type: 'error'; code: string; message: string; executionId?: string };
+
+export function executionChannel(tenantId: string, executionId: string): string {
+  return `tessera:${tenantId}:execution:${executionId}`;
+}
+
+export function temporalWorkflowId(tenantId: string, executionId: string): string {
+  return `tenant/${tenantId}/execution/${executionId}`;
+}
+
+export function tenantWorkflowIdPrefix(tenantId: string): string {
+  return `tenant/${tenantId}/`;
+}

@@ -1,0 +1,129 @@
+// The canvas document (DESIGN.md §2): the zod schemas of the graph and of each node type's `data`.
+// These schemas are the single source of truth for the API, the validator, the compiler and the web app.
+import { z } from 'zod';
+
+export const NODE_TYPES = ['trigger', 'agent', 'transform', 'condition', 'approval', 'output'] as const;
+export type NodeType = (typeof NODE_TYPES)[number];
+
+/** Out handles per node type; a type absent here has one unnamed handle (edges carry no sourceHandle). */
+export const NODE_OUT_HANDLES: Partial<Record<NodeType, readonly string[]>> = {
+  condition: ['true', 'false'],
+  approval: ['approved', 'rejected'],
+};
+
+export const positionSchema = z.object({ x: z.number(), y: z.number() });
+
+export const inputSpecSchema = z.strictObject({
+  type: z.enum(['string', 'number', 'boolean', 'object']),
+  required: z.boolean().optional(),
+  default: z.unknown().optional(),
+  description: z.string().max(2000).optional(),
+});
+export type InputSpec = z.infer<typeof inputSpecSchema>;
+
+const INPUT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+export const triggerDataSchema = z.strictObject({
+  inputs: z
+    .record(z.string().regex(INPUT_NAME, 'input names are identifiers: letters, digits, _'), inputSpecSchema)
+    .default({}),
+});
+
+export const retryPolicySchema = z.strictObject({
+  maximumAttempts: z.number().int().min(1).max(100),
+  initialIntervalSeconds: z.number().positive().max(3600).optional(),
+  backoffCoefficient: z.number().min(1).max(10).optional(),
+});
+export type NodeRetryPolicy = z.infer<typeof retryPolicySchema>;
+
+export const PROVIDERS = ['echo', 'openai', 'anthropic'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const agentDataSchema = z.strictObject({
+  provider: z.enum(PROVIDERS),
+  model: z.string().min(1).max(200),
+  credentialId: z.string().min(1).max(100).optional(),
+  system: z.string().max(100_000).optional(),
+  prompt: z.string().min(1).max(200_000),
+  temperature: z.number().min(0).max(2).optional(),
+  maxTokens: z.number().int().min(1).max(200_000).optional(),
+  responseFormat: z.enum(['text', 'json']).optional(),
+  timeoutSeconds: z.number().positive().max(3600).optional(),
+  retry: retryPolicySchema.optional(),
+  delayMs: z.number().int().min(0).max(3_600_000).optional(),
+});
+
+export const transformDataSchema = z.union([
+  z.strictObject({ template: z.string().max(200_000) }),
+  z.strictObject({ expression: z.string().min(1).max(20_000) }),
+]);
+
+export const conditionDataSchema = z.strictObject({ expression: z.string().min(1).max(20_000) });
+
+export const approvalFormFieldSchema = z.strictObject({
+  type: z.enum(['string', 'number', 'boolean']),
+  label: z.string().max(200).optional(),
+  required: z.boolean().optional(),
+  default: z.unknown().optional(),
+  enum: z.array(z.union([z.string(), z.number()])).max(100).optional(),
+  maxLength: z.number().int().positive().optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+});
+
+export const approvalDataSchema = z.strictObject({
+  title: z.string().min(1).max(500),
+  instructions: z.string().max(20_000).optional(),
+  assigneeRole: z.enum(['owner', 'admin', 'editor']).optional(),
+  timeoutSeconds: z.number().int().positive().max(365 * 24 * 3600).optional(),
+  onTimeout: z.enum(['approve', 'reject', 'fail']).optional(),
+  reminderSeconds: z.number().int().positive().optional(),
+  quorum: z.number().int().min(1).max(50).optional(),
+  form: z.record(z.string().regex(INPUT_NAME), approvalFormFieldSchema).optional(),
+});
+
+export const outputDataSchema = z.strictObject({ value: z.string().max(200_000) });
+
+export const NODE_DATA_SCHEMAS = {
+  trigger: triggerDataSchema,
+  agent: agentDataSchema,
+  transform: transformDataSchema,
+  condition: conditionDataSchema,
+  approval: approvalDataSchema,
+  output: outputDataSchema,
+} as const satisfies Record<NodeType, z.ZodType>;
+
+export type TriggerData = z.infer<typeof triggerDataSchema>;
+export type AgentData = z.infer<typeof agentDataSchema>;
+export type TransformData = z.infer<typeof transformDataSchema>;
+export type ConditionData = z.infer<typeof conditionDataSchema>;
+export type ApprovalData = z.infer<typeof approvalDataSchema>;
+export type OutputData = z.infer<typeof outputDataSchema>;
+
+/** A node as drawn. `type` and `data` are loose here; the validator checks them per type. */
+export const canvasNodeSchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  position: positionSchema.optional(),
+  data: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const canvasEdgeSchema = z.object({
+  id: z.string(),
+  source: z.string(),
+  target: z.string(),
+  sourceHandle: z.string().nullish(),
+  targetHandle: z.string().nullish(),
+});
+
+export const MAX_NODES = 2000;
+export const MAX_EDGES = 10_000;
+
+export const canvasGraphSchema = z.object({
+  nodes: z.array(canvasNodeSchema).max(MAX_NODES),
+  edges: z.array(canvasEdgeSchema).max(MAX_EDGES),
+});
+
+export type CanvasNode = z.infer<typeof canvasNodeSchema>;
+export type CanvasEdge = z.infer<typeof canvasEdgeSchema>;
+export type CanvasGraph = z.infer<typeof canvasGraphSchema>;

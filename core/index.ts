@@ -1,0 +1,13 @@
+// The public surface of core/: the canvas schema, validator, compiler, run plan, scheduler, templates,
+// expressions, events and typed errors, for the server, the worker, the workflows and the web app.
+export * from './graph';
+export * from './plan';
+export * from './events';
+export * from './errors';
+export * from './template';
+export * from './expression';
+export * from './inputs';
+export * from './validate';
+export * from './compile';
+export * from './scheduler';
+export * from './examples';

@@ -1,0 +1,28 @@
+// The contract between the API and the `canvasRun` workflow: its name, input, query, update and signal
+// names and payloads. Both sides import it from here, so neither imports the other.
+import type { NodeStatus, ExecutionStatus } from './events';
+import type { RunPlan } from './plan';
+
+export const CANVAS_RUN_WORKFLOW = 'canvasRun';
+export const STATE_QUERY = 'state';
+export const DECIDE_UPDATE = 'decide';
+export const DECISION_SIGNAL = 'decision';
+
+export const SEARCH_ATTRIBUTES = { tenantId: 'TenantId', workflowId: 'TesseraWorkflowId', executionId: 'ExecutionId' } as const;
+
+export interface CanvasRunInput {
+  tenantId: string;
+  executionId: string;
+  plan: RunPlan;
+  inputs: Record<string, unknown>;
+}
+
+export interface CanvasRunResult {
+  outputs: Record<string, unknown>;
+}
+
+export interface RunStateView {
+  status: ExecutionStatus;
+  nodes: Record<string, { status: NodeStatus; attempts: number; handle?: string | null }>;
+  outputs: Record<string, unknown>;
+}
