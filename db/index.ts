@@ -1,0 +1,10 @@
+// The data layer: DataSource, tenant scope, migrator, entities and repositories.
+export * from './data-source';
+export * from './tenant-scope';
+export * from './migrator';
+export * from './entities/public';
+export * from './entities/tenant';
+export * from './repositories/accounts';
+export * from './repositories/workflows';
+export * from './repositories/executions';
+export * from './repositories/progress';

@@ -1,0 +1,119 @@
+// Executions as users query them: rows, per-node state and the stored event log, inside the tenant scope.
+import { In } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+
+import type { ExecutionEvent, ExecutionStatus } from '../../core/events';
+import type { RunPlan } from '../../core/plan';
+import type { TenantScope } from '../tenant-scope';
+import { Execution, ExecutionEventRow, NodeExecution } from '../entities/tenant';
+
+export interface NewExecution {
+  id: string;
+  workflowId: string;
+  workflowVersion: number;
+  inputs: Record<string, unknown>;
+  plan: RunPlan;
+  idempotencyKey: string | null;
+  temporalWorkflowId: string;
+  startedBy: string | null;
+}
+
+export function toExecutionEvent(row: ExecutionEventRow): ExecutionEvent {
+  return {
+    seq: row.seq,
+    executionId: row.executionId,
+    type: row.type,
+    ...(row.nodeId ? { nodeId: row.nodeId } : {}),
+    at: new Date(row.at).toISOString(),
+    ...(row.data ? { data: row.data } : {}),
+  };
+}
+
+export class ExecutionRepository {
+  constructor(private readonly scope: TenantScope) {}
+
+  /** Inserts the execution and one pending row per node of its plan. */
+  async insert(input: NewExecution): Promise<Execution> {
+    const m = this.scope.manager();
+    await m.insert(Execution, {
+      id: input.id,
+      workflowId: input.workflowId,
+      workflowVersion: input.workflowVersion,
+      status: 'pending',
+      inputs: input.inputs,
+      plan: input.plan,
+      idempotencyKey: input.idempotencyKey,
+      temporalWorkflowId: input.temporalWorkflowId,
+      startedBy: input.startedBy,
+    } as QueryDeepPartialEntity<Execution>); // jsonb columns defeat TypeORM's deep-partial typing
+
+    await m.insert(
+      NodeExecution,
+      input.plan.nodes.map((n) => ({ executionId: input.id, nodeId: n.id, nodeType: n.type, status: 'pending' as const, attempts: 0 })),
+    );
+    return m.findOneByOrFail(Execution, { id: input.id });
+  }
+
+  async find(id: string): Promise<Execution | null> {
+    return this.scope.manager().findOne(Execution, { where: { id } });
+  }
+
+  async findByIdempotencyKey(key: string): Promise<Execution | null> {
+    return this.scope.manager().findOne(Execution, { where: { idempotencyKey: key } });
+  }
+
+  async nodes(executionId: string): Promise<NodeExecution[]> {
+    const rows = await this.scope.manager().find(NodeExecution, { where: { executionId } });
+    const execution = await this.find(executionId);
+    const order = new Map((execution?.plan.nodes ?? []).map((n, i) => [n.id, i]));
+    return rows.sort((a, b) => (order.get(a.nodeId) ?? 0) - (order.get(b.nodeId) ?? 0));
+  }
+
+  async setTemporalRunId(id: string, runId: string): Promise<void> {
+    await this.scope.manager().update(Execution, { id }, { temporalRunId: runId });
+  }
+
+  /** Keyset pagination on (created_at, id), newest first. */
+  async list(filter: {
+    workflowId?: string;
+    statuses?: ExecutionStatus[];
+    limit: number;
+    cursor?: { createdAt: Date; id: string };
+  }): Promise<Execution[]> {
+    const qb = this.scope
+      .manager()
+      .createQueryBuilder(Execution, 'e')
+      .select(['e.id', 'e.workflowId', 'e.workflowVersion', 'e.status', 'e.error', 'e.usage', 'e.startedBy', 'e.createdAt', 'e.startedAt', 'e.finishedAt', 'e.temporalWorkflowId', 'e.temporalRunId'])
+      .orderBy('e.created_at', 'DESC')
+      .addOrderBy('e.id', 'DESC')
+      .take(filter.limit);
+    if (filter.workflowId) qb.andWhere('e.workflow_id = :wf', { wf: filter.workflowId });
+    if (filter.statuses?.length) qb.andWhere('e.status in (:...st)', { st: filter.statuses });
+    if (filter.cursor) {
+      qb.andWhere('(e.created_at, e.id) < (:ca, :cid)', { ca: filter.cursor.createdAt, cid: filter.cursor.id });
+    }
+    return qb.getMany();
+  }
+
+  async events(executionId: string, afterSeq: number, limit = 1000): Promise<ExecutionEvent[]> {
+    const rows = await this.scope
+      .manager()
+      .createQueryBuilder(ExecutionEventRow, 'ev')
+      .where('ev.execution_id = :id and ev.seq > :after', { id: executionId, after: afterSeq })
+      .orderBy('ev.seq', 'ASC')
+      .take(limit)
+      .getMany();
+    return rows.map(toExecutionEvent);
+  }
+
+  /** Marks non-terminal node rows with the given status (used when Temporal says the run is over). */
+  async settleOpenNodes(executionId: string, status: 'cancelled' | 'failed', at: Date): Promise<void> {
+    await this.scope
+      .manager()
+      .update(NodeExecution, { executionId, status: In(['pending', 'running', 'waiting']) }, { status, finishedAt: at });
+  }
+
+  async updateStatus(id: string, changes: Partial<Pick<Execution, 'status' | 'error' | 'outputs' | 'finishedAt' | 'startedAt'>>): Promise<void> {
+    await this.scope.manager().update(Execution, { id }, changes as QueryDeepPartialEntity<Execution>);
+  }
+}

@@ -1,0 +1,124 @@
+// Writes a run's progress in one transaction: node state, execution state and events with a gapless
+// per-execution sequence number. Appends are idempotent per event key, so a retried activity never
+// records an event twice.
+import type { ExecutionEvent, ExecutionStatus, NewExecutionEvent, NodeStatus } from '../../core/events';
+import { TERMINAL_EXECUTION_STATUSES } from '../../core/events';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import type { TenantScope } from '../tenant-scope';
+import { Execution, ExecutionEventRow, NodeExecution, type ExecutionError, type UsageTotals } from '../entities/tenant';
+import { toExecutionEvent } from './executions';
+
+export interface NodeStateUpdate {
+  nodeId: string;
+  status?: NodeStatus;
+  attempts?: number;
+  input?: Record<string, unknown> | null;
+  output?: unknown;
+  error?: ExecutionError | null;
+  usage?: UsageTotals | null;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface ExecutionStateUpdate {
+  status?: ExecutionStatus;
+  outputs?: Record<string, unknown>;
+  error?: ExecutionError | null;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface ProgressBatch {
+  executionId: string;
+  events: NewExecutionEvent[];
+  nodes?: NodeStateUpdate[];
+  execution?: ExecutionStateUpdate;
+}
+
+export class ExecutionNotFoundError extends Error {
+  override name = 'ExecutionNotFoundError';
+}
+
+function isTerminal(status: ExecutionStatus): boolean {
+  return TERMINAL_EXECUTION_STATUSES.includes(status);
+}
+
+export class ProgressRepository {
+  constructor(private readonly scope: TenantScope) {}
+
+  /** Applies the batch and returns the events it newly stored (to publish), in seq order. */
+  async apply(batch: ProgressBatch): Promise<ExecutionEvent[]> {
+    const m = this.scope.manager();
+    // The row lock serialises writers of one execution, which is what keeps seq gapless.
+    const execution = await m.findOne(Execution, { where: { id: batch.executionId }, lock: { mode: 'pessimistic_write' } });
+    if (!execution) throw new ExecutionNotFoundError(`execution ${batch.executionId} not found`);
+
+    const keys = batch.events.map((e) => e.key).filter((k): k is string => Boolean(k));
+    const seen = new Set<string>();
+    if (keys.length) {
+      const rows: { dedupe_key: string }[] = await m.query(
+        'select dedupe_key from execution_events where execution_id = $1 and dedupe_key = any($2)',
+        [batch.executionId, keys],
+      );
+      rows.forEach((r) => seen.add(r.dedupe_key));
+    }
+    const fresh = batch.events.filter((e) => {
+      if (!e.key) return true;
+      if (seen.has(e.key)) return false;
+      seen.add(e.key);
+      return true;
+    });
+
+    // Once a run is over, late writers (a cancelled turn reporting back) may not reopen it.
+    const closed = isTerminal(execution.status);
+    for (const update of batch.nodes ?? []) {
+      const { nodeId, startedAt, finishedAt, ...rest } = update;
+      const changes: Partial<NodeExecution> = { ...(rest as Partial<NodeExecution>) };
+      if (startedAt) changes.startedAt = new Date(startedAt);
+      if (finishedAt) changes.finishedAt = new Date(finishedAt);
+      if (closed && changes.status && !['succeeded', 'failed', 'cancelled', 'skipped'].includes(changes.status)) {
+        delete changes.status;
+      }
+      if (Object.keys(changes).length) await m.update(NodeExecution, { executionId: batch.executionId, nodeId }, changes as QueryDeepPartialEntity<NodeExecution>);
+    }
+
+    const exec = batch.execution;
+    const execChanges: Partial<Execution> = {};
+    if (exec && !(closed && exec.status && !isTerminal(exec.status))) {
+      if (exec.status && !closed) execChanges.status = exec.status;
+      if (exec.outputs !== undefined) execChanges.outputs = exec.outputs;
+      if (exec.error !== undefined) execChanges.error = exec.error;
+      if (exec.startedAt && !execution.startedAt) execChanges.startedAt = new Date(exec.startedAt);
+      if (exec.finishedAt && !execution.finishedAt) execChanges.finishedAt = new Date(exec.finishedAt);
+    }
+    if (batch.nodes?.some((n) => n.usage)) {
+      const [sum] = await m.query(
+        `select coalesce(sum((usage->>'inputTokens')::int), 0)::int as "inputTokens",
+                coalesce(sum((usage->>'outputTokens')::int), 0)::int as "outputTokens",
+                coalesce(sum((usage->>'totalTokens')::int), 0)::int as "totalTokens"
+           from node_executions where execution_id = $1 and usage is not null`,
+        [batch.executionId],
+      );
+      execChanges.usage = sum as UsageTotals;
+    }
+
+    let seq = execution.lastSeq;
+    const rows = fresh.map((e) =>
+      m.create(ExecutionEventRow, {
+        executionId: batch.executionId,
+        seq: ++seq,
+        type: e.type,
+        nodeId: e.nodeId ?? null,
+        at: new Date(e.at),
+        data: e.data ?? null,
+        dedupeKey: e.key ?? null,
+      }),
+    );
+    if (rows.length) {
+      await m.insert(ExecutionEventRow, rows as QueryDeepPartialEntity<ExecutionEventRow>[]);
+      execChanges.lastSeq = seq;
+    }
+    if (Object.keys(execChanges).length) await m.update(Execution, { id: batch.executionId }, execChanges as QueryDeepPartialEntity<Execution>);
+    return rows.map(toExecutionEvent);
+  }
+}

@@ -1,0 +1,79 @@
+// Workflows and their saved versions, inside the current tenant scope. Every save is a new version.
+import { randomUUID } from 'node:crypto';
+import type { CanvasGraph } from '../../core/graph';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import type { TenantScope } from '../tenant-scope';
+import { Workflow, WorkflowVersion } from '../entities/tenant';
+
+export interface WorkflowWithGraph {
+  workflow: Workflow;
+  graph: CanvasGraph;
+}
+
+export class WorkflowRepository {
+  constructor(private readonly scope: TenantScope) {}
+
+  async create(input: { name: string; description?: string; graph: CanvasGraph; createdBy: string | null }): Promise<WorkflowWithGraph> {
+    const m = this.scope.manager();
+    const workflow = m.create(Workflow, {
+      id: randomUUID(),
+      name: input.name,
+      description: input.description ?? '',
+      currentVersion: 1,
+      createdBy: input.createdBy,
+    });
+    await m.insert(Workflow, workflow);
+    await m.insert(WorkflowVersion, { workflowId: workflow.id, version: 1, graph: input.graph, createdBy: input.createdBy } as QueryDeepPartialEntity<WorkflowVersion>);
+    return { workflow: await m.findOneByOrFail(Workflow, { id: workflow.id }), graph: input.graph };
+  }
+
+  async find(id: string): Promise<Workflow | null> {
+    return this.scope.manager().findOne(Workflow, { where: { id } });
+  }
+
+  /** Locks the row so concurrent saves get consecutive versions. */
+  async findForUpdate(id: string): Promise<Workflow | null> {
+    return this.scope.manager().findOne(Workflow, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  async list(filter: { search?: string; limit: number; offset: number }): Promise<{ items: Workflow[]; total: number }> {
+    const qb = this.scope.manager().createQueryBuilder(Workflow, 'w').orderBy('w.updated_at', 'DESC').addOrderBy('w.id', 'ASC');
+    if (filter.search) qb.where('w.name ilike :s', { s: `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` });
+    const [items, total] = await qb.take(filter.limit).skip(filter.offset).getManyAndCount();
+    return { items, total };
+  }
+
+  async version(workflowId: string, version: number): Promise<WorkflowVersion | null> {
+    return this.scope.manager().findOne(WorkflowVersion, { where: { workflowId, version } });
+  }
+
+  async versions(workflowId: string): Promise<WorkflowVersion[]> {
+    return this.scope.manager().find(WorkflowVersion, { where: { workflowId }, order: { version: 'DESC' } });
+  }
+
+  async update(
+    workflow: Workflow,
+    changes: { name?: string; description?: string; graph?: CanvasGraph; updatedBy: string | null },
+  ): Promise<Workflow> {
+    const m = this.scope.manager();
+    if (changes.graph) {
+      workflow.currentVersion += 1;
+      await m.insert(WorkflowVersion, {
+        workflowId: workflow.id,
+        version: workflow.currentVersion,
+        graph: changes.graph,
+        createdBy: changes.updatedBy,
+      } as QueryDeepPartialEntity<WorkflowVersion>);
+    }
+    if (changes.name !== undefined) workflow.name = changes.name;
+    if (changes.description !== undefined) workflow.description = changes.description;
+    workflow.updatedAt = new Date();
+    await m.save(Workflow, workflow);
+    return workflow;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const result = await this.scope.manager().delete(Workflow, { id });
+    return (result.affected ?? 0) > 0;
+  }
+}

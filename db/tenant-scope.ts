@@ -1,0 +1,55 @@
+// A unit of work inside one tenant's schema: a transaction whose search_path is set with
+// `set_config(..., true)` (transaction-local, so it never leaks to the next borrower of the pooled
+// connection) and whose EntityManager is kept in AsyncLocalStorage for the repositories.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { DataSource, EntityManager } from 'typeorm';
+
+const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isTenantId(value: string): boolean {
+  return TENANT_ID.test(value);
+}
+
+/** The schema of a tenant. Tenant ids are UUIDs; the schema name uses them without dashes. */
+export function tenantSchemaName(tenantId: string): string {
+  if (!isTenantId(tenantId)) throw new Error(`not a tenant id: ${JSON.stringify(tenantId)}`);
+  return `tenant_${tenantId.replace(/-/g, '')}`;
+}
+
+interface ScopeState {
+  tenantId: string;
+  manager: EntityManager;
+}
+
+export class TenantScope {
+  private readonly storage = new AsyncLocalStorage<ScopeState>();
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Runs `work` in a transaction scoped to the tenant. Nested calls for the same tenant reuse the transaction. */
+  async run<T>(tenantId: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const current = this.storage.getStore();
+    if (current) {
+      if (current.tenantId !== tenantId) throw new Error('a tenant scope cannot open inside another tenant\'s scope');
+      return work(current.manager);
+    }
+    const schema = tenantSchemaName(tenantId);
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`select set_config('search_path', $1, true)`, [`${schema}, public`]);
+      return this.storage.run({ tenantId, manager }, () => work(manager));
+    });
+  }
+
+  /** The manager of the current scope; throws outside one, so no query can escape its tenant. */
+  manager(): EntityManager {
+    const state = this.storage.getStore();
+    if (!state) throw new Error('no tenant scope is open');
+    return state.manager;
+  }
+
+  tenantId(): string {
+    const state = this.storage.getStore();
+    if (!state) throw new Error('no tenant scope is open');
+    return state.tenantId;
+  }
+}
