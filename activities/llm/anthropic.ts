@@ -1,0 +1,110 @@
+// Agent turns over Anthropic's Messages API with the official `@anthropic-ai/sdk` client.
+import { Anthropic, APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
+import { attemptSignal } from './attempt-signal';
+import { JSON_REPLY_INSTRUCTION, parseJsonReply } from './json-reply';
+import { describeConnectionFailure, missingApiKeyError, providerErrorFromFailure, type SdkFailure } from './provider-failure';
+import { heartbeatWhile } from './turn-heartbeat';
+import {
+  turnAbortedError,
+  type AgentTurnRequest,
+  type AgentTurnResult,
+  type LlmProvider,
+  type TurnContext,
+} from './types';
+
+export interface AnthropicProviderConfig {
+  apiKey?: string;
+  /** Default https://api.anthropic.com, without `/v1` (the client adds `/v1/messages`). */
+  baseURL?: string;
+}
+
+const OFFICIAL_BASE_URL = 'https://api.anthropic.com';
+/** The Messages API requires max_tokens; the node's maxTokens overrides it. */
+export const ANTHROPIC_DEFAULT_MAX_TOKENS = 1024;
+// Passing a timeout also keeps the client from refusing large max_tokens without streaming.
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+const HEARTBEAT_INTERVAL_MS = 1000;
+// Our own deadline (attemptSignal) fires first, so a timeout is recognised the same way in every JavaScript realm;
+// the client's is a backstop.
+const CLIENT_TIMEOUT_SLACK_MS = 1000;
+
+export function createAnthropicProvider(config: AnthropicProviderConfig): LlmProvider {
+  const baseURL = config.baseURL || OFFICIAL_BASE_URL;
+  return {
+    async complete(req: AgentTurnRequest, ctx: TurnContext): Promise<AgentTurnResult> {
+      const apiKey = req.apiKey || config.apiKey;
+      const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      if (!apiKey) throw missingApiKeyError('anthropic', 'Anthropic', 'ANTHROPIC_API_KEY');
+      if (ctx.signal.aborted) throw turnAbortedError('anthropic', ctx.signal);
+
+      // maxRetries 0: Temporal retries the activity, so every attempt shows in the run's history and UI.
+      // apiKey and baseURL are always passed so the client never reads ANTHROPIC_* variables itself.
+      const client = new Anthropic({ apiKey, baseURL, maxRetries: 0, timeout: timeoutMs + CLIENT_TIMEOUT_SLACK_MS });
+      const wantsJson = req.responseFormat === 'json';
+      const attempt = attemptSignal(ctx.signal, timeoutMs);
+      // Claude has no free-form JSON mode; it follows an instruction in the system prompt well.
+      const system = wantsJson ? [req.system, JSON_REPLY_INSTRUCTION].filter(Boolean).join('\n\n') : req.system;
+
+      let message: Anthropic.Messages.Message;
+      try {
+        message = await heartbeatWhile(
+          ctx,
+          HEARTBEAT_INTERVAL_MS,
+          client.messages.create(
+            {
+              model: req.model,
+              max_tokens: req.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+              messages: [{ role: 'user', content: req.prompt }],
+              ...(system ? { system } : {}),
+              ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+            },
+            { signal: attempt.signal },
+          ),
+        );
+      } catch (err) {
+        throw providerErrorFromFailure(err, classify(err), {
+          provider: 'anthropic',
+          label: 'Anthropic',
+          apiKey,
+          cancellation: ctx.signal,
+          ...(attempt.timedOut() ? { timedOutAfterMs: timeoutMs } : {}),
+        });
+      }
+
+      const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
+      // Cached prompt tokens are billed input too, but Anthropic reports them apart from input_tokens.
+      const inputTokens =
+        message.usage.input_tokens +
+        (message.usage.cache_creation_input_tokens ?? 0) +
+        (message.usage.cache_read_input_tokens ?? 0);
+      const outputTokens = message.usage.output_tokens;
+      return {
+        text,
+        // A sampled model may well answer valid JSON on the next attempt, hence retryable.
+        ...(wantsJson ? { json: parseJsonReply(text, 'anthropic', true) } : {}),
+        usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
+        model: message.model || req.model,
+        provider: 'anthropic',
+      };
+    },
+  };
+}
+
+/** Sorts the Anthropic client's errors into what the provider-neutral mapping needs. */
+function classify(err: unknown): SdkFailure {
+  // Checked before APIConnectionError, which it extends.
+  if (err instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
+  if (err instanceof APIConnectionError) return { kind: 'connection', detail: describeConnectionFailure(err) };
+  if (err instanceof APIError && typeof err.status === 'number') {
+    // The client's own message is the whole JSON body; apiMessage is the body's explanation alone.
+    const code = err.errorCode ?? err.type ?? undefined;
+    return {
+      kind: 'http',
+      status: err.status,
+      apiMessage: err.apiMessage ?? err.message,
+      ...(code ? { code } : {}),
+      ...(err.headers ? { headers: err.headers } : {}),
+    };
+  }
+  return { kind: 'unknown' };
+}

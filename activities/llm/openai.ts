@@ -1,0 +1,121 @@
+// Agent turns over OpenAI's Chat Completions API with the official `openai` client; any OpenAI-compatible
+// server (Ollama, vLLM, LM Studio, a gateway) works through `baseURL`.
+import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAI } from 'openai';
+import { attemptSignal } from './attempt-signal';
+import { JSON_REPLY_INSTRUCTION, parseJsonReply } from './json-reply';
+import { describeConnectionFailure, missingApiKeyError, providerErrorFromFailure, type SdkFailure } from './provider-failure';
+import { heartbeatWhile } from './turn-heartbeat';
+import {
+  ProviderError,
+  turnAbortedError,
+  type AgentTurnRequest,
+  type AgentTurnResult,
+  type LlmProvider,
+  type TurnContext,
+} from './types';
+
+export interface OpenAiProviderConfig {
+  apiKey?: string;
+  /** Default https://api.openai.com/v1; for a compatible server, its URL including `/v1`. */
+  baseURL?: string;
+}
+
+const OFFICIAL_BASE_URL = 'https://api.openai.com/v1';
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+const HEARTBEAT_INTERVAL_MS = 1000;
+// Our own deadline (attemptSignal) fires first, so a timeout is recognised the same way in every JavaScript realm;
+// the client's is a backstop.
+const CLIENT_TIMEOUT_SLACK_MS = 1000;
+
+export function createOpenAiProvider(config: OpenAiProviderConfig): LlmProvider {
+  const baseURL = config.baseURL || OFFICIAL_BASE_URL;
+  return {
+    async complete(req: AgentTurnRequest, ctx: TurnContext): Promise<AgentTurnResult> {
+      const apiKey = req.apiKey || config.apiKey;
+      const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      if (!apiKey) throw missingApiKeyError('openai', 'OpenAI', 'OPENAI_API_KEY');
+      if (ctx.signal.aborted) throw turnAbortedError('openai', ctx.signal);
+
+      // maxRetries 0: Temporal retries the activity, so every attempt shows in the run's history and UI.
+      // baseURL is always passed so the client never falls back to reading OPENAI_BASE_URL itself.
+      const client = new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: timeoutMs + CLIENT_TIMEOUT_SLACK_MS });
+      const wantsJson = req.responseFormat === 'json';
+      const attempt = attemptSignal(ctx.signal, timeoutMs);
+      const system = wantsJson ? [req.system, JSON_REPLY_INSTRUCTION].filter(Boolean).join('\n\n') : req.system;
+
+      let completion: OpenAI.Chat.Completions.ChatCompletion;
+      try {
+        completion = await heartbeatWhile(
+          ctx,
+          HEARTBEAT_INTERVAL_MS,
+          client.chat.completions.create(
+            {
+              model: req.model,
+              messages: [
+                ...(system ? [{ role: 'system' as const, content: system }] : []),
+                { role: 'user' as const, content: req.prompt },
+              ],
+              ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+              // OpenAI's newer models refuse `max_tokens`; compatible servers mostly know only `max_tokens`.
+              ...(req.maxTokens !== undefined
+                ? baseURL === OFFICIAL_BASE_URL
+                  ? { max_completion_tokens: req.maxTokens }
+                  : { max_tokens: req.maxTokens }
+                : {}),
+              ...(wantsJson ? { response_format: { type: 'json_object' as const } } : {}),
+            },
+            { signal: attempt.signal },
+          ),
+        );
+      } catch (err) {
+        throw providerErrorFromFailure(err, classify(err), {
+          provider: 'openai',
+          label: 'OpenAI',
+          apiKey,
+          cancellation: ctx.signal,
+          ...(attempt.timedOut() ? { timedOutAfterMs: timeoutMs } : {}),
+        });
+      }
+
+      const choice = completion.choices[0];
+      if (!choice) {
+        throw new ProviderError({
+          provider: 'openai',
+          message: `OpenAI API answered without any choice for model ${req.model}`,
+          retryable: true,
+          code: 'empty_response',
+        });
+      }
+      const text = choice.message.content ?? choice.message.refusal ?? '';
+      const inputTokens = completion.usage?.prompt_tokens ?? 0;
+      const outputTokens = completion.usage?.completion_tokens ?? 0;
+      return {
+        text,
+        // A sampled model may well answer valid JSON on the next attempt, hence retryable.
+        ...(wantsJson ? { json: parseJsonReply(text, 'openai', true) } : {}),
+        usage: { inputTokens, outputTokens, totalTokens: completion.usage?.total_tokens ?? inputTokens + outputTokens },
+        model: completion.model || req.model,
+        provider: 'openai',
+      };
+    },
+  };
+}
+
+/** Sorts the openai client's errors into what the provider-neutral mapping needs. */
+function classify(err: unknown): SdkFailure {
+  // Checked before APIConnectionError, which it extends.
+  if (err instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
+  if (err instanceof APIConnectionError) return { kind: 'connection', detail: describeConnectionFailure(err) };
+  if (err instanceof APIError && typeof err.status === 'number') {
+    // The client prefixes the status to the body's message; users want the body's message alone.
+    const body = err.error as { message?: unknown } | undefined;
+    return {
+      kind: 'http',
+      status: err.status,
+      apiMessage: typeof body?.message === 'string' ? body.message : err.message,
+      ...(err.code ? { code: err.code } : {}),
+      ...(err.headers ? { headers: err.headers } : {}),
+    };
+  }
+  return { kind: 'unknown' };
+}

@@ -1,0 +1,98 @@
+// The contract between an agent-turn activity and the LLM providers: one request in, one result or one
+// ProviderError out. A ProviderError says whether Temporal should retry, so the activity never guesses.
+import type { ProviderName } from '../../core/graph';
+
+export interface AgentTurnRequest {
+  provider: ProviderName;
+  model: string;
+  system?: string;
+  prompt: string;
+  temperature?: number;
+  maxTokens?: number;
+  responseFormat?: 'text' | 'json';
+  /** Bound on one HTTP attempt; the activity's start-to-close timeout bounds the whole turn. */
+  timeoutMs?: number;
+  /** Echo only: how long to pretend to think. */
+  delayMs?: number;
+  /** From a tenant credential; overrides the provider's configured key. */
+  apiKey?: string;
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+}
+
+export interface AgentTurnResult {
+  text: string;
+  json?: unknown;
+  usage: TokenUsage;
+  /** The model that answered, as the provider names it (may be a dated snapshot of the requested one). */
+  model: string;
+  provider: ProviderName;
+}
+
+export interface TurnContext {
+  /** Aborted when Temporal cancels the activity (or the worker shuts down). */
+  signal: AbortSignal;
+  heartbeat: (details?: unknown) => void;
+}
+
+export interface LlmProvider {
+  complete(req: AgentTurnRequest, ctx: TurnContext): Promise<AgentTurnResult>;
+}
+
+export interface ProviderErrorOptions {
+  provider: ProviderName;
+  message: string;
+  retryable: boolean;
+  status?: number;
+  code?: string;
+  /** What the provider asked for in Retry-After, so the activity can pass it on as Temporal's next retry delay. */
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+export class ProviderError extends Error {
+  readonly provider: ProviderName;
+  readonly status?: number;
+  readonly retryable: boolean;
+  readonly code?: string;
+  readonly retryAfterMs?: number;
+
+  constructor(options: ProviderErrorOptions) {
+    super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ProviderError';
+    this.provider = options.provider;
+    this.retryable = options.retryable;
+    if (options.status !== undefined) this.status = options.status;
+    if (options.code !== undefined) this.code = options.code;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+const ABORTED = 'aborted';
+
+/**
+ * The error a provider rejects with when `ctx.signal` aborts. Its `cause` is the signal's reason (Temporal's
+ * CancelledFailure inside an activity), which the activity should rethrow so Temporal records a cancellation.
+ */
+export function turnAbortedError(provider: ProviderName, signal: AbortSignal): ProviderError {
+  const error = new ProviderError({
+    provider,
+    message: `${provider} turn aborted before the model answered`,
+    retryable: false,
+    code: ABORTED,
+    cause: signal.reason,
+  });
+  // The conventional name, so code that checks `name === 'AbortError'` (fetch, undici, timers) agrees.
+  error.name = 'AbortError';
+  return error;
+}
+
+/** True for a turn stopped by its AbortSignal, as opposed to a provider failure. */
+export function isAbortError(err: unknown): boolean {
+  if (err instanceof ProviderError) return err.code === ABORTED;
+  return err instanceof Error && err.name === 'AbortError';
+}
