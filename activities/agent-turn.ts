@@ -1,0 +1,124 @@
+// The `runAgentTurn` activity: one LLM turn of an agent node, with its progress recorded around it.
+// Provider errors become Temporal failures: retryable ones (429, 5xx, timeouts) are retried by the
+// node's retry policy, the rest fail the node at once with the provider's own message.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { ProviderName } from '../core/graph';
+import { ProviderError, isAbortError, type AgentTurnRequest, type AgentTurnResult, type LlmProvider } from './llm';
+import { writeProgress, type ProgressDeps } from './progress';
+
+export interface AgentTurnInput {
+  tenantId: string;
+  executionId: string;
+  nodeId: string;
+  maximumAttempts: number;
+  credentialId?: string;
+  request: Omit<AgentTurnRequest, 'apiKey'>;
+}
+
+export type AgentTurnOutput = AgentTurnResult;
+
+/** Resolves a tenant credential to its secret; absent until the credentials vault exists. */
+export type CredentialResolver = (tenantId: string, credentialId: string, provider: ProviderName) => Promise<string | null>;
+
+export interface AgentTurnDeps extends ProgressDeps {
+  providers: Record<ProviderName, LlmProvider>;
+  resolveCredential?: CredentialResolver;
+  now?: () => Date;
+}
+
+export const PROVIDER_ERROR_TYPE = 'ProviderError';
+
+export function createAgentTurnActivities(deps: AgentTurnDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  async function resolveApiKey(input: AgentTurnInput): Promise<string | undefined> {
+    if (!input.credentialId) return undefined;
+    const secret = deps.resolveCredential ? await deps.resolveCredential(input.tenantId, input.credentialId, input.request.provider) : null;
+    if (!secret) {
+      throw ApplicationFailure.nonRetryable(`credential ${input.credentialId} not found for provider ${input.request.provider}`, PROVIDER_ERROR_TYPE);
+    }
+    return secret;
+  }
+
+  return {
+    async runAgentTurn(input: AgentTurnInput): Promise<AgentTurnOutput> {
+      const ctx = Context.current();
+      const attempt = ctx.info.attempt;
+      const { tenantId, executionId, nodeId } = input;
+      const startedAt = now().toISOString();
+      await writeProgress(deps, {
+        tenantId,
+        executionId,
+        nodes: [
+          {
+            nodeId,
+            status: 'running',
+            attempts: attempt,
+            input: { system: input.request.system ?? null, prompt: input.request.prompt },
+            ...(attempt === 1 ? { startedAt } : {}),
+          },
+        ],
+        events: attempt === 1 ? [{ type: 'node.started', nodeId, at: startedAt, data: { attempt }, key: `node:${nodeId}:started` }] : [],
+      });
+
+      const llm = deps.providers[input.request.provider];
+      let result: AgentTurnResult;
+      try {
+        const apiKey = await resolveApiKey(input);
+        result = await llm.complete(
+          { ...input.request, ...(apiKey ? { apiKey } : {}) },
+          { signal: ctx.cancellationSignal, heartbeat: (d?: unknown) => ctx.heartbeat(d) },
+        );
+      } catch (err) {
+        if (isAbortError(err) || ctx.cancellationSignal.aborted) {
+          throw new CancelledFailure('agent turn cancelled');
+        }
+        if (err instanceof ApplicationFailure) throw err;
+        const retryable = err instanceof ProviderError ? err.retryable : true;
+        const message = err instanceof Error ? err.message : String(err);
+        if (retryable && attempt < input.maximumAttempts) {
+          await writeProgress(deps, {
+            tenantId,
+            executionId,
+            events: [
+              {
+                type: 'node.retrying',
+                nodeId,
+                at: now().toISOString(),
+                data: { attempt, nextAttempt: attempt + 1, error: message },
+                key: `node:${nodeId}:retrying:${attempt}`,
+              },
+            ],
+          });
+        }
+        const provider = err instanceof ProviderError ? err : null;
+        throw ApplicationFailure.create({
+          message,
+          type: PROVIDER_ERROR_TYPE,
+          nonRetryable: !retryable,
+          details: provider ? [{ provider: provider.provider, status: provider.status ?? null, code: provider.code ?? null }] : [],
+          // A provider's Retry-After beats our backoff: retrying sooner only earns another 429.
+          ...(retryable && provider?.retryAfterMs ? { nextRetryDelay: provider.retryAfterMs } : {}),
+        });
+      }
+
+      const finishedAt = now().toISOString();
+      await writeProgress(deps, {
+        tenantId,
+        executionId,
+        nodes: [{ nodeId, status: 'succeeded', attempts: attempt, output: result, usage: result.usage, finishedAt }],
+        events: [
+          {
+            type: 'node.succeeded',
+            nodeId,
+            at: finishedAt,
+            data: { attempt, usage: result.usage, textPreview: result.text.slice(0, 500) },
+            key: `node:${nodeId}:succeeded`,
+          },
+        ],
+      });
+      return result;
+    },
+  };
+}

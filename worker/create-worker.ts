@@ -1,0 +1,43 @@
+// Builds the Temporal worker of the `tessera` task queue from already-created dependencies, so the
+// process entry point and the tests assemble the very same worker.
+import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Duration } from '@temporalio/common';
+import type { TesseraActivities } from '../activities';
+
+/** Modules that the workflow bundle references but never calls (handlebars' `.hbs` require hook needs `fs`). */
+export const WORKFLOW_BUNDLE_IGNORED_MODULES = ['fs'];
+
+export function workflowsPath(): string {
+  return require.resolve('../workflows');
+}
+
+/** Bundles the workflow code once; pass the result to every worker of a process or test suite. */
+export async function bundleWorkflows(): Promise<WorkflowBundleOption> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), ignoreModules: WORKFLOW_BUNDLE_IGNORED_MODULES });
+  return { code };
+}
+
+export interface TesseraWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: TesseraActivities;
+  workflowBundle: WorkflowBundleOption;
+  identity?: string;
+  shutdownGraceTime?: Duration;
+}
+
+export async function createTesseraWorker(opts: TesseraWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    activities: opts.activities,
+    workflowBundle: opts.workflowBundle,
+    ...(opts.identity ? { identity: opts.identity } : {}),
+    shutdownGraceTime: opts.shutdownGraceTime ?? '10 seconds',
+    // Cancellation reaches an activity only with a heartbeat's answer; the default throttle (80% of the
+    // heartbeat timeout) would make a cancelled turn run on for seconds.
+    maxHeartbeatThrottleInterval: '1 second',
+  });
+}

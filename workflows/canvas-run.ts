@@ -1,0 +1,266 @@
+// The `canvasRun` workflow: interprets a compiled run plan. Pure nodes (trigger, transform, condition,
+// output) are computed here; agent turns are activities with the node's retry and timeout policy.
+// Ready nodes run in parallel; a node whose incoming edges are all inactive is skipped.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ActivityCancellationType,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import type { TesseraActivities, AgentTurnOutput, RecordProgressInput } from '../activities';
+import type { NewExecutionEvent } from '../core/events';
+import { evaluateExpression } from '../core/expression';
+import type { PlanNode } from '../core/plan';
+import { isRunComplete, nextSteps, type NodeRunState } from '../core/scheduler';
+import { renderTemplate } from '../core/template';
+import {
+  STATE_QUERY,
+  type CanvasRunInput,
+  type CanvasRunResult,
+  type RunStateView,
+} from '../core/run-protocol';
+
+type NodeStateUpdate = NonNullable<RecordProgressInput['nodes']>[number];
+type ExecutionStateUpdate = NonNullable<RecordProgressInput['execution']>;
+
+export const stateQuery = defineQuery<RunStateView>(STATE_QUERY);
+
+// Progress writes retry without an attempt limit (a database restart must not fail runs), bounded in time.
+const { recordProgress } = proxyActivities<TesseraActivities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds' },
+});
+
+const DEFAULT_AGENT_ATTEMPTS = 3;
+const AGENT_HEARTBEAT_TIMEOUT = '10 seconds';
+
+function agentActivity(node: Extract<PlanNode, { type: 'agent' }>) {
+  const data = node.data;
+  const turnSeconds = Math.max(data.timeoutSeconds ?? 300, Math.ceil((data.delayMs ?? 0) / 1000) + 60);
+  return proxyActivities<TesseraActivities>({
+    startToCloseTimeout: `${turnSeconds} seconds`,
+    heartbeatTimeout: AGENT_HEARTBEAT_TIMEOUT,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      maximumAttempts: data.retry?.maximumAttempts ?? DEFAULT_AGENT_ATTEMPTS,
+      initialInterval: `${data.retry?.initialIntervalSeconds ?? 1} seconds`,
+      backoffCoefficient: data.retry?.backoffCoefficient ?? 2,
+      maximumInterval: '2 minutes',
+    },
+  }).runAgentTurn;
+}
+
+class NodeFailed extends Error {
+  constructor(
+    readonly nodeId: string,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function failureMessage(err: unknown): string {
+  // An activity failure wraps the provider's error as its cause; users want the provider's words.
+  let e: unknown = err;
+  while (e instanceof Error && 'cause' in e && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(err);
+}
+
+export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult> {
+  const { plan, tenantId, executionId } = input;
+  const nodesById = new Map(plan.nodes.map((n) => [n.id, n]));
+  const states: Record<string, NodeRunState & { attempts: number }> = {};
+  for (const n of plan.nodes) states[n.id] = { status: 'pending', attempts: 0 };
+  const nodeOutputs: Record<string, unknown> = {};
+  const outputs: Record<string, unknown> = {};
+  let status: RunStateView['status'] = 'running';
+
+  setHandler(stateQuery, () => ({
+    status,
+    nodes: Object.fromEntries(Object.entries(states).map(([id, s]) => [id, { status: s.status, attempts: s.attempts, handle: s.handle ?? null }])),
+    outputs,
+  }));
+
+  let events: NewExecutionEvent[] = [];
+  let nodeUpdates: NodeStateUpdate[] = [];
+  const at = () => new Date().toISOString();
+  async function flush(execution?: ExecutionStateUpdate): Promise<void> {
+    if (!events.length && !nodeUpdates.length && !execution) return;
+    const batch = { tenantId, executionId, events, nodes: nodeUpdates, ...(execution ? { execution } : {}) };
+    events = [];
+    nodeUpdates = [];
+    await recordProgress(batch);
+  }
+
+  const scope = () => ({ inputs: input.inputs, nodes: nodeOutputs });
+
+  async function runPureNode(node: PlanNode): Promise<void> {
+    const startedAt = at();
+    let output: unknown;
+    let handle: string | null = null;
+    try {
+      switch (node.type) {
+        case 'trigger':
+          output = input.inputs;
+          break;
+        case 'transform':
+          output = 'template' in node.data ? renderTemplate(node.data.template, scope()) : await evaluateExpression(node.data.expression, scope());
+          break;
+        case 'condition': {
+          const result = Boolean(await evaluateExpression(node.data.expression, scope()));
+          handle = result ? 'true' : 'false';
+          output = { result };
+          break;
+        }
+        case 'output':
+          output = renderTemplate(node.data.value, scope());
+          outputs[node.id] = output;
+          break;
+        default:
+          throw new Error(`node type ${node.type} is not computed in the workflow`);
+      }
+    } catch (err) {
+      throw new NodeFailed(node.id, 'NODE_ERROR', `${node.type} node ${node.id}: ${failureMessage(err)}`);
+    }
+    nodeOutputs[node.id] = output;
+    states[node.id] = { status: 'succeeded', handle, attempts: 1 };
+    const finishedAt = at();
+    nodeUpdates.push({ nodeId: node.id, status: 'succeeded', attempts: 1, output: output ?? null, startedAt, finishedAt });
+    events.push(
+      { type: 'node.started', nodeId: node.id, at: startedAt, data: { attempt: 1 }, key: `node:${node.id}:started` },
+      { type: 'node.succeeded', nodeId: node.id, at: finishedAt, data: handle ? { handle } : {}, key: `node:${node.id}:succeeded` },
+    );
+  }
+
+  async function runAgentNode(node: Extract<PlanNode, { type: 'agent' }>): Promise<void> {
+    const data = node.data;
+    const request = {
+      provider: data.provider,
+      model: data.model,
+      prompt: renderTemplate(data.prompt, scope()),
+      ...(data.system !== undefined ? { system: renderTemplate(data.system, scope()) } : {}),
+      ...(data.temperature !== undefined ? { temperature: data.temperature } : {}),
+      ...(data.maxTokens !== undefined ? { maxTokens: data.maxTokens } : {}),
+      ...(data.responseFormat !== undefined ? { responseFormat: data.responseFormat } : {}),
+      ...(data.timeoutSeconds !== undefined ? { timeoutMs: data.timeoutSeconds * 1000 } : {}),
+      ...(data.delayMs !== undefined ? { delayMs: data.delayMs } : {}),
+    };
+    let result: AgentTurnOutput;
+    try {
+      result = await agentActivity(node)({
+        tenantId,
+        executionId,
+        nodeId: node.id,
+        maximumAttempts: data.retry?.maximumAttempts ?? DEFAULT_AGENT_ATTEMPTS,
+        ...(data.credentialId ? { credentialId: data.credentialId } : {}),
+        request,
+      });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      throw new NodeFailed(node.id, 'AGENT_FAILED', failureMessage(err));
+    }
+    nodeOutputs[node.id] = result;
+    states[node.id] = { status: 'succeeded', attempts: states[node.id]?.attempts ?? 1 };
+  }
+
+  // Agent turns run in a scope of their own, so one failing node can stop its siblings.
+  const turns = new CancellationScope();
+  const running = new Map<string, Promise<void>>();
+  let failure: NodeFailed | null = null;
+
+  function launch(node: Extract<PlanNode, { type: 'agent' }>): void {
+    states[node.id] = { status: 'running', attempts: 1 };
+    const p = turns
+      .run(() => runAgentNode(node))
+      .catch((err: unknown) => {
+        if (err instanceof NodeFailed) {
+          failure ??= err;
+          states[node.id] = { status: 'failed', attempts: states[node.id]?.attempts ?? 1 };
+          nodeUpdates.push({ nodeId: node.id, status: 'failed', error: { code: err.code, message: err.message, nodeId: node.id }, finishedAt: at() });
+          events.push({ type: 'node.failed', nodeId: node.id, at: at(), data: { error: err.message }, key: `node:${node.id}:failed` });
+          turns.cancel();
+        } else if (isCancellation(err)) {
+          states[node.id] = { status: 'cancelled', attempts: states[node.id]?.attempts ?? 1 };
+        } else {
+          throw err;
+        }
+      })
+      .finally(() => running.delete(node.id));
+    running.set(node.id, p);
+  }
+
+  try {
+    events.push({ type: 'execution.started', at: at(), key: 'execution:started' });
+    await flush({ status: 'running', startedAt: at() });
+
+    while (!failure && !isRunComplete(plan, states)) {
+      const { ready, skip } = nextSteps(plan, states);
+      for (const id of skip) {
+        states[id] = { status: 'skipped', attempts: 0 };
+        nodeUpdates.push({ nodeId: id, status: 'skipped' });
+        events.push({ type: 'node.skipped', nodeId: id, at: at(), key: `node:${id}:skipped` });
+      }
+      const pure = ready.map((id) => nodesById.get(id)!).filter((n) => n.type !== 'agent');
+      for (const node of pure) {
+        await runPureNode(node);
+      }
+      if (pure.length || skip.length) continue;
+
+      await flush();
+      for (const id of ready) launch(nodesById.get(id) as Extract<PlanNode, { type: 'agent' }>);
+      if (!running.size) throw new Error('the run cannot make progress: no node is ready or running');
+      await Promise.race(running.values());
+    }
+    await Promise.all(running.values());
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(async () => {
+        status = 'cancelled';
+        turns.cancel();
+        await Promise.allSettled(running.values());
+        for (const n of plan.nodes) {
+          const s = states[n.id]!;
+          if (s.status === 'pending' || s.status === 'running' || s.status === 'waiting') {
+            states[n.id] = { ...s, status: 'cancelled' };
+            nodeUpdates.push({ nodeId: n.id, status: 'cancelled', finishedAt: at() });
+          }
+        }
+        events.push({ type: 'execution.cancelled', at: at(), key: 'execution:final' });
+        await flush({ status: 'cancelled', finishedAt: at(), outputs });
+      });
+      throw err;
+    }
+    failure ??= err instanceof NodeFailed ? err : new NodeFailed('', 'RUN_ERROR', failureMessage(err));
+  }
+
+  if (failure) {
+    const f: NodeFailed = failure;
+    status = 'failed';
+    if (f.nodeId && states[f.nodeId]?.status !== 'failed') {
+      states[f.nodeId] = { status: 'failed', attempts: states[f.nodeId]?.attempts ?? 1 };
+      nodeUpdates.push({ nodeId: f.nodeId, status: 'failed', error: { code: f.code, message: f.message, nodeId: f.nodeId }, finishedAt: at() });
+      events.push({ type: 'node.failed', nodeId: f.nodeId, at: at(), data: { error: f.message }, key: `node:${f.nodeId}:failed` });
+    }
+    for (const n of plan.nodes) {
+      const s = states[n.id]!;
+      if (s.status === 'pending' || s.status === 'running') {
+        states[n.id] = { ...s, status: 'cancelled' };
+        nodeUpdates.push({ nodeId: n.id, status: 'cancelled', finishedAt: at() });
+      }
+    }
+    const error = { code: f.code, message: f.message, ...(f.nodeId ? { nodeId: f.nodeId } : {}) };
+    events.push({ type: 'execution.failed', at: at(), data: { error }, key: 'execution:final' });
+    await flush({ status: 'failed', error, outputs, finishedAt: at() });
+    throw ApplicationFailure.nonRetryable(f.message, f.code);
+  }
+
+  status = 'succeeded';
+  events.push({ type: 'execution.succeeded', at: at(), data: { outputs }, key: 'execution:final' });
+  await flush({ status: 'succeeded', outputs, finishedAt: at() });
+  return { outputs };
+}
