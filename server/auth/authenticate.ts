@@ -1,0 +1,72 @@
+// The authentication middleware of the API: a Bearer access token checked by passport-jwt, then the user
+// re-read from the database, so a removed user or a changed role takes effect on the next request.
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import passport from 'passport';
+import { ExtractJwt, Strategy as JwtStrategy, type VerifiedCallback } from 'passport-jwt';
+import { Unauthorized } from '../../core/errors';
+import type { AccountRepository } from '../../db/repositories/accounts';
+import type { Principal } from './principal';
+import type { TokenService } from './tokens';
+
+export interface AuthenticateDeps {
+  tokens: TokenService;
+  accounts: AccountRepository;
+}
+
+const STRATEGY = 'jwt';
+
+/** Why passport-jwt refused a request, in words fit for the client (never the verifier's internals). */
+function failureMessage(info: unknown): string {
+  if (info instanceof Error) {
+    if (info.name === 'TokenExpiredError') return 'access token expired';
+    if (info.message === 'No auth token') return 'missing bearer token';
+  }
+  return 'invalid access token';
+}
+
+export function createAuthenticate({ tokens, accounts }: AuthenticateDeps): RequestHandler {
+  // An authenticator of our own rather than passport's global singleton: no shared state between apps or tests.
+  const authenticator = new passport.Authenticator();
+
+  const verify = (claims: unknown, done: VerifiedCallback): void => {
+    let claimed: Principal;
+    try {
+      claimed = tokens.principalFromClaims(claims);
+    } catch {
+      done(null, false);
+      return;
+    }
+    accounts.findUser(claimed.userId).then(
+      (user) => {
+        if (!user || user.tenantId !== claimed.tenantId) {
+          done(null, false, new Error('user no longer exists'));
+          return;
+        }
+        const principal: Principal = { userId: user.id, tenantId: user.tenantId, role: user.role, email: user.email };
+        done(null, principal);
+      },
+      (err: unknown) => done(err),
+    );
+  };
+
+  authenticator.use(
+    STRATEGY,
+    new JwtStrategy({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), ...tokens.accessTokenVerification }, verify),
+  );
+
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const handle = authenticator.authenticate(STRATEGY, { session: false }, (err: unknown, user: Principal | false, info: unknown) => {
+      if (err) {
+        next(err);
+        return;
+      }
+      if (!user) {
+        next(new Unauthorized(failureMessage(info)));
+        return;
+      }
+      req.user = user;
+      next();
+    });
+    handle(req, res, next);
+  };
+}

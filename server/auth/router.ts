@@ -1,0 +1,74 @@
+// The /auth routes: register, login, refresh, logout and me. Bodies are checked against the schemas
+// exported here, which the OpenAPI document is generated from too.
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { jsonBody } from '../http/json-body';
+import { parseWith } from '../http/validate';
+import { principalOf } from './principal';
+import type { AuthService } from './service';
+
+export const registerBodySchema = z.object({
+  tenantName: z.string().trim().min(1).max(100),
+  // Trimmed before the format check: a stray blank from a paste should not fail sign-up.
+  email: z.string().trim().pipe(z.email().max(254)),
+  password: z.string().min(8).max(200),
+  name: z.string().trim().max(100).optional(),
+});
+export type RegisterBody = z.infer<typeof registerBodySchema>;
+
+export const loginBodySchema = z.object({
+  // Not z.email(): a malformed address simply matches no account, and gets the same answer as any unknown one.
+  email: z.string().min(1).max(254),
+  password: z.string().min(1).max(200),
+  tenant: z.string().min(1).max(100).optional(),
+});
+export type LoginBody = z.infer<typeof loginBodySchema>;
+
+export const refreshBodySchema = z.object({
+  refreshToken: z.string().min(1).max(200),
+});
+export type RefreshBody = z.infer<typeof refreshBodySchema>;
+
+export const logoutBodySchema = z.object({
+  /** The session to end; without it, every session of the caller ends. */
+  refreshToken: z.string().min(1).max(200).optional(),
+});
+export type LogoutBody = z.infer<typeof logoutBodySchema>;
+
+export interface AuthRouterDeps {
+  auth: AuthService;
+  authenticate: RequestHandler;
+}
+
+export function createAuthRouter({ auth, authenticate }: AuthRouterDeps): Router {
+  const router = Router();
+  router.use(jsonBody({ limit: '16kb' }));
+
+  router.post('/register', async (req, res) => {
+    const body = parseWith(registerBodySchema, req.body, 'body');
+    res.status(201).json(await auth.register(body));
+  });
+
+  router.post('/login', async (req, res) => {
+    const body = parseWith(loginBodySchema, req.body, 'body');
+    res.status(200).json(await auth.login(body));
+  });
+
+  router.post('/refresh', async (req, res) => {
+    const { refreshToken } = parseWith(refreshBodySchema, req.body, 'body');
+    res.status(200).json(await auth.refresh(refreshToken));
+  });
+
+  router.post('/logout', authenticate, async (req, res) => {
+    // A logout with no body at all is a plain "end all my sessions".
+    const { refreshToken } = parseWith(logoutBodySchema, req.body ?? {}, 'body');
+    await auth.logout(principalOf(req), refreshToken);
+    res.status(204).end();
+  });
+
+  router.get('/me', authenticate, async (req, res) => {
+    res.status(200).json(await auth.me(principalOf(req)));
+  });
+
+  return router;
+}

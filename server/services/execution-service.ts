@@ -1,0 +1,280 @@
+// Execution use cases: start a run (validate, compile, record, start on Temporal), read it with its
+// node state, list, read its events, cancel. Temporal owns run state: a row that disagrees with a
+// closed Temporal run is repaired when read.
+import { randomUUID } from 'node:crypto';
+import { QueryFailedError } from 'typeorm';
+import { compileGraph, GraphInvalidError } from '../../core/compile';
+import { AppError, Conflict, NotFound, ValidationFailed } from '../../core/errors';
+import { TERMINAL_EXECUTION_STATUSES, temporalWorkflowId, type ExecutionEvent, type ExecutionStatus } from '../../core/events';
+import { checkRunInputs } from '../../core/inputs';
+import type { Execution, ExecutionRepository, NodeExecution, TenantScope, WorkflowRepository } from '../../db';
+import type { RunClient } from '../temporal/run-client';
+import { requireUuid } from './ids';
+
+export class TemporalUnavailable extends AppError {
+  constructor(message: string) {
+    super('TEMPORAL_UNAVAILABLE', 503, message);
+  }
+}
+
+export interface ExecutionView {
+  id: string;
+  workflowId: string;
+  workflowVersion: number;
+  status: ExecutionStatus;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown> | null;
+  error: Execution['error'];
+  usage: Execution['usage'];
+  startedBy: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  temporal: { workflowId: string; runId: string | null; uiUrl: string };
+  nodes?: {
+    nodeId: string;
+    type: string;
+    status: NodeExecution['status'];
+    attempts: number;
+    input: NodeExecution['input'];
+    output: unknown;
+    error: NodeExecution['error'];
+    usage: NodeExecution['usage'];
+    startedAt: string | null;
+    finishedAt: string | null;
+  }[];
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+export interface ExecutionServiceDeps {
+  scope: TenantScope;
+  workflows: WorkflowRepository;
+  executions: ExecutionRepository;
+  runs: RunClient;
+  temporalUiUrl: string;
+  namespace: string;
+  /** How long a cancel waits for the run to record it before answering. */
+  cancelWaitMs?: number;
+  now?: () => Date;
+}
+
+/** The message of an error and of its causes: the Temporal client wraps the server's reason. */
+function describeError(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e && parts.length < 4; e = (e as { cause?: unknown }).cause) {
+    parts.push(e instanceof Error ? e.message : String(e));
+  }
+  return parts.join(': ');
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof QueryFailedError && (err.driverError as { code?: string } | undefined)?.code === '23505';
+}
+
+export function encodeCursor(e: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([new Date(e.createdAt).toISOString(), e.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const createdAt = new Date(at);
+    if (Number.isNaN(createdAt.getTime()) || typeof id !== 'string') throw new Error('bad cursor');
+    return { createdAt, id: requireUuid(id, 'cursor') };
+  } catch {
+    throw new ValidationFailed('cursor is not a cursor this API returned', { issues: [{ path: ['cursor'], message: 'invalid cursor', code: 'invalid' }] });
+  }
+}
+
+export function createExecutionService(deps: ExecutionServiceDeps) {
+  const { scope, workflows, executions, runs } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  function uiUrl(workflowId: string, runId: string | null): string {
+    const base = `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+    return runId ? `${base}/${encodeURIComponent(runId)}/history` : base;
+  }
+
+  function view(e: Execution, nodes?: NodeExecution[]): ExecutionView {
+    return {
+      id: e.id,
+      workflowId: e.workflowId,
+      workflowVersion: e.workflowVersion,
+      status: e.status,
+      inputs: e.inputs,
+      outputs: e.outputs,
+      error: e.error,
+      usage: e.usage,
+      startedBy: e.startedBy,
+      createdAt: iso(e.createdAt)!,
+      startedAt: iso(e.startedAt),
+      finishedAt: iso(e.finishedAt),
+      temporal: { workflowId: e.temporalWorkflowId, runId: e.temporalRunId, uiUrl: uiUrl(e.temporalWorkflowId, e.temporalRunId) },
+      ...(nodes
+        ? {
+            nodes: nodes.map((n) => ({
+              nodeId: n.nodeId,
+              type: n.nodeType,
+              status: n.status,
+              attempts: n.attempts,
+              input: n.input,
+              output: n.output ?? null,
+              error: n.error,
+              usage: n.usage,
+              startedAt: iso(n.startedAt),
+              finishedAt: iso(n.finishedAt),
+            })),
+          }
+        : {}),
+    };
+  }
+
+  async function load(id: string): Promise<Execution> {
+    const e = await executions.find(requireUuid(id, 'execution'));
+    if (!e) throw new NotFound(`execution ${id} not found`);
+    return e;
+  }
+
+  /** Starts the Temporal run of a recorded execution and stores its run id. */
+  async function launch(tenantId: string, e: Execution): Promise<Execution> {
+    try {
+      const { runId } = await runs.start({ tenantId, executionId: e.id, workflowId: e.workflowId, plan: e.plan, inputs: e.inputs });
+      await scope.run(tenantId, () => executions.setTemporalRunId(e.id, runId));
+      e.temporalRunId = runId;
+      return e;
+    } catch (err) {
+      const message = `could not start the run on Temporal: ${describeError(err)}`;
+      await scope.run(tenantId, () =>
+        executions.updateStatus(e.id, { status: 'failed', error: { code: 'START_FAILED', message }, finishedAt: now() }),
+      );
+      throw new TemporalUnavailable(message);
+    }
+  }
+
+  /** Brings a non-terminal row in line with Temporal when Temporal says the run is over. */
+  async function repair(tenantId: string, e: Execution): Promise<Execution> {
+    if (TERMINAL_EXECUTION_STATUSES.includes(e.status) || !e.temporalRunId) return e;
+    let described;
+    try {
+      described = await runs.describe(tenantId, e.id);
+    } catch {
+      return e; // Temporal unreachable: show what we have.
+    }
+    if (!described?.closedAs || described.closedAs === 'running') return e;
+    const closedAs = described.closedAs;
+    return scope.run(tenantId, async () => {
+      const fresh = await load(e.id);
+      if (TERMINAL_EXECUTION_STATUSES.includes(fresh.status)) return fresh;
+      const at = now();
+      const error = closedAs === 'succeeded' ? null : fresh.error ?? { code: `RUN_${closedAs.toUpperCase()}`, message: `the run was ${described.temporalStatus.toLowerCase()} in Temporal` };
+      await executions.updateStatus(fresh.id, { status: closedAs, error, finishedAt: at });
+      await executions.settleOpenNodes(fresh.id, closedAs === 'succeeded' ? 'cancelled' : closedAs === 'failed' ? 'failed' : 'cancelled', at);
+      return load(e.id);
+    });
+  }
+
+  return {
+    async start(
+      tenantId: string,
+      startedBy: string | null,
+      workflowId: string,
+      body: { inputs?: unknown; version?: number },
+      idempotencyKey: string | null,
+    ): Promise<{ execution: ExecutionView; created: boolean }> {
+      const recorded = await scope.run(tenantId, async () => {
+        if (idempotencyKey) {
+          const existing = await executions.findByIdempotencyKey(idempotencyKey);
+          if (existing) return { execution: existing, created: false };
+        }
+        const w = await workflows.find(requireUuid(workflowId, 'workflow'));
+        if (!w) throw new NotFound(`workflow ${workflowId} not found`);
+        const version = body.version ?? w.currentVersion;
+        const saved = await workflows.version(w.id, version);
+        if (!saved) throw new NotFound(`workflow ${workflowId} has no version ${version}`);
+        let plan;
+        try {
+          plan = compileGraph(saved.graph, { workflowId: w.id, workflowVersion: version });
+        } catch (err) {
+          if (err instanceof GraphInvalidError) {
+            throw new AppError('GRAPH_INVALID', 422, `version ${version} of this workflow has validation problems`, { errors: err.problems });
+          }
+          throw err;
+        }
+        const checked = checkRunInputs(plan.inputs, body.inputs ?? {});
+        if (!checked.ok) throw new AppError('INPUTS_INVALID', 422, 'the run inputs do not match the trigger', { issues: checked.problems });
+        const id = randomUUID();
+        const execution = await executions.insert({
+          id,
+          workflowId: w.id,
+          workflowVersion: version,
+          inputs: checked.inputs,
+          plan,
+          idempotencyKey,
+          temporalWorkflowId: temporalWorkflowId(tenantId, id),
+          startedBy,
+        });
+        return { execution, created: true };
+      }).catch(async (err: unknown) => {
+        // Two concurrent POSTs with one key: the loser answers with the winner's execution.
+        if (idempotencyKey && isUniqueViolation(err)) {
+          const winner = await scope.run(tenantId, () => executions.findByIdempotencyKey(idempotencyKey));
+          if (winner) return { execution: winner, created: false };
+        }
+        throw err;
+      });
+
+      const e = recorded.execution;
+      if (!recorded.created && e.workflowId !== workflowId.toLowerCase()) {
+        throw new Conflict('this Idempotency-Key was used for another workflow', { executionId: e.id });
+      }
+      // A retried POST whose first attempt recorded the row but never reached Temporal starts it now.
+      if (e.status === 'pending' && !e.temporalRunId) await launch(tenantId, e);
+      return { execution: view(e), created: recorded.created };
+    },
+
+    async get(tenantId: string, id: string): Promise<ExecutionView> {
+      const e = await scope.run(tenantId, () => load(id));
+      const repaired = await repair(tenantId, e);
+      return scope.run(tenantId, async () => view(repaired, await executions.nodes(repaired.id)));
+    },
+
+    async list(tenantId: string, filter: { workflowId?: string; statuses?: ExecutionStatus[]; limit: number; cursor?: string }) {
+      return scope.run(tenantId, async () => {
+        const rows = await executions.list({
+          limit: filter.limit + 1,
+          ...(filter.workflowId ? { workflowId: requireUuid(filter.workflowId, 'workflow') } : {}),
+          ...(filter.statuses ? { statuses: filter.statuses } : {}),
+          ...(filter.cursor ? { cursor: decodeCursor(filter.cursor) } : {}),
+        });
+        const page = rows.slice(0, filter.limit);
+        const last = page[page.length - 1];
+        return { items: page.map((e) => view(e)), nextCursor: rows.length > filter.limit && last ? encodeCursor(last) : null };
+      });
+    },
+
+    async events(tenantId: string, id: string, after: number, limit: number): Promise<{ events: ExecutionEvent[]; lastSeq: number }> {
+      return scope.run(tenantId, async () => {
+        const e = await load(id);
+        return { events: await executions.events(e.id, after, limit), lastSeq: e.lastSeq };
+      });
+    },
+
+    /** Asks Temporal to cancel and waits briefly for the run to record it. */
+    async cancel(tenantId: string, id: string, waitMs = deps.cancelWaitMs ?? 10_000): Promise<ExecutionView> {
+      const e = await scope.run(tenantId, () => load(id));
+      if (TERMINAL_EXECUTION_STATUSES.includes(e.status)) {
+        throw new Conflict(`execution ${id} is already ${e.status}`, { status: e.status });
+      }
+      try {
+        await runs.cancel(tenantId, e.id);
+      } catch (err) {
+        throw new TemporalUnavailable(`could not cancel the run: ${(err as Error).message ?? String(err)}`);
+      }
+      await runs.waitClosed(tenantId, e.id, waitMs);
+      return this.get(tenantId, id);
+    },
+  };
+}
+
+export type ExecutionService = ReturnType<typeof createExecutionService>;

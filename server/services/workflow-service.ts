@@ -1,0 +1,102 @@
+// Workflow use cases: create, read, list, save a new version, delete, validate. Drafts may be saved
+// with validation problems (users save work in progress); starting a run refuses them.
+import { NotFound } from '../../core/errors';
+import type { CanvasGraph } from '../../core/graph';
+import { validateGraph, type GraphProblem } from '../../core/validate';
+import type { Workflow, WorkflowRepository, TenantScope } from '../../db';
+import { requireUuid } from './ids';
+
+export interface WorkflowView {
+  id: string;
+  name: string;
+  description: string;
+  version: number;
+  graph: CanvasGraph;
+  validation: { valid: boolean; errors: GraphProblem[] };
+  createdAt: string;
+  updatedAt: string;
+}
+
+function view(w: Workflow, graph: CanvasGraph): WorkflowView {
+  return {
+    id: w.id,
+    name: w.name,
+    description: w.description,
+    version: w.currentVersion,
+    graph,
+    validation: validateGraph(graph),
+    createdAt: w.createdAt.toISOString(),
+    updatedAt: w.updatedAt.toISOString(),
+  };
+}
+
+export function createWorkflowService(deps: { scope: TenantScope; workflows: WorkflowRepository }) {
+  const { scope, workflows } = deps;
+
+  async function load(id: string): Promise<Workflow> {
+    const w = await workflows.find(requireUuid(id, 'workflow'));
+    if (!w) throw new NotFound(`workflow ${id} not found`);
+    return w;
+  }
+
+  return {
+    async create(tenantId: string, userId: string | null, body: { name: string; description?: string; graph: CanvasGraph }): Promise<WorkflowView> {
+      return scope.run(tenantId, async () => {
+        const { workflow, graph } = await workflows.create({ ...body, createdBy: userId });
+        return view(workflow, graph);
+      });
+    },
+
+    async get(tenantId: string, id: string): Promise<WorkflowView> {
+      return scope.run(tenantId, async () => {
+        const w = await load(id);
+        const v = await workflows.version(w.id, w.currentVersion);
+        if (!v) throw new NotFound(`workflow ${id} has no version ${w.currentVersion}`);
+        return view(w, v.graph);
+      });
+    },
+
+    async list(tenantId: string, filter: { search?: string; limit: number; offset: number }) {
+      return scope.run(tenantId, async () => {
+        const { items, total } = await workflows.list(filter);
+        return {
+          items: items.map((w) => ({
+            id: w.id,
+            name: w.name,
+            description: w.description,
+            version: w.currentVersion,
+            createdAt: w.createdAt.toISOString(),
+            updatedAt: w.updatedAt.toISOString(),
+          })),
+          total,
+        };
+      });
+    },
+
+    async update(tenantId: string, userId: string | null, id: string, body: { name?: string; description?: string; graph?: CanvasGraph }): Promise<WorkflowView> {
+      return scope.run(tenantId, async () => {
+        const locked = await workflows.findForUpdate(requireUuid(id, 'workflow'));
+        if (!locked) throw new NotFound(`workflow ${id} not found`);
+        const w = await workflows.update(locked, { ...body, updatedBy: userId });
+        const v = await workflows.version(w.id, w.currentVersion);
+        return view(w, v!.graph);
+      });
+    },
+
+    async remove(tenantId: string, id: string): Promise<void> {
+      await scope.run(tenantId, async () => {
+        if (!(await workflows.remove(requireUuid(id, 'workflow')))) throw new NotFound(`workflow ${id} not found`);
+      });
+    },
+
+    async versions(tenantId: string, id: string) {
+      return scope.run(tenantId, async () => {
+        const w = await load(id);
+        const list = await workflows.versions(w.id);
+        return { items: list.map((v) => ({ version: v.version, graph: v.graph, createdAt: v.createdAt.toISOString(), createdBy: v.createdBy })) };
+      });
+    },
+  };
+}
+
+export type WorkflowService = ReturnType<typeof createWorkflowService>;

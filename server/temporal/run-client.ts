@@ -1,0 +1,105 @@
+// The API's only door to Temporal for canvas runs. Every call builds its workflow id from the caller's
+// tenant id, so a signal, update, query, cancel or describe can never reach another tenant's run.
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { temporalWorkflowId } from '../../core/events';
+import type { ExecutionStatus } from '../../core/events';
+import {
+  CANVAS_RUN_WORKFLOW,
+  SEARCH_ATTRIBUTES,
+  STATE_QUERY,
+  type CanvasRunInput,
+  type RunStateView,
+} from '../../core/run-protocol';
+
+const TENANT_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.tenantId, SearchAttributeType.KEYWORD);
+const WORKFLOW_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.workflowId, SearchAttributeType.KEYWORD);
+const EXECUTION_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.executionId, SearchAttributeType.KEYWORD);
+
+/** Temporal's closed statuses as execution statuses; open ones map to null (the row is authoritative then). */
+const CLOSED_STATUS: Record<string, ExecutionStatus> = {
+  COMPLETED: 'succeeded',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+  TERMINATED: 'cancelled',
+  TIMED_OUT: 'timed_out',
+  CONTINUED_AS_NEW: 'running',
+};
+
+export interface RunDescription {
+  runId: string;
+  temporalStatus: string;
+  closedAs: ExecutionStatus | null;
+}
+
+export class RunClient {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  private handle(tenantId: string, executionId: string): WorkflowHandle {
+    return this.client.workflow.getHandle(temporalWorkflowId(tenantId, executionId));
+  }
+
+  /** Starts the run; a second start of the same execution returns the first run (idempotent). */
+  async start(input: CanvasRunInput & { workflowId: string }): Promise<{ workflowId: string; runId: string }> {
+    const { workflowId: canvasWorkflowId, ...args } = input;
+    const id = temporalWorkflowId(input.tenantId, input.executionId);
+    try {
+      const handle = await this.client.workflow.start(CANVAS_RUN_WORKFLOW, {
+        workflowId: id,
+        taskQueue: this.taskQueue,
+        args: [args],
+        typedSearchAttributes: [
+          { key: TENANT_KEY, value: input.tenantId },
+          { key: WORKFLOW_KEY, value: canvasWorkflowId },
+          { key: EXECUTION_KEY, value: input.executionId },
+        ],
+      });
+      return { workflowId: id, runId: handle.firstExecutionRunId };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const described = await this.handle(input.tenantId, input.executionId).describe();
+      return { workflowId: id, runId: described.runId };
+    }
+  }
+
+  async describe(tenantId: string, executionId: string): Promise<RunDescription | null> {
+    try {
+      const d = await this.handle(tenantId, executionId).describe();
+      const name = d.status.name;
+      return { runId: d.runId, temporalStatus: name, closedAs: CLOSED_STATUS[name] ?? null };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  async queryState(tenantId: string, executionId: string): Promise<RunStateView> {
+    return this.handle(tenantId, executionId).query<RunStateView>(STATE_QUERY);
+  }
+
+  async cancel(tenantId: string, executionId: string): Promise<void> {
+    await this.handle(tenantId, executionId).cancel();
+  }
+
+  /** Waits until the run closes, at most `timeoutMs`; resolves either way. */
+  async waitClosed(tenantId: string, executionId: string, timeoutMs: number): Promise<void> {
+    const result = this.handle(tenantId, executionId).result().then(
+      () => undefined,
+      () => undefined,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([result, timeout]);
+    clearTimeout(timer);
+  }
+}
