@@ -1,0 +1,97 @@
+// `npm test`: installs what the suite needs (node_modules, the Temporal CLI), runs jest in band and
+// ends with the line "N passed, N failed". Arguments are passed through to jest.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureDeps, repoRoot } from './ensure-deps.mjs';
+import { ensureTemporalCli } from './temporal-cli.mjs';
+
+const resultFile = path.join(repoRoot, '.jest-result.json');
+// test/global-setup.ts records the dev server it started here, so a jest that dies before its
+// teardown does not leave the server running.
+const temporalStateFile = path.join(os.tmpdir(), `tessera-test-temporal-${process.pid}.json`);
+
+function runJest(args, env) {
+  return new Promise((resolve) => {
+    const child = spawn('npx', ['jest', ...args], { cwd: repoRoot, env, stdio: 'inherit', shell: process.platform === 'win32' });
+    // Ctrl-C reaches jest directly (same process group); stay alive to report and clean up after it.
+    const ignore = () => {};
+    process.on('SIGINT', ignore);
+    process.on('SIGTERM', () => child.kill('SIGTERM'));
+    child.on('error', (error) => {
+      console.error(`[test] could not run jest: ${error.message}`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', ignore);
+      resolve(code ?? 128 + (os.constants.signals[signal] ?? 1));
+    });
+  });
+}
+
+function stopLeftoverTemporal() {
+  if (!existsSync(temporalStateFile)) return;
+  let state;
+  try {
+    state = JSON.parse(readFileSync(temporalStateFile, 'utf8'));
+    const cmdline = readFileSync(`/proc/${state.serverPid}/cmdline`, 'utf8');
+    if (cmdline.includes('start-dev')) {
+      console.error(`[test] jest left its Temporal dev server (pid ${state.serverPid}) running; stopping it`);
+      process.kill(state.serverPid, 'SIGKILL');
+    }
+  } catch {
+    // Already gone, or no /proc to confirm the pid is ours: nothing safe to do.
+  }
+  if (state?.logFile) rmSync(state.logFile, { force: true });
+  rmSync(temporalStateFile, { force: true });
+}
+
+function readCounts() {
+  try {
+    const result = JSON.parse(readFileSync(resultFile, 'utf8'));
+    return {
+      passed: result.numPassedTests ?? 0,
+      failed: (result.numFailedTests ?? 0) + (result.numRuntimeErrorTestSuites ?? 0),
+      total: result.numTotalTests ?? 0,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+async function main() {
+  ensureDeps();
+  const cli = await ensureTemporalCli();
+
+  // --passWithNoTests so jest still writes its result file; an empty run fails below, with its own message.
+  const args = ['--runInBand', '--ci', '--json', `--outputFile=${resultFile}`, '--passWithNoTests'];
+  if (process.env.CI === 'true' || process.env.COVERAGE === '1') args.push('--coverage');
+  args.push(...process.argv.slice(2));
+
+  rmSync(resultFile, { force: true });
+  const env = { ...process.env, TEMPORAL_CLI: cli, TESSERA_TEST_TEMPORAL_STATE_FILE: temporalStateFile };
+  const jestExit = await runJest(args, env);
+  stopLeftoverTemporal();
+
+  const counts = readCounts();
+  if (!counts) {
+    // jest ended without writing results (bad config, crash): count the run itself as one failure.
+    console.error(`[test] jest exited with ${jestExit} and wrote no ${path.basename(resultFile)}`);
+    console.log('0 passed, 1 failed');
+    return 1;
+  }
+  if (counts.total === 0 && counts.failed === 0) console.error('[test] no test ran');
+  else if (jestExit !== 0 && counts.failed === 0) console.error(`[test] jest exited with code ${jestExit}`);
+  console.log(`${counts.passed} passed, ${counts.failed} failed`);
+  return jestExit === 0 && counts.failed === 0 && counts.total > 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(`[test] ${error.message}`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  },
+);
