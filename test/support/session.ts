@@ -1,0 +1,50 @@
+// What a user of the API does in tests: register a tenant, save a workflow, start a run, wait for it.
+import { randomBytes } from 'node:crypto';
+import type { TestStack } from './stack';
+
+export interface TestSession {
+  token: string;
+  tenantId: string;
+  userId: string;
+  email: string;
+}
+
+export async function registerTenant(stack: TestStack, tenantName = `Acme ${randomBytes(3).toString('hex')}`): Promise<TestSession> {
+  const email = `owner-${randomBytes(4).toString('hex')}@example.com`;
+  const res = await stack.request('POST', '/api/v1/auth/register', { body: { tenantName, email, password: 'correct horse battery', name: 'Owner' } });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { token: res.body.accessToken, tenantId: res.body.tenant.id, userId: res.body.user.id, email };
+}
+
+export async function createWorkflow(stack: TestStack, session: TestSession, graph: unknown, name = 'Test workflow'): Promise<string> {
+  const res = await stack.request('POST', '/api/v1/workflows', { token: session.token, body: { name, graph } });
+  if (res.status !== 201) throw new Error(`create workflow failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}
+
+export async function startRun(stack: TestStack, session: TestSession, workflowId: string, inputs: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<string> {
+  const res = await stack.request('POST', `/api/v1/workflows/${workflowId}/executions`, { token: session.token, body: { inputs }, headers });
+  if (res.status !== 202) throw new Error(`start failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}
+
+const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+
+/** Polls GET /executions/:id until `done` holds (default: a terminal status). */
+export async function waitForExecution(
+  stack: TestStack,
+  session: TestSession,
+  executionId: string,
+  done: (e: any) => boolean = (e) => TERMINAL.includes(e.status),
+  timeoutMs = 60_000,
+): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const res = await stack.request('GET', `/api/v1/executions/${executionId}`, { token: session.token });
+    last = res.body;
+    if (res.status === 200 && done(res.body)) return res.body;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`execution ${executionId} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+}
