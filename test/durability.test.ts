@@ -22,7 +22,9 @@ const children: ChildProcess[] = [];
 
 function spawnWorker(name: string): { child: ChildProcess; ready: Promise<void>; output: () => string } {
   let output = '';
-  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'worker/main.ts')], {
+  // `node --import tsx` keeps the worker in this one process, so SIGKILL really kills the worker
+  // (the tsx CLI would spawn it as a grandchild that survives).
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker/main.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
