@@ -6,6 +6,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { ensureDeps, repoRoot } from './ensure-deps.mjs';
 import { ensureTemporalCli } from './temporal-cli.mjs';
+import { ensureSystemPackages } from './system-packages.mjs';
 import { parseHostPort, spawnTemporalDevServer, temporalSettings } from './temporal.mjs';
 
 const STOP_GRACE_MS = 10_000;
@@ -244,6 +245,7 @@ async function main() {
 
   try {
     ensureDeps();
+    ensureSystemPackages();
     await ensureTemporalCli();
     await ensurePostgres(databaseUrl);
     await ensureRedis(redisUrl);

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureDeps, repoRoot } from './ensure-deps.mjs';
 import { ensureTemporalCli } from './temporal-cli.mjs';
+import { ensureSystemPackages } from './system-packages.mjs';
 
 const resultFile = path.join(repoRoot, '.jest-result.json');
 // test/global-setup.ts records the dev server it started here, so a jest that dies before its
@@ -62,6 +63,7 @@ function readCounts() {
 
 async function main() {
   ensureDeps();
+  ensureSystemPackages();
   const cli = await ensureTemporalCli();
 
   // --passWithNoTests so jest still writes its result file; an empty run fails below, with its own message.

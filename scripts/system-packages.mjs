@@ -1,0 +1,28 @@
+// The Debian packages Tessera needs on a machine (browser tests, wheel builds, Docker deploys), installed
+// with apt-get when missing. One list, so `npm test` and `npm start` install the same things.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+/** Package → why Tessera needs it. Parts of the project add their own lines here. */
+export const SYSTEM_PACKAGES = {
+};
+
+function installed(pkg) {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.includes('install ok installed');
+}
+
+/** Installs the missing packages of `names` (default: all of SYSTEM_PACKAGES); returns the ones installed. */
+export function ensureSystemPackages(names = Object.keys(SYSTEM_PACKAGES)) {
+  const missing = names.filter((p) => !installed(p));
+  if (!missing.length) return [];
+  if (process.getuid?.() !== 0) {
+    throw new Error(`missing Debian packages: ${missing.join(' ')}. Install them with: sudo apt-get install -y ${missing.join(' ')}`);
+  }
+  console.error(`[setup] installing Debian packages: ${missing.join(' ')}`);
+  execFileSync('apt-get', ['update', '-q'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  return missing;
+}
