@@ -26,6 +26,7 @@ export const EVENT_TYPES = [
   'approval.reminded',
   'approval.decided',
   'approval.timed_out',
+  'approval.ignored',
   'export.started',
   'export.rendered',
   'export.built',

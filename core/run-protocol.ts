@@ -2,6 +2,7 @@
 // names and payloads. Both sides import it from here, so neither imports the other.
 import type { NodeStatus, ExecutionStatus } from './events';
 import type { RunPlan } from './plan';
+import type { RecordedDecision } from './approval';
 
 export const CANVAS_RUN_WORKFLOW = 'canvasRun';
 export const STATE_QUERY = 'state';
@@ -25,4 +26,12 @@ export interface RunStateView {
   status: ExecutionStatus;
   nodes: Record<string, { status: NodeStatus; attempts: number; handle?: string | null }>;
   outputs: Record<string, unknown>;
+  approvals?: Record<string, { status: string; decisions: number }>;
+}
+
+/** What the `decide` update answers: the approval's status after the decision. */
+export interface ApprovalDecisionResult {
+  nodeId: string;
+  status: 'pending' | 'approved' | 'rejected';
+  decisions: RecordedDecision[];
 }

@@ -1,56 +1,33 @@
 // A run survives the death of its worker: the worker process is killed with SIGKILL in the middle of an
 // agent turn, a new worker process finishes the run, and turns completed before the kill are not paid twice.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFakeLlmServer, type FakeLlmServer } from './fake-llm/server';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, TEST_REDIS_URL, type TestStack } from './support/stack';
 import { testTemporalAddress } from './support/temporal';
+import { killAllTessera, spawnTessera, writeWorkflowBundle, type TesseraProcess } from './support/processes';
 
 jest.setTimeout(180_000);
 
-const ROOT = path.resolve(__dirname, '..');
 
 let stack: TestStack;
 let fake: FakeLlmServer;
 let owner: TestSession;
 let bundleDir: string;
 let bundlePath: string;
-const children: ChildProcess[] = [];
 
-function spawnWorker(name: string): { child: ChildProcess; ready: Promise<void>; output: () => string } {
-  let output = '';
-  // `node --import tsx` keeps the worker in this one process, so SIGKILL really kills the worker
-  // (the tsx CLI would spawn it as a grandchild that survives).
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker/main.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      DATABASE_URL: stack.db.url,
-      REDIS_URL: TEST_REDIS_URL,
-      TEMPORAL_ADDRESS: testTemporalAddress(),
-      TEMPORAL_TASK_QUEUE: stack.taskQueue,
-      TESSERA_WORKFLOW_BUNDLE: bundlePath,
-      OPENAI_API_KEY: 'test-openai-key',
-      OPENAI_BASE_URL: fake.openaiBaseURL,
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function spawnWorker(): TesseraProcess {
+  return spawnTessera('worker', {
+    DATABASE_URL: stack.db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    TEMPORAL_ADDRESS: testTemporalAddress(),
+    TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    TESSERA_WORKFLOW_BUNDLE: bundlePath,
+    OPENAI_API_KEY: 'test-openai-key',
+    OPENAI_BASE_URL: fake.openaiBaseURL,
   });
-  children.push(child);
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('worker started')) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker ${name} exited with ${code} before starting:\n${output}`)));
-  });
-  return { child, ready, output: () => output };
 }
 
 beforeAll(async () => {
@@ -58,13 +35,11 @@ beforeAll(async () => {
   stack = await startTestStack({ worker: false });
   owner = await registerTenant(stack);
   bundleDir = mkdtempSync(path.join(tmpdir(), 'tessera-bundle-'));
-  bundlePath = path.join(bundleDir, 'workflow-bundle.js');
-  const bundle = stack.workflowBundle as { code: string };
-  writeFileSync(bundlePath, bundle.code);
+  bundlePath = writeWorkflowBundle(stack.workflowBundle, path.join(bundleDir, 'workflow-bundle.js'));
 });
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killAllTessera();
   await stack?.close();
   await fake?.close();
   if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
@@ -86,19 +61,18 @@ it('finishes a run on a new worker after the first is SIGKILLed mid-turn, withou
   };
   const workflowId = await createWorkflow(stack, owner, graph);
 
-  const first = spawnWorker('first');
+  const first = spawnWorker();
   await first.ready;
   const executionId = await startRun(stack, owner, workflowId, { topic: 'lighthouses' });
   await waitForExecution(stack, owner, executionId, (e) => e.nodes.some((n: any) => n.nodeId === 'write' && n.status === 'running'), 60_000);
   await new Promise((r) => setTimeout(r, 1000));
-  first.child.kill('SIGKILL');
-  await new Promise((r) => first.child.once('exit', r));
+  await first.kill('SIGKILL');
 
   const midway = await stack.request('GET', `/api/v1/executions/${executionId}`, { token: owner.token });
   expect(midway.body.status).toBe('running');
   expect(fake.callsFor('durable-research')).toHaveLength(1);
 
-  const second = spawnWorker('second');
+  const second = spawnWorker();
   await second.ready;
   const done = await waitForExecution(stack, owner, executionId, undefined, 90_000);
 
@@ -112,5 +86,5 @@ it('finishes a run on a new worker after the first is SIGKILLed mid-turn, withou
   const started = events.body.events.filter((e: any) => e.type === 'node.started' && e.nodeId === 'research');
   expect(started).toHaveLength(1);
   expect(events.body.events.map((e: any) => e.seq)).toEqual(events.body.events.map((_: unknown, i: number) => i + 1));
-  second.child.kill('SIGTERM');
+  await second.kill('SIGTERM');
 });

@@ -1,6 +1,7 @@
 // The `canvasRun` workflow: interprets a compiled run plan. Pure nodes (trigger, transform, condition,
-// output) are computed here; agent turns are activities with the node's retry and timeout policy.
-// Ready nodes run in parallel; a node whose incoming edges are all inactive is skipped.
+// output) are computed here; agent turns are activities with the node's retry and timeout policy;
+// approvals are durable waits (approval-desk.ts). Ready nodes run in parallel; a node whose incoming
+// edges are all inactive is skipped.
 import {
   ApplicationFailure,
   CancellationScope,
@@ -16,6 +17,8 @@ import { evaluateExpression } from '../core/expression';
 import type { PlanNode } from '../core/plan';
 import { isRunComplete, nextSteps, type NodeRunState } from '../core/scheduler';
 import { renderTemplate } from '../core/template';
+import { ApprovalDesk } from './approval-desk';
+import { NodeFailed } from './node-failed';
 import {
   STATE_QUERY,
   type CanvasRunInput,
@@ -25,6 +28,7 @@ import {
 
 type NodeStateUpdate = NonNullable<RecordProgressInput['nodes']>[number];
 type ExecutionStateUpdate = NonNullable<RecordProgressInput['execution']>;
+type ApprovalUpdate = NonNullable<RecordProgressInput['approvals']>[number];
 
 export const stateQuery = defineQuery<RunStateView>(STATE_QUERY);
 
@@ -54,16 +58,6 @@ function agentActivity(node: Extract<PlanNode, { type: 'agent' }>) {
   }).runAgentTurn;
 }
 
-class NodeFailed extends Error {
-  constructor(
-    readonly nodeId: string,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 function failureMessage(err: unknown): string {
   // An activity failure wraps the provider's error as its cause; users want the provider's words.
   let e: unknown = err;
@@ -81,23 +75,25 @@ export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult>
   let status: RunStateView['status'] = 'running';
 
   setHandler(stateQuery, () => ({
-    status,
+    status: status === 'running' && desk.pendingCount() ? 'waiting' : status,
     nodes: Object.fromEntries(Object.entries(states).map(([id, s]) => [id, { status: s.status, attempts: s.attempts, handle: s.handle ?? null }])),
     outputs,
+    approvals: desk.view(),
   }));
 
   let events: NewExecutionEvent[] = [];
   let nodeUpdates: NodeStateUpdate[] = [];
   const at = () => new Date().toISOString();
-  async function flush(execution?: ExecutionStateUpdate): Promise<void> {
-    if (!events.length && !nodeUpdates.length && !execution) return;
-    const batch = { tenantId, executionId, events, nodes: nodeUpdates, ...(execution ? { execution } : {}) };
+  async function flush(execution?: ExecutionStateUpdate, approvals?: ApprovalUpdate[]): Promise<void> {
+    if (!events.length && !nodeUpdates.length && !execution && !approvals?.length) return;
+    const batch = { tenantId, executionId, events, nodes: nodeUpdates, ...(execution ? { execution } : {}), ...(approvals?.length ? { approvals } : {}) };
     events = [];
     nodeUpdates = [];
     await recordProgress(batch);
   }
 
   const scope = () => ({ inputs: input.inputs, nodes: nodeOutputs });
+  const desk = new ApprovalDesk((batch) => recordProgress({ tenantId, executionId, ...batch }), plan.workflowId);
 
   async function runPureNode(node: PlanNode): Promise<void> {
     const startedAt = at();
@@ -109,10 +105,10 @@ export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult>
           output = input.inputs;
           break;
         case 'transform':
-          output = 'template' in node.data ? renderTemplate(node.data.template, scope()) : await evaluateExpression(node.data.expression, scope());
+          output = 'template' in node.data ? renderTemplate(node.data.template, scope()) : await evaluateExpression(node.data.expression, scope(), { nowMs: Date.now() });
           break;
         case 'condition': {
-          const result = Boolean(await evaluateExpression(node.data.expression, scope()));
+          const result = Boolean(await evaluateExpression(node.data.expression, scope(), { nowMs: Date.now() }));
           handle = result ? 'true' : 'false';
           output = { result };
           break;
@@ -168,15 +164,31 @@ export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult>
     states[node.id] = { status: 'succeeded', attempts: states[node.id]?.attempts ?? 1 };
   }
 
-  // Agent turns run in a scope of their own, so one failing node can stop its siblings.
+  async function runApprovalNode(node: Extract<PlanNode, { type: 'approval' }>): Promise<void> {
+    const shown = {
+      title: renderTemplate(node.data.title, scope()),
+      instructions: node.data.instructions !== undefined ? renderTemplate(node.data.instructions, scope()) : null,
+      context: { inputs: input.inputs, nodes: { ...nodeOutputs } },
+    };
+    states[node.id] = { status: 'waiting', attempts: 1 };
+    const output = await desk.wait(node.id, node.data, shown);
+    nodeOutputs[node.id] = output;
+    const handle = output.decision;
+    states[node.id] = { status: 'succeeded', attempts: 1, handle };
+    nodeUpdates.push({ nodeId: node.id, status: 'succeeded', output, finishedAt: at() });
+    events.push({ type: 'node.succeeded', nodeId: node.id, at: at(), data: { handle }, key: `node:${node.id}:succeeded` });
+  }
+
+  // Agent turns and approvals run in a scope of their own, so one failing node can stop its siblings.
   const turns = new CancellationScope();
   const running = new Map<string, Promise<void>>();
   let failure: NodeFailed | null = null;
 
-  function launch(node: Extract<PlanNode, { type: 'agent' }>): void {
-    states[node.id] = { status: 'running', attempts: 1 };
+  type WaitingNode = Extract<PlanNode, { type: 'agent' | 'approval' }>;
+  function launch(node: WaitingNode): void {
+    states[node.id] = { status: node.type === 'agent' ? 'running' : 'waiting', attempts: 1 };
     const p = turns
-      .run(() => runAgentNode(node))
+      .run(() => (node.type === 'agent' ? runAgentNode(node) : runApprovalNode(node)))
       .catch((err: unknown) => {
         if (err instanceof NodeFailed) {
           failure ??= err;
@@ -205,14 +217,14 @@ export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult>
         nodeUpdates.push({ nodeId: id, status: 'skipped' });
         events.push({ type: 'node.skipped', nodeId: id, at: at(), key: `node:${id}:skipped` });
       }
-      const pure = ready.map((id) => nodesById.get(id)!).filter((n) => n.type !== 'agent');
+      const pure = ready.map((id) => nodesById.get(id)!).filter((n) => n.type !== 'agent' && n.type !== 'approval');
       for (const node of pure) {
         await runPureNode(node);
       }
       if (pure.length || skip.length) continue;
 
       await flush();
-      for (const id of ready) launch(nodesById.get(id) as Extract<PlanNode, { type: 'agent' }>);
+      for (const id of ready) launch(nodesById.get(id) as WaitingNode);
       if (!running.size) throw new Error('the run cannot make progress: no node is ready or running');
       await Promise.race(running.values());
     }
@@ -231,7 +243,7 @@ export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult>
           }
         }
         events.push({ type: 'execution.cancelled', at: at(), key: 'execution:final' });
-        await flush({ status: 'cancelled', finishedAt: at(), outputs });
+        await flush({ status: 'cancelled', finishedAt: at(), outputs }, desk.closeOpen('cancelled'));
       });
       throw err;
     }
@@ -240,7 +252,7 @@ export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult>
 
   if (failure) {
     const f: NodeFailed = failure;
-    status = 'failed';
+    status = f.code === 'APPROVAL_TIMED_OUT' ? 'timed_out' : 'failed';
     if (f.nodeId && states[f.nodeId]?.status !== 'failed') {
       states[f.nodeId] = { status: 'failed', attempts: states[f.nodeId]?.attempts ?? 1 };
       nodeUpdates.push({ nodeId: f.nodeId, status: 'failed', error: { code: f.code, message: f.message, nodeId: f.nodeId }, finishedAt: at() });
@@ -248,14 +260,14 @@ export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult>
     }
     for (const n of plan.nodes) {
       const s = states[n.id]!;
-      if (s.status === 'pending' || s.status === 'running') {
+      if (s.status === 'pending' || s.status === 'running' || s.status === 'waiting') {
         states[n.id] = { ...s, status: 'cancelled' };
         nodeUpdates.push({ nodeId: n.id, status: 'cancelled', finishedAt: at() });
       }
     }
     const error = { code: f.code, message: f.message, ...(f.nodeId ? { nodeId: f.nodeId } : {}) };
-    events.push({ type: 'execution.failed', at: at(), data: { error }, key: 'execution:final' });
-    await flush({ status: 'failed', error, outputs, finishedAt: at() });
+    events.push({ type: status === 'timed_out' ? 'execution.timed_out' : 'execution.failed', at: at(), data: { error }, key: 'execution:final' });
+    await flush({ status, error, outputs, finishedAt: at() }, desk.closeOpen('cancelled'));
     throw ApplicationFailure.nonRetryable(f.message, f.code);
   }
 

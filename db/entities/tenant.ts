@@ -3,6 +3,8 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } fro
 import type { CanvasGraph } from '../../core/graph';
 import type { RunPlan } from '../../core/plan';
 import type { ExecutionEventType, ExecutionStatus, NodeStatus } from '../../core/events';
+import type { ApprovalStatus, RecordedDecision } from '../../core/approval';
+import type { ApprovalData } from '../../core/graph';
 
 @Entity({ name: 'workflows' })
 export class Workflow {
@@ -52,6 +54,7 @@ export class Execution {
   @Column({ type: 'text', name: 'temporal_run_id', nullable: true }) temporalRunId!: string | null;
   @Column({ type: 'text', name: 'started_by', nullable: true }) startedBy!: string | null;
   @Column({ type: 'int', name: 'last_seq', default: 0 }) lastSeq!: number;
+  @Column({ type: 'text', name: 'cancelled_by', nullable: true }) cancelledBy!: string | null;
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
   @Column({ type: 'timestamptz', name: 'started_at', nullable: true }) startedAt!: Date | null;
   @Column({ type: 'timestamptz', name: 'finished_at', nullable: true }) finishedAt!: Date | null;
@@ -81,4 +84,23 @@ export class ExecutionEventRow {
   @Column({ type: 'timestamptz' }) at!: Date;
   @Column({ type: 'jsonb', nullable: true }) data!: Record<string, unknown> | null;
   @Column({ type: 'text', name: 'dedupe_key', nullable: true }) dedupeKey!: string | null;
+}
+
+@Entity({ name: 'approvals' })
+export class Approval {
+  @PrimaryColumn({ type: 'uuid' }) id!: string;
+  @Column({ type: 'uuid', name: 'execution_id' }) executionId!: string;
+  @Column({ type: 'uuid', name: 'workflow_id' }) workflowId!: string;
+  @Column({ type: 'text', name: 'node_id' }) nodeId!: string;
+  @Column({ type: 'text' }) title!: string;
+  @Column({ type: 'text', nullable: true }) instructions!: string | null;
+  @Column({ type: 'text', name: 'assignee_role', nullable: true }) assigneeRole!: ApprovalData['assigneeRole'] | null;
+  @Column({ type: 'int', default: 1 }) quorum!: number;
+  @Column({ type: 'jsonb', nullable: true }) form!: ApprovalData['form'] | null;
+  @Column({ type: 'jsonb', nullable: true }) context!: Record<string, unknown> | null;
+  @Column({ type: 'text' }) status!: ApprovalStatus;
+  @Column({ type: 'jsonb', default: () => `'[]'` }) decisions!: RecordedDecision[];
+  @Column({ type: 'timestamptz', name: 'requested_at' }) requestedAt!: Date;
+  @Column({ type: 'timestamptz', name: 'expires_at', nullable: true }) expiresAt!: Date | null;
+  @Column({ type: 'timestamptz', name: 'decided_at', nullable: true }) decidedAt!: Date | null;
 }

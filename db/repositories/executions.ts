@@ -5,7 +5,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import type { ExecutionEvent, ExecutionStatus } from '../../core/events';
 import type { RunPlan } from '../../core/plan';
 import type { TenantScope } from '../tenant-scope';
-import { Execution, ExecutionEventRow, NodeExecution } from '../entities/tenant';
+import { Approval, Execution, ExecutionEventRow, NodeExecution } from '../entities/tenant';
 
 export interface NewExecution {
   id: string;
@@ -83,7 +83,7 @@ export class ExecutionRepository {
     const qb = this.scope
       .manager()
       .createQueryBuilder(Execution, 'e')
-      .select(['e.id', 'e.workflowId', 'e.workflowVersion', 'e.status', 'e.error', 'e.usage', 'e.startedBy', 'e.createdAt', 'e.startedAt', 'e.finishedAt', 'e.temporalWorkflowId', 'e.temporalRunId'])
+      .select(['e.id', 'e.workflowId', 'e.workflowVersion', 'e.status', 'e.error', 'e.usage', 'e.startedBy', 'e.cancelledBy', 'e.createdAt', 'e.startedAt', 'e.finishedAt', 'e.temporalWorkflowId', 'e.temporalRunId'])
       .orderBy('e.created_at', 'DESC')
       .addOrderBy('e.id', 'DESC')
       .take(filter.limit);
@@ -108,12 +108,12 @@ export class ExecutionRepository {
 
   /** Marks non-terminal node rows with the given status (used when Temporal says the run is over). */
   async settleOpenNodes(executionId: string, status: 'cancelled' | 'failed', at: Date): Promise<void> {
-    await this.scope
-      .manager()
-      .update(NodeExecution, { executionId, status: In(['pending', 'running', 'waiting']) }, { status, finishedAt: at });
+    const m = this.scope.manager();
+    await m.update(NodeExecution, { executionId, status: In(['pending', 'running', 'waiting']) }, { status, finishedAt: at });
+    await m.update(Approval, { executionId, status: 'pending' }, { status: 'cancelled', decidedAt: at });
   }
 
-  async updateStatus(id: string, changes: Partial<Pick<Execution, 'status' | 'error' | 'outputs' | 'finishedAt' | 'startedAt'>>): Promise<void> {
+  async updateStatus(id: string, changes: Partial<Pick<Execution, 'status' | 'error' | 'outputs' | 'finishedAt' | 'startedAt' | 'cancelledBy'>>): Promise<void> {
     await this.scope.manager().update(Execution, { id }, changes as QueryDeepPartialEntity<Execution>);
   }
 }

@@ -5,7 +5,9 @@ import type { ExecutionEvent, ExecutionStatus, NewExecutionEvent, NodeStatus } f
 import { TERMINAL_EXECUTION_STATUSES } from '../../core/events';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { TenantScope } from '../tenant-scope';
-import { Execution, ExecutionEventRow, NodeExecution, type ExecutionError, type UsageTotals } from '../entities/tenant';
+import type { ApprovalStatus, RecordedDecision } from '../../core/approval';
+import type { ApprovalData } from '../../core/graph';
+import { Approval, Execution, ExecutionEventRow, NodeExecution, type ExecutionError, type UsageTotals } from '../entities/tenant';
 import { toExecutionEvent } from './executions';
 
 export interface NodeStateUpdate {
@@ -28,11 +30,30 @@ export interface ExecutionStateUpdate {
   finishedAt?: string;
 }
 
+/** An approval row to create (first update of a node) or change. */
+export interface ApprovalStateUpdate {
+  id: string;
+  nodeId: string;
+  workflowId?: string;
+  title?: string;
+  instructions?: string | null;
+  assigneeRole?: ApprovalData['assigneeRole'] | null;
+  quorum?: number;
+  form?: ApprovalData['form'] | null;
+  context?: Record<string, unknown> | null;
+  status?: ApprovalStatus;
+  decisions?: RecordedDecision[];
+  requestedAt?: string;
+  expiresAt?: string | null;
+  decidedAt?: string;
+}
+
 export interface ProgressBatch {
   executionId: string;
   events: NewExecutionEvent[];
   nodes?: NodeStateUpdate[];
   execution?: ExecutionStateUpdate;
+  approvals?: ApprovalStateUpdate[];
 }
 
 export class ExecutionNotFoundError extends Error {
@@ -82,6 +103,8 @@ export class ProgressRepository {
       if (Object.keys(changes).length) await m.update(NodeExecution, { executionId: batch.executionId, nodeId }, changes as QueryDeepPartialEntity<NodeExecution>);
     }
 
+    for (const update of batch.approvals ?? []) await this.upsertApproval(batch.executionId, update);
+
     const exec = batch.execution;
     const execChanges: Partial<Execution> = {};
     if (exec && !(closed && exec.status && !isTerminal(exec.status))) {
@@ -120,5 +143,22 @@ export class ProgressRepository {
     }
     if (Object.keys(execChanges).length) await m.update(Execution, { id: batch.executionId }, execChanges as QueryDeepPartialEntity<Execution>);
     return rows.map(toExecutionEvent);
+  }
+
+  private async upsertApproval(executionId: string, update: ApprovalStateUpdate): Promise<void> {
+    const m = this.scope.manager();
+    const { id, nodeId, requestedAt, expiresAt, decidedAt, ...rest } = update;
+    const changes: Partial<Approval> = { ...(rest as Partial<Approval>) };
+    if (requestedAt) changes.requestedAt = new Date(requestedAt);
+    if (expiresAt !== undefined) changes.expiresAt = expiresAt ? new Date(expiresAt) : null;
+    if (decidedAt) changes.decidedAt = new Date(decidedAt);
+    const existing = await m.findOne(Approval, { where: { executionId, nodeId } });
+    if (existing) {
+      // A late write (a retried activity) may not reopen a settled approval.
+      if (existing.status !== 'pending' && changes.status === 'pending') delete changes.status;
+      if (Object.keys(changes).length) await m.update(Approval, { id: existing.id }, changes as QueryDeepPartialEntity<Approval>);
+      return;
+    }
+    await m.insert(Approval, { id, executionId, nodeId, ...changes } as QueryDeepPartialEntity<Approval>);
   }
 }

@@ -27,6 +27,7 @@ export interface ExecutionView {
   error: Execution['error'];
   usage: Execution['usage'];
   startedBy: string | null;
+  cancelledBy: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -107,6 +108,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       error: e.error,
       usage: e.usage,
       startedBy: e.startedBy,
+      cancelledBy: e.cancelledBy ?? null,
       createdAt: iso(e.createdAt)!,
       startedAt: iso(e.startedAt),
       finishedAt: iso(e.finishedAt),
@@ -261,11 +263,16 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
     },
 
     /** Asks Temporal to cancel and waits briefly for the run to record it. */
-    async cancel(tenantId: string, id: string, waitMs = deps.cancelWaitMs ?? 10_000): Promise<ExecutionView> {
-      const e = await scope.run(tenantId, () => load(id));
-      if (TERMINAL_EXECUTION_STATUSES.includes(e.status)) {
-        throw new Conflict(`execution ${id} is already ${e.status}`, { status: e.status });
-      }
+    async cancel(tenantId: string, id: string, by: string, waitMs = deps.cancelWaitMs ?? 10_000): Promise<ExecutionView> {
+      const e = await scope.run(tenantId, async () => {
+        const found = await load(id);
+        if (TERMINAL_EXECUTION_STATUSES.includes(found.status)) {
+          throw new Conflict(`execution ${id} is already ${found.status}`, { status: found.status });
+        }
+        // Recorded before asking Temporal, so the run's row says who ended it however it ends.
+        await executions.updateStatus(found.id, { cancelledBy: by });
+        return found;
+      });
       try {
         await runs.cancel(tenantId, e.id);
       } catch (err) {

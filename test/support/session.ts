@@ -1,5 +1,6 @@
 // What a user of the API does in tests: register a tenant, save a workflow, start a run, wait for it.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hashPassword } from '../../server/auth/passwords';
 import type { TestStack } from './stack';
 
 export interface TestSession {
@@ -47,4 +48,18 @@ export async function waitForExecution(
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(`execution ${executionId} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+}
+
+/** Adds a member with `role` to the session's tenant (straight into the database) and logs them in. */
+export async function addMember(stack: TestStack, session: TestSession, role: 'owner' | 'admin' | 'editor' | 'viewer'): Promise<TestSession> {
+  const email = `${role}-${randomBytes(4).toString('hex')}@example.com`;
+  const password = 'member password 123';
+  await stack.db.dataSource.query(
+    'insert into public.users (id, tenant_id, email, name, password_hash, role) values ($1, $2, $3, $4, $5, $6)',
+    [randomUUID(), session.tenantId, email, role, await hashPassword(password), role],
+  );
+  const [{ slug }] = await stack.db.dataSource.query('select slug from public.tenants where id = $1', [session.tenantId]);
+  const res = await stack.request('POST', '/api/v1/auth/login', { body: { email, password, tenant: slug } });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { token: res.body.accessToken, tenantId: session.tenantId, userId: res.body.user.id, email };
 }
