@@ -1,6 +1,8 @@
 // A unit of work inside one tenant's schema: a transaction whose search_path is set with
 // `set_config(..., true)` (transaction-local, so it never leaks to the next borrower of the pooled
-// connection) and whose EntityManager is kept in AsyncLocalStorage for the repositories.
+// connection) and whose EntityManager is kept in AsyncLocalStorage for the repositories. Inside the
+// transaction the connection switches to the tenant's own role (`SET LOCAL ROLE`), so the database itself
+// refuses any statement that names another tenant's schema.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
 
@@ -14,6 +16,14 @@ export function isTenantId(value: string): boolean {
 export function tenantSchemaName(tenantId: string): string {
   if (!isTenantId(tenantId)) throw new Error(`not a tenant id: ${JSON.stringify(tenantId)}`);
   return `tenant_${tenantId.replace(/-/g, '')}`;
+}
+
+/**
+ * The NOLOGIN role that owns a tenant's schema and is the only role that can use it. Roles and schemas
+ * live in different namespaces, so the role takes the schema's name.
+ */
+export function tenantRoleName(tenantId: string): string {
+  return tenantSchemaName(tenantId);
 }
 
 interface ScopeState {
@@ -36,6 +46,8 @@ export class TenantScope {
     const schema = tenantSchemaName(tenantId);
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`select set_config('search_path', $1, true)`, [`${schema}, public`]);
+      // The name is built from a checked UUID (tenantSchemaName), so it is safe to splice in.
+      await manager.query(`set local role ${tenantRoleName(tenantId)}`);
       return this.storage.run({ tenantId, manager }, () => work(manager));
     });
   }

@@ -1,12 +1,18 @@
-// Tenants, users and refresh tokens in the public schema, and provisioning of a new tenant's schema.
+// Tenants, users and refresh tokens in the public schema, provisioning of a new tenant's schema and role,
+// membership changes, and deleting a tenant with everything it owns.
 import { randomUUID } from 'node:crypto';
 import { IsNull, type DataSource, type MigrationInterface } from 'typeorm';
 import { RefreshToken, Tenant, User, type Role } from '../entities/public';
-import { migrateSchemaIn } from '../migrator';
-import { tenantSchemaName } from '../tenant-scope';
+import { migrateTenantSchemaIn } from '../migrator';
+import { tenantRoleName, tenantSchemaName } from '../tenant-scope';
 
 export class SlugTakenError extends Error {
   override name = 'SlugTakenError';
+}
+
+/** A membership change that would leave a tenant without an owner. */
+export class LastOwnerError extends Error {
+  override name = 'LastOwnerError';
 }
 
 export class AccountRepository {
@@ -29,7 +35,7 @@ export class AccountRepository {
       await m.insert(Tenant, tenant);
       const user = m.create(User, { id: randomUUID(), tenantId, role: 'owner' as Role, ...input.owner });
       await m.insert(User, user);
-      await migrateSchemaIn(m, tenant.schemaName, this.tenantMigrations);
+      await migrateTenantSchemaIn(m, tenantId, this.tenantMigrations);
       return { tenant: await m.findOneByOrFail(Tenant, { id: tenantId }), user: await m.findOneByOrFail(User, { id: user.id }) };
     });
   }
@@ -75,5 +81,53 @@ export class AccountRepository {
 
   async revokeAllForUser(userId: string): Promise<void> {
     await this.dataSource.manager.update(RefreshToken, { userId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
+  async listUsers(tenantId: string): Promise<User[]> {
+    return this.dataSource.manager.find(User, { where: { tenantId }, order: { createdAt: 'ASC' } });
+  }
+
+  /** A member of `tenantId`; null for an unknown id and for a member of another tenant alike. */
+  async findMember(tenantId: string, userId: string): Promise<User | null> {
+    return this.dataSource.manager.findOne(User, { where: { id: userId, tenantId } });
+  }
+
+  async addUser(input: { tenantId: string; email: string; name: string; passwordHash: string; role: Role }): Promise<User> {
+    const user = this.dataSource.manager.create(User, { id: randomUUID(), ...input });
+    await this.dataSource.manager.insert(User, user);
+    return this.dataSource.manager.findOneByOrFail(User, { id: user.id });
+  }
+
+  /**
+   * Applies a change to a member unless it leaves the tenant with no owner. The tenant's owner rows are
+   * locked first, so two owners demoting each other at once cannot both succeed.
+   */
+  async changeMember(tenantId: string, userId: string, change: { role?: Role; name?: string } | 'remove'): Promise<User | null> {
+    return this.dataSource.transaction(async (m) => {
+      const owners: { id: string }[] = await m.query(`select id from public.users where tenant_id = $1 and role = 'owner' for update`, [tenantId]);
+      const user = await m.findOne(User, { where: { id: userId, tenantId } });
+      if (!user) return null;
+      const losesOwner = user.role === 'owner' && (change === 'remove' || (change.role !== undefined && change.role !== 'owner'));
+      if (losesOwner && owners.length <= 1) throw new LastOwnerError('a tenant needs at least one owner');
+      if (change === 'remove') {
+        await m.delete(User, { id: userId, tenantId });
+        return user;
+      }
+      await m.update(User, { id: userId, tenantId }, { ...(change.role ? { role: change.role } : {}), ...(change.name ? { name: change.name } : {}) });
+      return m.findOneByOrFail(User, { id: userId });
+    });
+  }
+
+  /** Drops the tenant's schema and role and deletes its public rows (users, tokens, API keys cascade). */
+  async deleteTenant(tenantId: string): Promise<void> {
+    const schema = tenantSchemaName(tenantId);
+    const role = tenantRoleName(tenantId);
+    await this.dataSource.transaction(async (m) => {
+      await m.query(`select pg_advisory_xact_lock(hashtext($1))`, [`tessera:migrate:${schema}`]);
+      await m.delete(Tenant, { id: tenantId });
+      await m.query(`drop schema if exists ${schema} cascade`);
+      const [exists] = await m.query(`select 1 from pg_roles where rolname = $1`, [role]);
+      if (exists) await m.query(`drop role ${role}`);
+    });
   }
 }

@@ -1,17 +1,22 @@
 // The authentication middleware of the API: a Bearer access token checked by passport-jwt, then the user
-// re-read from the database, so a removed user or a changed role takes effect on the next request.
+// re-read from the database, so a removed user or a changed role takes effect on the next request; or an
+// `X-API-Key` header, looked up by hash (a revoked key stops working at once).
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy, type VerifiedCallback } from 'passport-jwt';
 import { Unauthorized } from '../../core/errors';
 import type { AccountRepository } from '../../db/repositories/accounts';
+import type { ApiKeyRepository } from '../../db/repositories/api-keys';
 import type { Principal } from './principal';
 import type { TokenService } from './tokens';
 
 export interface AuthenticateDeps {
   tokens: TokenService;
   accounts: AccountRepository;
+  apiKeys: ApiKeyRepository;
 }
+
+const API_KEY_HEADER = 'x-api-key';
 
 const STRATEGY = 'jwt';
 
@@ -24,7 +29,7 @@ function failureMessage(info: unknown): string {
   return 'invalid access token';
 }
 
-export function createAuthenticate({ tokens, accounts }: AuthenticateDeps): RequestHandler {
+export function createAuthenticate({ tokens, accounts, apiKeys }: AuthenticateDeps): RequestHandler {
   // An authenticator of our own rather than passport's global singleton: no shared state between apps or tests.
   const authenticator = new passport.Authenticator();
 
@@ -54,7 +59,36 @@ export function createAuthenticate({ tokens, accounts }: AuthenticateDeps): Requ
     new JwtStrategy({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), ...tokens.accessTokenVerification }, verify),
   );
 
+  async function principalOfApiKey(key: string): Promise<Principal> {
+    if (key.length > 200) throw new Unauthorized('invalid API key');
+    const record = await apiKeys.use(key);
+    if (!record) throw new Unauthorized('invalid or revoked API key');
+    return {
+      userId: record.createdBy ?? record.id,
+      tenantId: record.tenantId,
+      role: record.role,
+      email: `api-key:${record.prefix}`,
+      kind: 'api_key',
+      apiKeyId: record.id,
+    };
+  }
+
   return (req: Request, res: Response, next: NextFunction): void => {
+    const apiKey = req.headers[API_KEY_HEADER];
+    if (apiKey !== undefined) {
+      if (typeof apiKey !== 'string' || req.headers.authorization) {
+        next(new Unauthorized('send one X-API-Key header, or a bearer token, not both'));
+        return;
+      }
+      principalOfApiKey(apiKey).then(
+        (principal) => {
+          req.user = principal;
+          next();
+        },
+        (err: unknown) => next(err),
+      );
+      return;
+    }
     const handle = authenticator.authenticate(STRATEGY, { session: false }, (err: unknown, user: Principal | false, info: unknown) => {
       if (err) {
         next(err);

@@ -5,10 +5,20 @@ import { Unauthorized } from '../../core/errors';
 import type { Role } from '../../db/entities/public';
 
 export interface Principal {
+  /** For an API key, the user who created it (what `created_by` columns record); the key itself is `apiKeyId`. */
   userId: string;
   tenantId: string;
   role: Role;
   email: string;
+  /** A signed-in user, or a program calling with an `X-API-Key`; absent means a user. */
+  kind?: 'user' | 'api_key';
+  apiKeyId?: string;
+}
+
+/** Who to name in `started_by`, the audit log and the like: `user:<id>` or `api_key:<id>`. */
+export function actorOf(p: Principal): { type: 'user' | 'api_key'; id: string; label: string } {
+  if (p.kind === 'api_key' && p.apiKeyId) return { type: 'api_key', id: p.apiKeyId, label: `api_key:${p.apiKeyId}` };
+  return { type: 'user', id: p.userId, label: `user:${p.userId}` };
 }
 
 declare global {
@@ -24,5 +34,12 @@ declare global {
 export function principalOf(req: Request): Principal {
   const user = req.user;
   if (!user) throw new Unauthorized('authentication required');
-  return { userId: user.userId, tenantId: user.tenantId, role: user.role, email: user.email };
+  return {
+    userId: user.userId,
+    tenantId: user.tenantId,
+    role: user.role,
+    email: user.email,
+    ...(user.kind ? { kind: user.kind } : {}),
+    ...(user.apiKeyId ? { apiKeyId: user.apiKeyId } : {}),
+  };
 }

@@ -10,6 +10,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../db/data-source';
 import { migrateAll } from '../../db/migrator';
 import { AccountRepository } from '../../db/repositories/accounts';
+import { ApiKeyRepository } from '../../db/repositories/api-keys';
 import { publicMigrations } from '../../migrations/public';
 import { tenantMigrations } from '../../migrations/tenant';
 import { errorHandler, notFoundHandler } from '../http/error-handler';
@@ -49,7 +50,7 @@ beforeAll(async () => {
   accounts = new AccountRepository(ds, tenantMigrations);
   const tokens = createTokenService({ jwtSecret: JWT_SECRET, accounts });
   const auth = createAuthService({ accounts, tokens });
-  const authenticate = createAuthenticate({ tokens, accounts });
+  const authenticate = createAuthenticate({ tokens, accounts, apiKeys: new ApiKeyRepository(ds) });
 
   const app = express();
   app.use('/api/v1/auth', createAuthRouter({ auth, authenticate }));
@@ -73,8 +74,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  // Tenant roles are cluster-wide (docs/security.md): note them before the database goes, drop them after.
+  const roles: { role: string }[] = ds?.isInitialized ? await ds.query(`select schema_name as role from public.tenants`) : [];
   if (ds?.isInitialized) await ds.destroy();
   await admin(`drop database if exists ${dbName} with (force)`);
+  for (const { role } of roles) await admin(`drop role if exists ${role}`);
 });
 
 interface ApiResponse {

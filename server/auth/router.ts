@@ -1,10 +1,10 @@
 // The /auth routes: register, login, refresh, logout and me. Bodies are checked against the schemas
 // exported here, which the OpenAPI document is generated from too.
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { jsonBody } from '../http/json-body';
 import { parseWith } from '../http/validate';
-import { principalOf } from './principal';
+import { principalOf, type Principal } from './principal';
 import type { AuthService } from './service';
 
 export const registerBodySchema = z.object({
@@ -35,23 +35,42 @@ export const logoutBodySchema = z.object({
 });
 export type LogoutBody = z.infer<typeof logoutBodySchema>;
 
+/** An auth event worth an audit log entry, reported after it succeeded. */
+export interface AuthEvent {
+  action: 'auth.register' | 'auth.login' | 'auth.logout';
+  tenantId: string;
+  principal: Principal;
+  req: Request;
+}
+
 export interface AuthRouterDeps {
   auth: AuthService;
   authenticate: RequestHandler;
+  /** Runs before register and login, with the body parsed (rate limits per IP and per email). */
+  attemptGuard?: RequestHandler;
+  onEvent?: (event: AuthEvent) => Promise<void>;
 }
 
-export function createAuthRouter({ auth, authenticate }: AuthRouterDeps): Router {
+export function createAuthRouter({ auth, authenticate, attemptGuard, onEvent }: AuthRouterDeps): Router {
   const router = Router();
   router.use(jsonBody({ limit: '16kb' }));
+  const guard: RequestHandler[] = attemptGuard ? [attemptGuard] : [];
+  const report = async (action: AuthEvent['action'], principal: Principal, req: Request): Promise<void> => {
+    if (onEvent) await onEvent({ action, tenantId: principal.tenantId, principal, req });
+  };
 
-  router.post('/register', async (req, res) => {
+  router.post('/register', ...guard, async (req, res) => {
     const body = parseWith(registerBodySchema, req.body, 'body');
-    res.status(201).json(await auth.register(body));
+    const session = await auth.register(body);
+    await report('auth.register', { userId: session.user.id, tenantId: session.tenant.id, role: session.user.role, email: session.user.email, kind: 'user' }, req);
+    res.status(201).json(session);
   });
 
-  router.post('/login', async (req, res) => {
+  router.post('/login', ...guard, async (req, res) => {
     const body = parseWith(loginBodySchema, req.body, 'body');
-    res.status(200).json(await auth.login(body));
+    const session = await auth.login(body);
+    await report('auth.login', { userId: session.user.id, tenantId: session.tenant.id, role: session.user.role, email: session.user.email, kind: 'user' }, req);
+    res.status(200).json(session);
   });
 
   router.post('/refresh', async (req, res) => {
@@ -63,6 +82,7 @@ export function createAuthRouter({ auth, authenticate }: AuthRouterDeps): Router
     // A logout with no body at all is a plain "end all my sessions".
     const { refreshToken } = parseWith(logoutBodySchema, req.body ?? {}, 'body');
     await auth.logout(principalOf(req), refreshToken);
+    await report('auth.logout', principalOf(req), req);
     res.status(204).end();
   });
 

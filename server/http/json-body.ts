@@ -1,9 +1,33 @@
 // JSON request bodies: refuses a body of another media type with 415 (express.json alone would skip it
-// silently and leave `req.body` undefined), then parses with a size limit.
+// silently and leave `req.body` undefined), then parses with a size limit, then refuses text PostgreSQL
+// cannot store (NUL characters, unpaired UTF-16 surrogates) with a 400 instead of a database error.
 import express, { type RequestHandler } from 'express';
 import { AppError } from '../../core/errors';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
+
+// A NUL, or a high surrogate not followed by a low one, or a low one not preceded by a high one.
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The path of the first string (key or value) in `value` that PostgreSQL text and jsonb refuse, or null. */
+function unstorableTextAt(value: unknown): string | null {
+  const stack: { value: unknown; path: string }[] = [{ value, path: 'body' }];
+  while (stack.length) {
+    const { value: v, path } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (UNSTORABLE.test(v)) return path;
+    } else if (Array.isArray(v)) {
+      v.forEach((item, i) => stack.push({ value: item, path: `${path}.${i}` }));
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, item] of Object.entries(v)) {
+        if (UNSTORABLE.test(k)) return `${path}.${k.replace(UNSTORABLE, '?')}`;
+        stack.push({ value: item, path: `${path}.${k}` });
+      }
+    }
+  }
+  return null;
+}
 
 export function jsonBody(options: { limit?: string | number } = {}): RequestHandler[] {
   const requireJson: RequestHandler = (req, _res, next) => {
@@ -16,5 +40,13 @@ export function jsonBody(options: { limit?: string | number } = {}): RequestHand
     }
     next();
   };
-  return [requireJson, express.json({ limit: options.limit ?? '1mb', type: JSON_TYPES })];
+  const requireStorableText: RequestHandler = (req, _res, next) => {
+    const at = unstorableTextAt(req.body);
+    if (at !== null) {
+      next(new AppError('UNSUPPORTED_TEXT', 400, 'text may not contain NUL characters or unpaired UTF-16 surrogates', { path: at }));
+      return;
+    }
+    next();
+  };
+  return [requireJson, express.json({ limit: options.limit ?? '1mb', type: JSON_TYPES }), requireStorableText];
 }

@@ -37,8 +37,15 @@ export async function createTestDatabase(prefix = 'tessera_test'): Promise<TestD
     url: url.toString(),
     dataSource,
     async drop() {
+      // Tenant roles belong to the cluster, not the database: note them before it goes, drop them after.
+      const roles: { role: string }[] = dataSource.isInitialized
+        ? await dataSource.query(`select schema_name as role from public.tenants t join pg_roles r on r.rolname = t.schema_name`)
+        : [];
       if (dataSource.isInitialized) await dataSource.destroy();
-      await admin((c) => c.query(`drop database if exists ${name} with (force)`));
+      await admin(async (c) => {
+        await c.query(`drop database if exists ${name} with (force)`);
+        for (const { role } of roles) await c.query(`drop role if exists ${role}`);
+      });
     },
   };
 }
