@@ -1,0 +1,84 @@
+// The export and deployment activities, bound to their dependencies once (`createExportActivities(deps)`).
+import type Docker from 'dockerode';
+import type { ExportRepository, TenantScope, DeploymentChanges } from '../../db';
+import type { ExecutionEventPublisher } from '../event-publisher';
+import { buildWheel } from './build-wheel';
+import { checkWheel, type CheckWheelInput } from './check-wheel';
+import {
+  buildDeploymentImage,
+  removeDeployment,
+  startDeploymentContainer,
+  waitDeploymentContainer,
+  type BuildImageInput,
+  type StartContainerInput,
+} from './docker-deploy';
+import { recordExport, type RecordExportInput } from './record-export';
+import { exportWorkDir, renderProject, type RenderProjectInput } from './render-project';
+import { storeArtifact } from './store-artifact';
+import path from 'node:path';
+
+export interface ExportActivityDeps {
+  scope: TenantScope;
+  exports: ExportRepository;
+  publisher: ExecutionEventPublisher;
+  dataDir: string;
+  /** Debian's Python with python3-build/-wheel/-setuptools/-venv (default /usr/bin/python3). */
+  python?: string;
+  buildTimeoutMs?: number;
+  /** The Docker engine for deployments; absent, deployment activities fail with a clear message. */
+  docker?: Docker;
+}
+
+export const DEFAULT_EXPORT_PYTHON = '/usr/bin/python3';
+
+export interface RecordDeploymentInput {
+  tenantId: string;
+  deploymentId: string;
+  changes: Omit<DeploymentChanges, 'startedAt' | 'finishedAt'> & { startedAt?: string; finishedAt?: string };
+}
+
+export function createExportActivities(deps: ExportActivityDeps) {
+  const build = { dataDir: deps.dataDir, python: deps.python ?? DEFAULT_EXPORT_PYTHON, buildTimeoutMs: deps.buildTimeoutMs ?? 10 * 60_000 };
+  const docker = () => {
+    if (!deps.docker) throw new Error('this worker has no Docker engine configured');
+    return { dataDir: deps.dataDir, docker: deps.docker };
+  };
+  return {
+    async recordExport(input: RecordExportInput): Promise<void> {
+      await recordExport(deps, input);
+    },
+    async renderExportProject(input: RenderProjectInput): Promise<{ files: string[] }> {
+      const projectDir = path.join(exportWorkDir(deps.dataDir, input.tenantId, input.exportId), 'project');
+      const { files } = await renderProject(input, projectDir);
+      return { files };
+    },
+    async buildExportWheel(input: RenderProjectInput) {
+      return buildWheel(build, input);
+    },
+    async checkExportWheel(input: CheckWheelInput) {
+      return checkWheel(build, input);
+    },
+    async storeExportArtifact(input: { wheelPath: string }) {
+      return storeArtifact(build, input);
+    },
+    async recordDeployment(input: RecordDeploymentInput): Promise<void> {
+      const { startedAt, finishedAt, ...rest } = input.changes;
+      const changes: DeploymentChanges = { ...rest, ...(startedAt ? { startedAt: new Date(startedAt) } : {}), ...(finishedAt ? { finishedAt: new Date(finishedAt) } : {}) };
+      await deps.scope.run(input.tenantId, () => deps.exports.updateDeployment(input.deploymentId, changes));
+    },
+    async buildDeploymentImage(input: BuildImageInput) {
+      return buildDeploymentImage(docker(), input);
+    },
+    async startDeploymentContainer(input: StartContainerInput) {
+      return startDeploymentContainer(docker(), input);
+    },
+    async waitDeploymentContainer(input: { containerId: string }) {
+      return waitDeploymentContainer(docker(), input);
+    },
+    async removeDeployment(input: { containerId: string | null; imageTag: string | null }) {
+      await removeDeployment(docker(), input);
+    },
+  };
+}
+
+export type ExportActivities = ReturnType<typeof createExportActivities>;

@@ -1,0 +1,92 @@
+// The API's door to Temporal for exports and deployments. Like RunClient, every call derives the workflow id
+// from the caller's tenant id (`tenant/<tenantId>/export/<exportId>`), so no call can reach another tenant's.
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import {
+  DEPLOYMENT_RUN_WORKFLOW,
+  EXPORT_RUN_WORKFLOW,
+  STOP_DEPLOYMENT_SIGNAL,
+  deploymentTemporalId,
+  exportTemporalId,
+  type DeploymentRunInput,
+  type ExportRunInput,
+} from '../../core/export-protocol';
+import { SEARCH_ATTRIBUTES } from '../../core/run-protocol';
+
+const TENANT_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.tenantId, SearchAttributeType.KEYWORD);
+const WORKFLOW_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.workflowId, SearchAttributeType.KEYWORD);
+const EXECUTION_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.executionId, SearchAttributeType.KEYWORD);
+
+export class ExportClient {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  /** Starts the export; a second start of the same export is a no-op (idempotent). */
+  async startExport(input: ExportRunInput): Promise<{ workflowId: string }> {
+    const id = exportTemporalId(input.tenantId, input.exportId);
+    await this.start(EXPORT_RUN_WORKFLOW, id, input, input.tenantId, input.plan.workflowId, input.exportId);
+    return { workflowId: id };
+  }
+
+  async describeExport(tenantId: string, exportId: string): Promise<{ status: string } | null> {
+    return this.describe(exportTemporalId(tenantId, exportId));
+  }
+
+  async cancelExport(tenantId: string, exportId: string): Promise<void> {
+    await this.client.workflow.getHandle(exportTemporalId(tenantId, exportId)).cancel();
+  }
+
+  async startDeployment(input: DeploymentRunInput): Promise<{ workflowId: string }> {
+    const id = deploymentTemporalId(input.tenantId, input.deploymentId);
+    await this.start(DEPLOYMENT_RUN_WORKFLOW, id, input, input.tenantId, input.project.plan.workflowId, input.deploymentId);
+    return { workflowId: id };
+  }
+
+  async describeDeployment(tenantId: string, deploymentId: string): Promise<{ status: string } | null> {
+    return this.describe(deploymentTemporalId(tenantId, deploymentId));
+  }
+
+  /** Asks the deployment to stop and remove its container, and waits (at most `waitMs`) for it to finish. */
+  async stopDeployment(tenantId: string, deploymentId: string, waitMs: number): Promise<void> {
+    const handle = this.client.workflow.getHandle(deploymentTemporalId(tenantId, deploymentId));
+    try {
+      await handle.signal(STOP_DEPLOYMENT_SIGNAL);
+    } catch (err) {
+      // A deployment whose workflow already closed has nothing left to stop.
+      if (err instanceof WorkflowNotFoundError) return;
+      throw err;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([handle.result().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+  }
+
+  private async start(workflowType: string, id: string, input: object, tenantId: string, workflowId: string, recordId: string): Promise<void> {
+    try {
+      await this.client.workflow.start(workflowType, {
+        workflowId: id,
+        taskQueue: this.taskQueue,
+        args: [input],
+        typedSearchAttributes: [
+          { key: TENANT_KEY, value: tenantId },
+          { key: WORKFLOW_KEY, value: workflowId },
+          { key: EXECUTION_KEY, value: recordId },
+        ],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  private async describe(id: string): Promise<{ status: string } | null> {
+    try {
+      const d = await this.client.workflow.getHandle(id).describe();
+      return { status: d.status.name };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,121 @@
+// Deployments against a real Docker engine: the exported wheel is built into an image (no network during the
+// build) on a locally made Debian base image; a one-shot container prints the workflow's outputs, a service
+// container answers POST /run on its published loopback port, and DELETE removes the container.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { ensureBaseImage, ensureDockerEngine } from './support/docker-engine';
+import { startExport, waitForExport } from './support/exports';
+import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
+import { startTestStack, type TestStack } from './support/stack';
+
+jest.setTimeout(600_000);
+
+let stack: TestStack;
+let owner: TestSession;
+let dataDir: string;
+let docker: Docker;
+let baseImage: string;
+let exportId: string;
+let workflowId: string;
+
+const graph = {
+  nodes: [
+    { id: 'start', type: 'trigger', position: { x: 0, y: 0 }, data: { inputs: { topic: { type: 'string', required: true }, n: { type: 'number', default: 2 } } } },
+    { id: 'draft', type: 'agent', position: { x: 0, y: 0 }, data: { provider: 'echo', model: 'echo-1', prompt: 'Draft about {{inputs.topic}}' } },
+    { id: 'gate', type: 'condition', position: { x: 0, y: 0 }, data: { expression: 'inputs.n > 1' } },
+    { id: 'out', type: 'output', position: { x: 0, y: 0 }, data: { value: '{{nodes.draft.text}} x{{inputs.n}}' } },
+  ],
+  edges: [
+    { id: 'e1', source: 'start', target: 'draft' },
+    { id: 'e2', source: 'draft', target: 'gate' },
+    { id: 'e3', source: 'gate', sourceHandle: 'true', target: 'out' },
+  ],
+};
+
+beforeAll(async () => {
+  docker = await ensureDockerEngine();
+  baseImage = await ensureBaseImage(docker);
+  dataDir = mkdtempSync(path.join(tmpdir(), 'tessera-deploy-data-'));
+  stack = await startTestStack({ dataDir, docker });
+  owner = await registerTenant(stack);
+  workflowId = await createWorkflow(stack, owner, graph, 'Deployed digest');
+  exportId = await startExport(stack, owner, workflowId);
+  const view = await waitForExport(stack, owner, exportId);
+  if (view.status !== 'succeeded') throw new Error(`export failed: ${view.buildLog}`);
+});
+
+afterAll(async () => {
+  await stack?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function waitForDeployment(id: string, done: (d: any) => boolean, timeoutMs = 300_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  let last: any;
+  while (Date.now() < deadline) {
+    const res = await stack.request('GET', `/api/v1/deployments/${id}`, { token: owner.token });
+    last = res.body;
+    if (res.status === 200 && done(res.body)) return res.body;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`deployment ${id} did not reach the expected state; last seen: ${JSON.stringify(last)}`);
+}
+
+async function containerExists(id: string): Promise<boolean> {
+  try {
+    await docker.getContainer(id).inspect();
+    return true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    throw err;
+  }
+}
+
+it('runs a one-shot container that prints the platform outputs, and DELETE removes it', async () => {
+  const inputs = { topic: 'tide tables', n: 3 };
+  const executionId = await startRun(stack, owner, workflowId, inputs);
+  const platform = (await waitForExecution(stack, owner, executionId)).outputs;
+
+  const res = await stack.request('POST', `/api/v1/exports/${exportId}/deployments`, { token: owner.token, body: { mode: 'oneshot', inputs, baseImage } });
+  expect(res.status).toBe(202);
+  const done = await waitForDeployment(res.body.id, (d) => ['succeeded', 'failed'].includes(d.status));
+  expect({ status: done.status, exitCode: done.exitCode, error: done.error }).toEqual({ status: 'succeeded', exitCode: 0, error: null });
+  expect(done.outputs).toEqual(platform);
+  expect(done.logs).toContain('tide tables');
+  expect(await containerExists(done.containerId)).toBe(true);
+
+  const other = await registerTenant(stack);
+  expect((await stack.request('GET', `/api/v1/deployments/${done.id}`, { token: other.token })).status).toBe(404);
+  expect((await stack.request('DELETE', `/api/v1/deployments/${done.id}`, { token: other.token })).status).toBe(404);
+  expect(await containerExists(done.containerId)).toBe(true);
+
+  const removed = await stack.request('DELETE', `/api/v1/deployments/${done.id}`, { token: owner.token });
+  expect(removed.status).toBe(200);
+  expect(await containerExists(done.containerId)).toBe(false);
+});
+
+it('runs a service container that answers POST /run, and DELETE stops and removes it', async () => {
+  const res = await stack.request('POST', `/api/v1/exports/${exportId}/deployments`, { token: owner.token, body: { mode: 'service', inputs: {}, baseImage } });
+  expect(res.status).toBe(202);
+  const running = await waitForDeployment(res.body.id, (d) => ['running', 'failed'].includes(d.status));
+  expect(running.status).toBe('running');
+  expect(running.hostPort).toBeGreaterThan(0);
+
+  let answer: Response | null = null;
+  const deadline = Date.now() + 30_000;
+  while (!answer && Date.now() < deadline) {
+    answer = await fetch(`${running.url}/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: { topic: 'owls', n: 5 } }) }).catch(() => null);
+    if (!answer) await new Promise((r) => setTimeout(r, 300));
+  }
+  expect(answer?.status).toBe(200);
+  expect(await answer!.json()).toEqual({ outputs: { out: 'Draft about owls x5' } });
+  const bad = await fetch(`${running.url}/run`, { method: 'POST', body: JSON.stringify({ inputs: {} }) });
+  expect(bad.status).toBe(400);
+
+  const removed = await stack.request('DELETE', `/api/v1/deployments/${running.id}`, { token: owner.token });
+  expect(removed.status).toBe(200);
+  expect(removed.body.status).toBe('stopped');
+  expect(await containerExists(running.containerId)).toBe(false);
+});
