@@ -1,0 +1,42 @@
+// The run store's reading of the event stream: node colours, attempts, waiting and the run's own status.
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, test } from 'vitest';
+import type { ExecutionEvent } from '../api/types';
+import { useRunStore } from './run';
+
+let seq = 0;
+function event(type: string, nodeId?: string, data?: Record<string, unknown>): ExecutionEvent {
+  seq += 1;
+  return { seq, executionId: 'x', type, at: new Date().toISOString(), ...(nodeId ? { nodeId } : {}), ...(data ? { data } : {}) };
+}
+
+describe('useRunStore', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  test('events colour nodes, count attempts and mark the run waiting and then succeeded', () => {
+    const run = useRunStore();
+    run.execution = { id: 'x', workflowId: 'w', workflowVersion: 1, status: 'pending', inputs: {}, outputs: null, error: null, usage: null };
+    run.apply(event('execution.started'));
+    run.apply(event('node.started', 'draft', { attempt: 1 }));
+    expect(run.live['draft']).toEqual({ status: 'running', attempts: 1 });
+    run.apply(event('node.retrying', 'draft', { attempt: 2 }));
+    run.apply(event('node.succeeded', 'draft'));
+    expect(run.live['draft']).toEqual({ status: 'succeeded', attempts: 2 });
+    run.apply(event('node.waiting', 'review'));
+    expect(run.status).toBe('waiting');
+    expect(run.live['review']?.status).toBe('waiting');
+    run.apply(event('node.skipped', 'reject_path'));
+    run.apply(event('execution.succeeded'));
+    expect(run.status).toBe('succeeded');
+    expect(run.finished).toBe(true);
+    expect(run.live['reject_path']?.status).toBe('skipped');
+  });
+
+  test('a cancelled run marks unfinished nodes cancelled', () => {
+    const run = useRunStore();
+    run.execution = { id: 'x', workflowId: 'w', workflowVersion: 1, status: 'running', inputs: {}, outputs: null, error: null, usage: null };
+    run.live = { a: { status: 'succeeded', attempts: 1 }, b: { status: 'running', attempts: 1 }, c: { status: 'pending', attempts: 0 } };
+    run.apply(event('execution.cancelled'));
+    expect(Object.values(run.live).map((n) => n.status)).toEqual(['succeeded', 'cancelled', 'cancelled']);
+  });
+});

@@ -1,0 +1,55 @@
+// The workflows list: search, create, rename, delete, and each workflow's last run status.
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { CanvasGraph } from '../../../core/graph';
+import { apiRequest } from '../api/client';
+import type { ExecutionStatus, WorkflowSummary, WorkflowView } from '../api/types';
+import { listExecutions } from './run';
+
+export const useWorkflowsStore = defineStore('workflows', () => {
+  const items = ref<WorkflowSummary[]>([]);
+  const total = ref(0);
+  const search = ref('');
+  const loading = ref(false);
+  const lastRunStatus = ref<Record<string, ExecutionStatus | undefined>>({});
+
+  async function refresh(): Promise<void> {
+    loading.value = true;
+    try {
+      const q = new URLSearchParams({ limit: '100' });
+      if (search.value.trim()) q.set('search', search.value.trim());
+      const res = await apiRequest<{ items: WorkflowSummary[]; total: number }>('GET', `/api/v1/workflows?${q.toString()}`);
+      items.value = res.items;
+      total.value = res.total;
+    } finally {
+      loading.value = false;
+    }
+    // One small request per listed workflow: the list is paged to 100 and the API has no "last run" field.
+    await Promise.all(
+      items.value.map(async (w) => {
+        const [last] = await listExecutions(w.id, 1);
+        lastRunStatus.value[w.id] = last?.status;
+      }),
+    );
+  }
+
+  async function create(name: string, graph: CanvasGraph = { nodes: [], edges: [] }): Promise<WorkflowView> {
+    const view = await apiRequest<WorkflowView>('POST', '/api/v1/workflows', { body: { name, graph } });
+    items.value = [view, ...items.value];
+    total.value += 1;
+    return view;
+  }
+
+  async function rename(id: string, name: string): Promise<void> {
+    const view = await apiRequest<WorkflowView>('PUT', `/api/v1/workflows/${encodeURIComponent(id)}`, { body: { name } });
+    items.value = items.value.map((w) => (w.id === id ? view : w));
+  }
+
+  async function remove(id: string): Promise<void> {
+    await apiRequest('DELETE', `/api/v1/workflows/${encodeURIComponent(id)}`);
+    items.value = items.value.filter((w) => w.id !== id);
+    total.value -= 1;
+  }
+
+  return { items, total, search, loading, lastRunStatus, refresh, create, rename, remove };
+});
