@@ -21,9 +21,16 @@ export type AgentTurnOutput = AgentTurnResult;
 /** Resolves a tenant credential to its secret; absent until the credentials vault exists. */
 export type CredentialResolver = (tenantId: string, credentialId: string, provider: ProviderName) => Promise<string | null>;
 
+/** The few structured log lines a turn writes (pino's shape); never given prompts, outputs or secrets. */
+export interface TurnLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
 export interface AgentTurnDeps extends ProgressDeps {
   providers: Record<ProviderName, LlmProvider>;
   resolveCredential?: CredentialResolver;
+  logger?: TurnLogger;
   now?: () => Date;
 }
 
@@ -62,6 +69,7 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
         events: attempt === 1 ? [{ type: 'node.started', nodeId, at: startedAt, data: { attempt }, key: `node:${nodeId}:started` }] : [],
       });
 
+      const logFields = { tenantId, executionId, nodeId, attempt, provider: input.request.provider, model: input.request.model };
       const llm = deps.providers[input.request.provider];
       let result: AgentTurnResult;
       try {
@@ -77,6 +85,7 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
         if (err instanceof ApplicationFailure) throw err;
         const retryable = err instanceof ProviderError ? err.retryable : true;
         const message = err instanceof Error ? err.message : String(err);
+        deps.logger?.warn({ ...logFields, retryable, status: err instanceof ProviderError ? err.status : undefined, error: message }, 'agent turn failed');
         if (retryable && attempt < input.maximumAttempts) {
           await writeProgress(deps, {
             tenantId,
@@ -104,6 +113,7 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
       }
 
       const finishedAt = now().toISOString();
+      deps.logger?.info({ ...logFields, ms: Date.parse(finishedAt) - Date.parse(startedAt), usage: result.usage }, 'agent turn succeeded');
       await writeProgress(deps, {
         tenantId,
         executionId,

@@ -1,13 +1,17 @@
 // Every activity the worker registers, bound to its dependencies once (`createActivities(deps)`).
 import { createAgentTurnActivities, type AgentTurnDeps } from './agent-turn';
 import { createProgressActivities } from './progress';
+import { ExportRepository } from '../db';
+import { createExportActivities, type ExportActivityDeps } from './export';
 
-export type ActivityDeps = AgentTurnDeps;
+/** Export settings are optional so callers without exports keep working; `dataDir` defaults to `.data`. */
+export type ActivityDeps = AgentTurnDeps & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>>;
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createProgressActivities(deps),
     ...createAgentTurnActivities(deps),
+    ...createExportActivities({ ...deps, exports: new ExportRepository(deps.scope), dataDir: deps.dataDir ?? '.data' }),
   };
 }
 
@@ -16,4 +20,5 @@ export type TesseraActivities = ReturnType<typeof createActivities>;
 export { createRedisEventPublisher, type ExecutionEventPublisher } from './event-publisher';
 export type { AgentTurnInput, AgentTurnOutput, CredentialResolver } from './agent-turn';
 export { PROVIDER_ERROR_TYPE } from './agent-turn';
+export { createCredentialResolver } from './credentials';
 export type { RecordProgressInput } from './progress';

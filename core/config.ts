@@ -5,6 +5,20 @@ import { z } from 'zod';
 export const DEV_JWT_SECRET = 'tessera-dev-jwt-secret-not-for-production';
 export const DEV_ENCRYPTION_KEY = 'tessera-dev-encryption-key-not-for-production';
 
+const RATE_LIMIT_FORMAT = /^\d{1,9}\/[1-9]\d{0,6}$/;
+
+/** One abuse limit: `limit` requests per `windowSeconds` (0 turns it off). */
+export interface RateLimitSetting {
+  limit: number;
+  windowSeconds: number;
+}
+
+function rateLimitSetting(value: string | undefined): RateLimitSetting | undefined {
+  if (value === undefined) return undefined;
+  const [limit, windowSeconds] = value.split('/').map(Number);
+  return { limit: limit ?? 0, windowSeconds: windowSeconds ?? 1 };
+}
+
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -25,6 +39,14 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: z.string().default(''),
   TESSERA_WORKFLOW_BUNDLE: z.string().optional(),
+  // Code export (docs/export.md): the base image of deployments, and the Python with Debian's build tools.
+  DEPLOY_BASE_IMAGE: z.string().default('python:3.12-slim'),
+  EXPORT_PYTHON: z.string().default('/usr/bin/python3'),
+  // Abuse limits as `<requests>/<window seconds>` (docs/security.md); unset keeps the built-in defaults.
+  RATE_LIMIT_AUTH_PER_IP: z.string().regex(RATE_LIMIT_FORMAT).optional(),
+  RATE_LIMIT_AUTH_PER_EMAIL: z.string().regex(RATE_LIMIT_FORMAT).optional(),
+  RATE_LIMIT_API_PER_TENANT: z.string().regex(RATE_LIMIT_FORMAT).optional(),
+  RATE_LIMIT_RUN_STARTS_PER_TENANT: z.string().regex(RATE_LIMIT_FORMAT).optional(),
 });
 
 export interface TesseraConfig {
@@ -44,6 +66,10 @@ export interface TesseraConfig {
   corsOrigins: string[];
   /** A prebuilt workflow bundle (from `bundleWorkflowCode`), so a worker starts without bundling. */
   workflowBundlePath?: string;
+  /** Code export: the default base image of deployments and the Python that builds wheels. */
+  export: { deployBaseImage: string; python: string };
+  /** Overrides of the API's abuse limits; absent ones keep their defaults. */
+  rateLimits: { authPerIp?: RateLimitSetting; authPerEmail?: RateLimitSetting; apiPerTenant?: RateLimitSetting; runStartsPerTenant?: RateLimitSetting };
 }
 
 export class ConfigError extends Error {
@@ -85,5 +111,14 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     logLevel: e.LOG_LEVEL,
     corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     workflowBundlePath: e.TESSERA_WORKFLOW_BUNDLE,
+    export: { deployBaseImage: e.DEPLOY_BASE_IMAGE, python: e.EXPORT_PYTHON },
+    rateLimits: Object.fromEntries(
+      Object.entries({
+        authPerIp: rateLimitSetting(e.RATE_LIMIT_AUTH_PER_IP),
+        authPerEmail: rateLimitSetting(e.RATE_LIMIT_AUTH_PER_EMAIL),
+        apiPerTenant: rateLimitSetting(e.RATE_LIMIT_API_PER_TENANT),
+        runStartsPerTenant: rateLimitSetting(e.RATE_LIMIT_RUN_STARTS_PER_TENANT),
+      }).filter(([, v]) => v !== undefined),
+    ),
   };
 }

@@ -11,3 +11,4 @@ export * from './validate';
 export * from './compile';
 export * from './scheduler';
 export * from './examples';
+export * from './approval';

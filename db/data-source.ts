@@ -2,9 +2,10 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { RefreshToken, Tenant, User } from './entities/public';
-import { Execution, ExecutionEventRow, NodeExecution, Workflow, WorkflowVersion } from './entities/tenant';
+import { DeploymentRow, ExportEventRow, ExportRow } from './entities/exports';
+import { Approval, Execution, ExecutionEventRow, NodeExecution, Workflow, WorkflowVersion } from './entities/tenant';
 
-export const ENTITIES = [Tenant, User, RefreshToken, Workflow, WorkflowVersion, Execution, NodeExecution, ExecutionEventRow];
+export const ENTITIES = [Tenant, User, RefreshToken, Workflow, WorkflowVersion, Execution, NodeExecution, ExecutionEventRow, Approval, ExportRow, ExportEventRow, DeploymentRow];
 
 export function createDataSource(databaseUrl: string, options: { poolSize?: number; applicationName?: string } = {}): DataSource {
   return new DataSource({

@@ -1,4 +1,6 @@
-// Installs node_modules with `npm ci` when they are missing or older than package-lock.json.
+// Installs node_modules from package-lock.json (`npm install`) when they are missing or older than the lock.
+// Not `npm ci`: its strict check wants a lock entry for every optional platform binary (@swc/core-darwin-*,
+// @unrs/resolver-binding-*), and registry mirrors that serve only some platforms leave those out of the lock.
 // Plain ESM without dependencies, because it runs before node_modules exists.
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -24,13 +26,13 @@ export function dependenciesAreInstalled(root = repoRoot) {
   return wanted === undefined || wanted <= installed;
 }
 
-/** Runs `npm ci` in the repository when needed; throws when npm fails. */
+/** Runs `npm install` (versions pinned by the lock) in the repository when needed; throws when npm fails. */
 export function ensureDeps(root = repoRoot) {
   if (dependenciesAreInstalled(root)) return;
-  console.log('[deps] node_modules is missing or older than package-lock.json; running npm ci');
-  const result = spawnSync('npm', ['ci'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
-  if (result.error) throw new Error(`could not run npm ci: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`npm ci failed with exit code ${result.status ?? result.signal}`);
+  console.log('[deps] node_modules is missing or older than package-lock.json; running npm install');
+  const result = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+  if (result.error) throw new Error(`could not run npm install: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`npm install failed with exit code ${result.status ?? result.signal}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

@@ -4,6 +4,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 
 /** Package → why Tessera needs it. Parts of the project add their own lines here. */
 export const SYSTEM_PACKAGES = {
+  chromium: 'the browser the Playwright end-to-end tests (test/e2e) and bench/canvas-pan.ts drive; never downloaded by Playwright',
+  'python3-build': 'code export builds each wheel with `/usr/bin/python3 -m build --wheel --no-isolation` (PEP 517, offline)',
+  'python3-wheel': 'the bdist_wheel command the setuptools backend needs for that build',
+  'python3-setuptools': 'the build backend of exported packages (pyproject.toml: setuptools.build_meta)',
+  'python3-venv': 'the export check installs each wheel into a fresh venv and runs its console script',
+  'docker.io': 'deployments of exported packages (dockerode talks to this engine; test/deploy.test.ts starts dockerd)',
+  debootstrap: 'test/deploy.test.ts makes its python base image from a Debian rootfs, as no registry is reachable offline',
 };
 
 function installed(pkg) {

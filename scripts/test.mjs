@@ -9,19 +9,25 @@ import { ensureTemporalCli } from './temporal-cli.mjs';
 import { ensureSystemPackages } from './system-packages.mjs';
 
 const resultFile = path.join(repoRoot, '.jest-result.json');
+// The web app's component and store tests (web/src/**/*.spec.ts) run under Vitest; their counts join jest's.
+const vitestResultFile = path.join(repoRoot, '.vitest-result.json');
 // test/global-setup.ts records the dev server it started here, so a jest that dies before its
 // teardown does not leave the server running.
 const temporalStateFile = path.join(os.tmpdir(), `tessera-test-temporal-${process.pid}.json`);
 
 function runJest(args, env) {
+  return runTool('jest', args, env);
+}
+
+function runTool(tool, args, env) {
   return new Promise((resolve) => {
-    const child = spawn('npx', ['jest', ...args], { cwd: repoRoot, env, stdio: 'inherit', shell: process.platform === 'win32' });
+    const child = spawn('npx', [tool, ...args], { cwd: repoRoot, env, stdio: 'inherit', shell: process.platform === 'win32' });
     // Ctrl-C reaches jest directly (same process group); stay alive to report and clean up after it.
     const ignore = () => {};
     process.on('SIGINT', ignore);
     process.on('SIGTERM', () => child.kill('SIGTERM'));
     child.on('error', (error) => {
-      console.error(`[test] could not run jest: ${error.message}`);
+      console.error(`[test] could not run ${tool}: ${error.message}`);
       resolve(1);
     });
     child.on('exit', (code, signal) => {
@@ -46,6 +52,17 @@ function stopLeftoverTemporal() {
   }
   if (state?.logFile) rmSync(state.logFile, { force: true });
   rmSync(temporalStateFile, { force: true });
+}
+
+/** Vitest's JSON report; a suite that failed to load counts as one failure. */
+function readVitestCounts() {
+  try {
+    const result = JSON.parse(readFileSync(vitestResultFile, 'utf8'));
+    const failed = result.numFailedTests ?? 0;
+    return { passed: result.numPassedTests ?? 0, failed: failed + (result.success === false && failed === 0 ? 1 : 0) };
+  } catch {
+    return { passed: 0, failed: 1 };
+  }
 }
 
 function readCounts() {
@@ -76,17 +93,27 @@ async function main() {
   const jestExit = await runJest(args, env);
   stopLeftoverTemporal();
 
+  rmSync(vitestResultFile, { force: true });
+  const vitestExit = await runTool('vitest', ['run', '--config', 'web/vite.config.mts', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestResultFile}`], env);
+  const web = readVitestCounts();
+
   const counts = readCounts();
+  if (counts) {
+    counts.passed += web.passed;
+    counts.failed += web.failed;
+    counts.total += web.passed + web.failed;
+  }
   if (!counts) {
     // jest ended without writing results (bad config, crash): count the run itself as one failure.
     console.error(`[test] jest exited with ${jestExit} and wrote no ${path.basename(resultFile)}`);
-    console.log('0 passed, 1 failed');
+    console.log(`${web.passed} passed, ${web.failed + 1} failed`);
     return 1;
   }
   if (counts.total === 0 && counts.failed === 0) console.error('[test] no test ran');
   else if (jestExit !== 0 && counts.failed === 0) console.error(`[test] jest exited with code ${jestExit}`);
+  if (vitestExit !== 0 && web.failed === 0) console.error(`[test] vitest exited with code ${vitestExit}`);
   console.log(`${counts.passed} passed, ${counts.failed} failed`);
-  return jestExit === 0 && counts.failed === 0 && counts.total > 0 ? 0 : 1;
+  return jestExit === 0 && vitestExit === 0 && counts.failed === 0 && counts.total > 0 ? 0 : 1;
 }
 
 main().then(

@@ -13,7 +13,7 @@ import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
 import swaggerUi from 'swagger-ui-express';
 import type { DataSource, MigrationInterface } from 'typeorm';
-import { AccountRepository, ExecutionRepository, TenantScope, WorkflowRepository } from '../db';
+import { AccountRepository, ApprovalRepository, ExecutionRepository, TenantScope, WorkflowRepository } from '../db';
 import { Unauthorized } from '../core/errors';
 import { createAuthenticate } from './auth/authenticate';
 import { createAuthRouter } from './auth/router';
@@ -23,13 +23,28 @@ import type { Principal } from './auth/principal';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { jsonBody } from './http/json-body';
 import { buildOpenApiDocument } from './openapi';
+import { createApiMetrics } from './metrics';
 import { createExecutionsRouter, createStartExecutionRouter } from './routes/executions';
 import { createHealthRouter } from './routes/health';
 import { createWorkflowsRouter } from './routes/workflows';
 import { createExecutionService } from './services/execution-service';
+import { createApprovalService } from './services/approval-service';
+import { createApprovalsRouter, createDecisionRouter } from './routes/approvals';
 import { createWorkflowService } from './services/workflow-service';
 import { RunClient } from './temporal/run-client';
+import { ExportClient } from './temporal/export-client';
+import { createDeploymentsRouter, createExportsRouter, createStartExportRouter } from './routes/exports';
+import { createExportService } from './services/export-service';
+import { ExportRepository } from '../db';
 import { createWsHub, type WsHub } from './ws/hub';
+import { ApiKeyRepository, AuditLogRepository, CredentialRepository } from '../db';
+import { createApiKeysRouter } from './routes/api-keys';
+import { createCredentialsRouter } from './routes/credentials';
+import { createTenantRouter } from './routes/tenant';
+import { createUsersRouter } from './routes/users';
+import { auditOnSuccess, createAuditTrail } from './security/audit-trail';
+import { createRateLimiter, DEFAULT_RATE_LIMITS, rateLimited, type RateLimits } from './security/rate-limit';
+import { createMemberService } from './services/member-service';
 
 export interface ApiDeps {
   dataSource: DataSource;
@@ -49,6 +64,15 @@ export interface ApiDeps {
   bodyLimit?: string;
   /** How long POST /cancel waits for the run to record its cancellation. */
   cancelWaitMs?: number;
+  /** Code export (docs/export.md): the artifact store's data dir and the default deployment base image. */
+  dataDir?: string;
+  deployBaseImage?: string;
+  /** The secret the credentials vault's key is derived from (config ENCRYPTION_KEY). */
+  encryptionKey: string;
+  /** Abuse limits overriding DEFAULT_RATE_LIMITS (config RATE_LIMIT_*). */
+  rateLimits?: Partial<RateLimits>;
+  /** Namespace of the rate-limit counters in Redis; tests give each stack its own. */
+  rateLimitPrefix?: string;
 }
 
 export interface Api {
@@ -66,7 +90,22 @@ export function createApi(deps: ApiDeps): Api {
   const executionsRepo = new ExecutionRepository(scope);
   const tokens = createTokenService({ jwtSecret: deps.jwtSecret, accounts });
   const auth = createAuthService({ accounts, tokens });
-  const authenticate = createAuthenticate({ tokens, accounts });
+  const apiKeys = new ApiKeyRepository(deps.dataSource);
+  const authenticate = createAuthenticate({ tokens, accounts, apiKeys });
+  const auditLog = new AuditLogRepository(scope);
+  const audit = createAuditTrail({ scope, auditLog });
+  const credentials = new CredentialRepository(scope, deps.encryptionKey);
+  const members = createMemberService({ accounts });
+  const limiter = createRateLimiter(deps.redis, { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits }, deps.rateLimitPrefix);
+  // Login and register attempts count per IP, and per email when the body names one (a malformed body is
+  // refused by the route anyway).
+  const authAttemptGuard: express.RequestHandler = (req, _res, next) => {
+    const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
+    limiter
+      .hit('authPerIp', req.ip ?? 'unknown')
+      .then(() => (typeof email === 'string' ? limiter.hit('authPerEmail', email.trim().toLowerCase().slice(0, 254)) : undefined))
+      .then(() => next(), next);
+  };
   const runs = new RunClient(deps.temporal, deps.taskQueue);
   const workflows = createWorkflowService({ scope, workflows: workflowsRepo });
   const executions = createExecutionService({
@@ -79,6 +118,17 @@ export function createApi(deps: ApiDeps): Api {
     ...(deps.cancelWaitMs !== undefined ? { cancelWaitMs: deps.cancelWaitMs } : {}),
   });
 
+  const exportsService = createExportService({
+    scope,
+    workflows: workflowsRepo,
+    exports: new ExportRepository(scope),
+    client: new ExportClient(deps.temporal, deps.taskQueue),
+    dataDir: deps.dataDir ?? '.data',
+    deployBaseImage: deps.deployBaseImage ?? 'python:3.12-slim',
+  });
+
+  const approvals = createApprovalService({ scope, approvals: new ApprovalRepository(scope), executions: executionsRepo, runs });
+
   /** The same check as the HTTP routes: a valid token of a user who still exists, with the role they have now. */
   async function verifyToken(token: string): Promise<Principal> {
     const claimed = tokens.verifyAccessToken(token);
@@ -87,8 +137,12 @@ export function createApi(deps: ApiDeps): Api {
     return { ...claimed, role: user.role };
   }
 
+  let hub: WsHub | null = null;
+  const metrics = createApiMetrics(() => hub?.clientCount() ?? 0);
+
   const app = express();
   app.disable('x-powered-by');
+  app.use(metrics.track);
   app.set('trust proxy', 'loopback');
   app.use(
     pinoHttp({
@@ -100,7 +154,11 @@ export function createApi(deps: ApiDeps): Api {
       },
       customProps: (req) => ({ tenantId: (req as express.Request).user?.tenantId }),
       autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
-      serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }) },
+      // Query strings may carry tokens (the WebSocket's ?token=) and headers carry credentials: log neither.
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
     }),
   );
   app.use(
@@ -134,18 +192,45 @@ export function createApi(deps: ApiDeps): Api {
   );
 
   const openapi = buildOpenApiDocument();
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   app.get('/api/openapi.json', (_req, res) => {
     res.json(openapi);
   });
   app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'Tessera API' }));
 
   const v1 = express.Router();
+  // Before the 2 MB parser: the auth router parses with its own 16 kB limit, and a body parsed once is
+  // never parsed again, so mounted after, the smaller limit would never apply.
+  v1.use(
+    '/auth',
+    createAuthRouter({
+      auth,
+      authenticate,
+      attemptGuard: authAttemptGuard,
+      onEvent: (e) => audit.record(e.tenantId, e.principal, e.req, { action: e.action, targetType: 'user', targetId: e.principal.userId }),
+    }),
+  );
   v1.use(jsonBody({ limit: deps.bodyLimit ?? '2mb' }));
-  v1.use('/auth', createAuthRouter({ auth, authenticate }));
   v1.use(authenticate);
-  v1.use('/workflows', createStartExecutionRouter({ executions }));
+  v1.use(rateLimited(limiter, 'apiPerTenant', (req) => req.user?.tenantId ?? null));
+  v1.use('/workflows/:id/executions', rateLimited(limiter, 'runStartsPerTenant', (req) => (req.method === 'POST' ? (req.user?.tenantId ?? null) : null)));
+  v1.use('/users', createUsersRouter({ members, audit }));
+  v1.use('/api-keys', createApiKeysRouter({ apiKeys, audit }));
+  v1.use('/credentials', createCredentialsRouter({ scope, credentials, audit }));
+  v1.use('/tenant', createTenantRouter({ scope, accounts, auditLog, runs, logger }));
+  v1.use('/workflows/:id', auditOnSuccess(audit, logger, 'DELETE', 'workflow.delete', 'workflow'));
+  v1.use('/deployments/:id', auditOnSuccess(audit, logger, 'DELETE', 'deployment.delete', 'deployment'));
+  v1.use('/executions/:id/approvals/:nodeId', auditOnSuccess(audit, logger, 'POST', 'approval.decide', 'execution'));
+  v1.use('/workflows', createStartExecutionRouter({ executions, onStarted: (created) => metrics.runsStarted.inc({ created: String(created) }) }));
   v1.use('/workflows', createWorkflowsRouter({ workflows }));
   v1.use('/executions', createExecutionsRouter({ executions }));
+  v1.use('/executions', createDecisionRouter({ approvals }));
+  v1.use('/approvals', createApprovalsRouter({ approvals }));
+  v1.use('/workflows', createStartExportRouter({ exports: exportsService }));
+  v1.use('/exports', createExportsRouter({ exports: exportsService }));
+  v1.use('/deployments', createDeploymentsRouter({ exports: exportsService }));
   app.use('/api/v1', v1);
   app.use('/api', notFoundHandler);
 
@@ -171,15 +256,17 @@ export function createApi(deps: ApiDeps): Api {
     app,
     verifyToken,
     attachWebSocket(server) {
-      return createWsHub({
+      hub = createWsHub({
         server,
         path: '/api/v1/ws',
         verifyToken,
         subscriber: deps.subscriber,
         scope,
         executions: executionsRepo,
+        exports: new ExportRepository(scope),
         logger,
       });
+      return hub;
     },
   };
 }

@@ -31,6 +31,10 @@ async function main(): Promise<void> {
     tenantMigrations,
     logger,
     corsOrigins: config.corsOrigins,
+    encryptionKey: config.encryptionKey,
+    rateLimits: config.rateLimits,
+    dataDir: config.dataDir,
+    deployBaseImage: config.export.deployBaseImage,
     webDir: path.resolve(process.cwd(), 'web', 'dist'),
   });
   const server = createServer(api.app);
@@ -56,7 +60,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // eslint-disable-next-line no-console
   console.error(err);
   process.exit(1);
 });

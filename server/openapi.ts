@@ -5,8 +5,15 @@ import { canvasGraphSchema } from '../core/graph';
 import { executionEventSchema } from '../core/events';
 import { loginBodySchema, logoutBodySchema, refreshBodySchema, registerBodySchema } from './auth/router';
 import { eventsQuery, listExecutionsQuery, startExecutionBody } from './routes/executions';
+import { createDeploymentBody, createExportBody } from './routes/exports';
+import { listApprovalsQuery } from './routes/approvals';
+import { decisionBodySchema } from '../core/approval';
 import { createWorkflowBody, listWorkflowsQuery, updateWorkflowBody, validateBody } from './routes/workflows';
 import type { Role } from '../db/entities/public';
+import { addUserBody, changeUserBody } from './routes/users';
+import { createApiKeyBody } from './routes/api-keys';
+import { createCredentialBody } from './routes/credentials';
+import { auditLogQuery, deleteTenantBody } from './routes/tenant';
 
 export interface ApiRoute {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -41,11 +48,34 @@ export const API_ROUTES: ApiRoute[] = [
   { method: 'get', path: '/executions/:id', summary: 'Read a run with per-node state', tag: 'executions', role: 'viewer', status: 200, takesId: true },
   { method: 'get', path: '/executions/:id/events', summary: 'Stored events after a sequence number', tag: 'executions', role: 'viewer', query: eventsQuery, status: 200, takesId: true },
   { method: 'post', path: '/executions/:id/cancel', summary: 'Cancel a run', tag: 'executions', role: 'editor', status: 202, takesId: true },
+  { method: 'post', path: '/workflows/:id/exports', summary: 'Export a workflow version as a Python package (wheel)', tag: 'exports', role: 'editor', body: createExportBody, status: 202, takesId: true },
+  { method: 'get', path: '/exports/:id', summary: 'Read an export: status, wheel, checksum, build log', tag: 'exports', role: 'viewer', status: 200, takesId: true },
+  { method: 'get', path: '/exports/:id/events', summary: 'Stored export events after a sequence number', tag: 'exports', role: 'viewer', query: eventsQuery, status: 200, takesId: true },
+  { method: 'get', path: '/exports/:id/download', summary: 'Download the wheel (X-Checksum-Sha256 header)', tag: 'exports', role: 'viewer', status: 200, takesId: true },
+  { method: 'post', path: '/exports/:id/deployments', summary: 'Deploy an export in Docker (one-shot or service)', tag: 'exports', role: 'editor', body: createDeploymentBody, status: 202, takesId: true },
+  { method: 'get', path: '/deployments/:id', summary: 'Read a deployment: status, outputs, logs, port', tag: 'exports', role: 'viewer', status: 200, takesId: true },
+  { method: 'delete', path: '/deployments/:id', summary: 'Stop and remove a deployment', tag: 'exports', role: 'editor', status: 200, takesId: true },
+  { method: 'get', path: '/approvals', summary: 'Approvals across runs (the inbox)', tag: 'approvals', role: 'viewer', query: listApprovalsQuery, status: 200 },
+  { method: 'post', path: '/executions/:id/approvals/:nodeId', summary: 'Approve or reject an approval of a run', tag: 'approvals', role: 'editor', body: decisionBodySchema, status: 200, takesId: true },
+  { method: 'get', path: '/users', summary: 'List the members of the tenant', tag: 'users', role: 'admin', status: 200 },
+  { method: 'post', path: '/users', summary: 'Add a member (only owners add owners)', tag: 'users', role: 'admin', body: addUserBody, status: 201 },
+  { method: 'patch', path: '/users/:id', summary: 'Change a member\'s role or name (only owners touch owners)', tag: 'users', role: 'admin', body: changeUserBody, status: 200, takesId: true },
+  { method: 'delete', path: '/users/:id', summary: 'Remove a member; their sessions end at once', tag: 'users', role: 'admin', status: 204, takesId: true },
+  { method: 'get', path: '/api-keys', summary: 'List API keys (prefix, role, last use; never the key)', tag: 'api-keys', role: 'admin', status: 200 },
+  { method: 'post', path: '/api-keys', summary: 'Create an API key; the key is in this response only', tag: 'api-keys', role: 'admin', body: createApiKeyBody, status: 201 },
+  { method: 'delete', path: '/api-keys/:id', summary: 'Revoke an API key', tag: 'api-keys', role: 'admin', status: 204, takesId: true },
+  { method: 'get', path: '/credentials', summary: 'List provider credentials (never the secret)', tag: 'credentials', role: 'editor', status: 200 },
+  { method: 'post', path: '/credentials', summary: 'Store a provider credential, encrypted', tag: 'credentials', role: 'admin', body: createCredentialBody, status: 201 },
+  { method: 'delete', path: '/credentials/:id', summary: 'Delete a provider credential', tag: 'credentials', role: 'admin', status: 204, takesId: true },
+  { method: 'get', path: '/tenant/audit-log', summary: 'The tenant\'s audit log, newest first', tag: 'tenant', role: 'admin', query: auditLogQuery, status: 200 },
+  { method: 'delete', path: '/tenant', summary: 'Delete the tenant: its runs are terminated, its data dropped', tag: 'tenant', role: 'owner', body: deleteTenantBody, status: 204 },
 ];
 
 function jsonSchema(schema: ZodType): Record<string, unknown> {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest;
+  const doc = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  // OpenAPI 3.1 embeds JSON Schema without the `$schema` dialect line.
+  delete doc.$schema;
+  return doc;
 }
 
 const errorSchema = {
@@ -81,7 +111,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     paths[oasPath][route.method] = {
       summary: route.summary,
       tags: [route.tag],
-      ...(route.role ? { security: [{ bearer: [] }] } : { security: [] }),
+      ...(route.role ? { security: [{ bearer: [] }, { apiKey: [] }] } : { security: [] }),
       ...(parameters.length ? { parameters } : {}),
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
       responses: {
@@ -99,7 +129,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     },
     servers: [{ url: '/' }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
       schemas: { CanvasGraph: jsonSchema(canvasGraphSchema), ExecutionEvent: jsonSchema(executionEventSchema), Error: errorSchema },
     },
     paths,

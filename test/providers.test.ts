@@ -29,7 +29,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
     await promise;
   } catch (err) {
     if (err instanceof ProviderError) return err;
-    throw new Error(`expected a ProviderError, got ${String(err)}`);
+    throw new Error(`expected a ProviderError, got ${String(err)}`, { cause: err });
   }
   throw new Error('expected the turn to fail, but it succeeded');
 }

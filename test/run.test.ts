@@ -1,5 +1,6 @@
 // A canvas saved through the API runs as a Temporal workflow on a real worker, and its progress reaches a
 // WebSocket client: real PostgreSQL, Redis and Temporal dev server.
+import { Worker } from '@temporalio/worker';
 import { fanOutGraph, singleAgentGraph } from './fixtures/graphs';
 import { startFakeLlmServer, type FakeLlmServer } from './fake-llm/server';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
@@ -98,8 +99,12 @@ describe('a 7-node canvas with fan-out, fan-in and a false condition branch', ()
     const attrs = described.typedSearchAttributes;
     const byName = Object.fromEntries(attrs.getAll().map((p) => [p.key.name, p.value]));
     expect(byName).toMatchObject({ TenantId: owner.tenantId, ExecutionId: executionId, TesseraWorkflowId: result.workflowId });
-    // eslint-disable-next-line no-console
     console.log(`7-node echo graph: POST to succeeded in ${result.latencyMs} ms (two parallel 1500 ms turns)`);
+  });
+
+  it('replays its recorded history deterministically with the current workflow code', async () => {
+    const history = await stack.temporal.workflow.getHandle(result.temporal.workflowId).fetchHistory();
+    await expect(Worker.runReplayHistory({ workflowBundle: stack.workflowBundle }, history, result.temporal.workflowId)).resolves.toBeUndefined();
   });
 });
 

@@ -1,10 +1,11 @@
 // The worker process: connects to Temporal, PostgreSQL and Redis, and runs canvas workflows and their
 // activities until SIGINT/SIGTERM. The only place of the worker that reads the environment.
 import { NativeConnection } from '@temporalio/worker';
+import Docker from 'dockerode';
 import Redis from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../core/config';
-import { createActivities, createRedisEventPublisher } from '../activities';
+import { createActivities, createCredentialResolver, createRedisEventPublisher } from '../activities';
 import { createProviders } from '../activities/llm';
 import { createDataSource, ProgressRepository, TenantScope } from '../db';
 import { bundleWorkflows, createTesseraWorker } from './create-worker';
@@ -20,6 +21,11 @@ async function main(): Promise<void> {
     progress: new ProgressRepository(scope),
     publisher: createRedisEventPublisher(redis, (err) => logger.warn({ err }, 'event publish failed')),
     providers: createProviders(config.providers),
+    resolveCredential: createCredentialResolver(scope, config.encryptionKey),
+    dataDir: config.dataDir,
+    python: config.export.python,
+    // dockerode reads DOCKER_HOST (or the default socket) itself; nothing connects until a deployment runs.
+    docker: new Docker(),
   });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : await bundleWorkflows();
@@ -40,7 +46,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // eslint-disable-next-line no-console
   console.error(err);
   process.exit(1);
 });

@@ -1,2 +1,3 @@
 // Every workflow the worker registers (the bundle's entry point).
 export { canvasRun, stateQuery } from './canvas-run';
+export { exportRun, deploymentRun, stopDeploymentSignal } from './export-run';

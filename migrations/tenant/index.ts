@@ -1,5 +1,8 @@
 // Every tenant schema's migrations, in the order they run.
 import type { MigrationInterface } from 'typeorm';
 import { TenantInitial0001 } from './0001-initial';
+import { TenantApprovals0002 } from './0002-approvals';
+import { TenantSecurity0003 } from './0003-security';
+import { TenantExports0004 } from './0004-exports';
 
-export const tenantMigrations: MigrationInterface[] = [new TenantInitial0001()];
+export const tenantMigrations: MigrationInterface[] = [new TenantInitial0001(), new TenantApprovals0002(), new TenantSecurity0003(), new TenantExports0004()];

@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { EXECUTION_STATUSES } from '../../core/events';
 import { ValidationFailed } from '../../core/errors';
-import { principalOf } from '../auth/principal';
+import { actorOf, principalOf } from '../auth/principal';
 import { parseWith } from '../http/validate';
 import { idOf } from '../http/params';
 import { requireRole } from '../rbac';
@@ -33,7 +33,7 @@ export const eventsQuery = z.object({
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
-export function createStartExecutionRouter(deps: { executions: ExecutionService }): Router {
+export function createStartExecutionRouter(deps: { executions: ExecutionService; onStarted?: (created: boolean) => void }): Router {
   const router = Router({ mergeParams: true });
   router.post('/:id/executions', requireRole('editor'), async (req, res) => {
     const p = principalOf(req);
@@ -42,7 +42,8 @@ export function createStartExecutionRouter(deps: { executions: ExecutionService 
     if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
       throw new ValidationFailed('Idempotency-Key must be 1 to 200 printable ASCII characters', { header: 'Idempotency-Key' });
     }
-    const { execution, created } = await deps.executions.start(p.tenantId, `user:${p.userId}`, idOf(req), body, key);
+    const { execution, created } = await deps.executions.start(p.tenantId, actorOf(p).label, idOf(req), body, key);
+    deps.onStarted?.(created);
     res.status(202).set('Location', `/api/v1/executions/${execution.id}`);
     if (!created) res.set('Idempotent-Replayed', 'true');
     res.json({ id: execution.id, status: execution.status, temporal: { workflowId: execution.temporal.workflowId, runId: execution.temporal.runId }, execution });
@@ -76,7 +77,8 @@ export function createExecutionsRouter(deps: { executions: ExecutionService }): 
   });
 
   router.post('/:id/cancel', requireRole('editor'), async (req, res) => {
-    res.status(202).json(await executions.cancel(principalOf(req).tenantId, idOf(req)));
+    const p = principalOf(req);
+    res.status(202).json(await executions.cancel(p.tenantId, idOf(req), actorOf(p).label));
   });
 
   return router;

@@ -9,8 +9,11 @@ import {
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { temporalWorkflowId } from '../../core/events';
 import type { ExecutionStatus } from '../../core/events';
+import type { DecideRequest } from '../../core/approval';
 import {
   CANVAS_RUN_WORKFLOW,
+  DECIDE_UPDATE,
+  type ApprovalDecisionResult,
   SEARCH_ATTRIBUTES,
   STATE_QUERY,
   type CanvasRunInput,
@@ -85,8 +88,18 @@ export class RunClient {
     return this.handle(tenantId, executionId).query<RunStateView>(STATE_QUERY);
   }
 
+  /** Sends the `decide` update; its validator's refusals arrive as WorkflowUpdateFailedError. */
+  async decide(tenantId: string, executionId: string, request: DecideRequest): Promise<ApprovalDecisionResult> {
+    return this.handle(tenantId, executionId).executeUpdate<ApprovalDecisionResult, [DecideRequest]>(DECIDE_UPDATE, { args: [request] });
+  }
+
   async cancel(tenantId: string, executionId: string): Promise<void> {
     await this.handle(tenantId, executionId).cancel();
+  }
+
+  /** Ends a run at once, with no cleanup in the workflow (deleting a tenant: its schema is about to go). */
+  async terminate(tenantId: string, executionId: string, reason: string): Promise<void> {
+    await this.handle(tenantId, executionId).terminate(reason);
   }
 
   /** Waits until the run closes, at most `timeoutMs`; resolves either way. */

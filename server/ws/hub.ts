@@ -8,7 +8,7 @@ import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import { WebSocketServer, WebSocket } from 'ws';
 import { executionEventSchema, executionChannel, wsClientMessageSchema, type ExecutionEvent, type WsServerMessage } from '../../core/events';
-import type { ExecutionRepository, TenantScope } from '../../db';
+import type { ExecutionRepository, ExportRepository, TenantScope } from '../../db';
 import type { Principal } from '../auth/principal';
 
 export interface WsHubDeps {
@@ -18,6 +18,8 @@ export interface WsHubDeps {
   subscriber: Redis;
   scope: TenantScope;
   executions: ExecutionRepository;
+  /** Exports publish their events the same way (docs/export.md): a subscription may name an export id. */
+  exports?: ExportRepository;
   logger: Logger;
 }
 
@@ -29,6 +31,8 @@ interface Subscription {
   lastSent: number;
   /** Serialises replays and live sends of one subscription. */
   chain: Promise<void>;
+  /** Where the stored events of the subscribed id live. */
+  source: 'execution' | 'export';
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -58,7 +62,9 @@ export function createWsHub(deps: WsHubDeps): WsHub {
 
   async function replay(sub: Subscription): Promise<void> {
     for (;;) {
-      const events = await deps.scope.run(sub.principal.tenantId, () => deps.executions.events(sub.executionId, sub.lastSent, 500));
+      const events = await deps.scope.run(sub.principal.tenantId, () =>
+        sub.source === 'export' && deps.exports ? deps.exports.events(sub.executionId, sub.lastSent, 500) : deps.executions.events(sub.executionId, sub.lastSent, 500),
+      );
       for (const event of events) deliver(sub, event);
       if (events.length < 500) return;
     }
@@ -150,14 +156,20 @@ export function createWsHub(deps: WsHubDeps): WsHub {
           return;
         }
         const id = executionId.toLowerCase();
-        const execution = await deps.scope.run(principal.tenantId, () => deps.executions.find(id));
-        if (!execution) return notFound();
+        // Scoped to the caller's tenant: another tenant's execution or export id is simply not found.
+        const source = await deps.scope.run(principal.tenantId, async () => {
+          if (await deps.executions.find(id)) return 'execution' as const;
+          if (deps.exports && (await deps.exports.find(id))) return 'export' as const;
+          return null;
+        });
+        if (!source) return notFound();
         const previous = subscriptions.get(id);
         if (previous) await removeSubscription(previous);
         const sub: Subscription = {
           ws,
           principal,
           executionId: id,
+          source,
           channel: executionChannel(principal.tenantId, id),
           lastSent: afterSeq,
           chain: Promise.resolve(),

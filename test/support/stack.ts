@@ -6,9 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Express } from 'express';
+import type Docker from 'dockerode';
 import Redis from 'ioredis';
-import pino from 'pino';
-import { createActivities, createRedisEventPublisher } from '../../activities';
+import pino, { type DestinationStream } from 'pino';
+import type { RateLimits } from '../../server/security/rate-limit';
+import { createActivities, createCredentialResolver, createRedisEventPublisher } from '../../activities';
 import { createProviders } from '../../activities/llm';
 import { ProgressRepository, TenantScope } from '../../db';
 import { tenantMigrations } from '../../migrations/tenant';
@@ -34,6 +37,8 @@ export interface ApiResponse<T = any> {
 
 export interface TestStack {
   db: TestDatabase;
+  /** The Express app itself, for tests that walk its routes. */
+  app: Express;
   baseUrl: string;
   wsUrl: string;
   taskQueue: string;
@@ -53,8 +58,31 @@ export function sharedWorkflowBundle(): Promise<WorkflowBundleOption> {
   return bundlePromise;
 }
 
-export async function startTestStack(opts: { providers?: ProviderSettings; worker?: boolean; cancelWaitMs?: number } = {}): Promise<TestStack> {
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+export interface TestStackOptions {
+  providers?: ProviderSettings;
+  worker?: boolean;
+  cancelWaitMs?: number;
+  corsOrigins?: string[];
+  rateLimits?: Partial<RateLimits>;
+  bodyLimit?: string;
+  /** Where the API's and the worker's log lines go (by default nowhere), e.g. to search them for secrets. */
+  logStream?: DestinationStream;
+  /** A built web app (web/dist) for the API to serve at /, for the browser tests. */
+  webDir?: string;
+  /** Code export: the artifact store's data dir (shared by API and worker), the build Python, a Docker engine. */
+  dataDir?: string;
+  exportPython?: string;
+  docker?: Docker;
+}
+
+/** The JWT secret of test stacks, for tests that forge or age tokens. */
+export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret';
+
+/** The vault key of test stacks: the worker decrypts with the same one the API encrypted with. */
+export const TEST_ENCRYPTION_KEY = 'test-encryption-key-test-encryption-key';
+
+export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
+  const logger = opts.logStream ? pino({ level: 'trace' }, opts.logStream) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const taskQueue = `tessera-test-${randomBytes(4).toString('hex')}`;
   const db = await createTestDatabase();
   const redis = new Redis(TEST_REDIS_URL);
@@ -72,11 +100,17 @@ export async function startTestStack(opts: { providers?: ProviderSettings; worke
     taskQueue,
     namespace: 'default',
     temporalUiUrl: 'http://localhost:8233',
-    jwtSecret: 'test-secret-test-secret-test-secret',
+    jwtSecret: TEST_JWT_SECRET,
     tenantMigrations,
     logger,
-    corsOrigins: [],
+    corsOrigins: opts.corsOrigins ?? [],
+    encryptionKey: TEST_ENCRYPTION_KEY,
+    rateLimitPrefix: `tessera-test:${taskQueue}:rl`,
+    ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
+    ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
     ...(opts.cancelWaitMs !== undefined ? { cancelWaitMs: opts.cancelWaitMs } : {}),
+    ...(opts.webDir !== undefined ? { webDir: opts.webDir } : {}),
+    ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
   });
   const server: Server = createServer(api.app);
   const hub: WsHub = api.attachWebSocket(server);
@@ -93,10 +127,15 @@ export async function startTestStack(opts: { providers?: ProviderSettings; worke
     progress: new ProgressRepository(scope),
     publisher: createRedisEventPublisher(workerRedis, () => undefined),
     providers: createProviders(opts.providers ?? { openai: {}, anthropic: {} }),
+    resolveCredential: createCredentialResolver(scope, TEST_ENCRYPTION_KEY),
+    ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
+    ...(opts.exportPython !== undefined ? { python: opts.exportPython } : {}),
+    ...(opts.docker !== undefined ? { docker: opts.docker } : {}),
   });
 
   const stack: TestStack = {
     db,
+    app: api.app,
     baseUrl: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/api/v1/ws`,
     taskQueue,

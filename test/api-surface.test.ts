@@ -1,0 +1,72 @@
+// What operators and API users see besides the resources: health checks, the OpenAPI document generated
+// from the zod schemas, Swagger UI, Prometheus metrics, request ids.
+import { API_ROUTES } from '../server/openapi';
+import { fanOutGraph } from './fixtures/graphs';
+import { createWorkflow, registerTenant, startRun } from './support/session';
+import { startTestStack, type TestStack } from './support/stack';
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack({ worker: false });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+it('answers liveness, and readiness with a check of the database, Redis and Temporal', async () => {
+  expect((await stack.request('GET', '/health/live')).status).toBe(200);
+  const ready = await stack.request('GET', '/health/ready');
+  expect(ready.status).toBe(200);
+  expect(Object.keys(ready.body.checks).sort()).toEqual(['database', 'redis', 'temporal']);
+  expect(Object.values(ready.body.checks).every((c: any) => c.ok)).toBe(true);
+});
+
+it('reports not ready, naming the failing dependency, when Redis is gone', async () => {
+  const probe = await startTestStack({ worker: false });
+  probe.redis.disconnect();
+  const ready = await probe.request('GET', '/health/ready');
+  expect(ready.status).toBe(503);
+  expect(ready.body.checks.redis.ok).toBe(false);
+  expect(ready.body.checks.database.ok).toBe(true);
+  await probe.close();
+});
+
+it('documents every API route in the OpenAPI document, with request bodies from the zod schemas', async () => {
+  const doc = await stack.request('GET', '/api/openapi.json');
+  expect(doc.status).toBe(200);
+  expect(doc.body.openapi).toBe('3.1.0');
+  for (const route of API_ROUTES) {
+    const path = `/api/v1${route.path.replace(/:(\w+)/g, '{$1}')}`;
+    expect(doc.body.paths[path]?.[route.method]).toBeDefined();
+  }
+  const create = doc.body.paths['/api/v1/workflows'].post.requestBody.content['application/json'].schema;
+  expect(create.required).toEqual(expect.arrayContaining(['name', 'graph']));
+  const start = doc.body.paths['/api/v1/workflows/{id}/executions'].post;
+  expect(start.parameters.map((p: any) => p.name)).toContain('Idempotency-Key');
+});
+
+it('serves Swagger UI at /api/docs', async () => {
+  const res = await fetch(`${stack.baseUrl}/api/docs/`);
+  expect(res.status).toBe(200);
+  expect(await res.text()).toContain('swagger-ui');
+});
+
+it('counts requests by route pattern and run starts in /metrics', async () => {
+  const owner = await registerTenant(stack);
+  const workflowId = await createWorkflow(stack, owner, fanOutGraph(0));
+  await startRun(stack, owner, workflowId, { topic: 'metrics' });
+  const res = await fetch(`${stack.baseUrl}/metrics`);
+  const text = await res.text();
+  expect(res.headers.get('content-type')).toContain('text/plain');
+  expect(text).toMatch(/tessera_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/workflows\/:id\/executions",status="202"\} 1/);
+  expect(text).toMatch(/tessera_runs_started_total\{created="true"\} 1/);
+  expect(text).not.toContain(workflowId);
+});
+
+it('echoes a request id on every answer', async () => {
+  const res = await stack.request('GET', '/health/live', { headers: { 'x-request-id': 'trace-me-123' } });
+  expect(res.headers.get('x-request-id')).toBe('trace-me-123');
+  expect((await stack.request('GET', '/health/live')).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+});
