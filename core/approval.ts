@@ -50,6 +50,12 @@ export interface RecordedDecision {
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'timed_out' | 'cancelled';
 
+/** What an approver sees of the run: its inputs and the outputs of the nodes that ran before the approval. */
+export interface ApprovalContext {
+  inputs: Record<string, unknown>;
+  nodes: Record<string, unknown>;
+}
+
 /** Why a decision is refused; each maps to one HTTP status in the API. */
 export const DECISION_REFUSALS = {
   UNKNOWN_APPROVAL: 404,

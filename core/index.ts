@@ -12,3 +12,4 @@ export * from './compile';
 export * from './scheduler';
 export * from './examples';
 export * from './approval';
+export * from './api-views';

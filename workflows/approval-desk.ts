@@ -6,6 +6,7 @@ import { ApplicationFailure, condition, defineSignal, defineUpdate, setHandler, 
 import {
   approvalOutcome,
   checkDecision,
+  type ApprovalContext,
   DecisionRefused,
   type ApprovalWaitState,
   type DecideRequest,
@@ -71,7 +72,7 @@ export class ApprovalDesk {
   }
 
   /** Opens the approval and waits for its outcome; throws NodeFailed when it times out with `onTimeout: fail`. */
-  async wait(nodeId: string, data: ApprovalData, shown: { title: string; instructions: string | null; context: Record<string, unknown> }): Promise<ApprovalOutput> {
+  async wait(nodeId: string, data: ApprovalData, shown: { title: string; instructions: string | null; context: ApprovalContext }): Promise<ApprovalOutput> {
     const wait: Wait = { id: uuid4(), nodeId, data, decisions: [], outcome: null, settled: false };
     this.waits.set(nodeId, wait);
     const requestedAt = Date.now();

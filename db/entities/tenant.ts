@@ -3,7 +3,7 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } fro
 import type { CanvasGraph } from '../../core/graph';
 import type { RunPlan } from '../../core/plan';
 import type { ExecutionEventType, ExecutionStatus, NodeStatus } from '../../core/events';
-import type { ApprovalStatus, RecordedDecision } from '../../core/approval';
+import type { ApprovalContext, ApprovalStatus, RecordedDecision } from '../../core/approval';
 import type { ApprovalData } from '../../core/graph';
 
 @Entity({ name: 'workflows' })
@@ -97,7 +97,7 @@ export class Approval {
   @Column({ type: 'text', name: 'assignee_role', nullable: true }) assigneeRole!: ApprovalData['assigneeRole'] | null;
   @Column({ type: 'int', default: 1 }) quorum!: number;
   @Column({ type: 'jsonb', nullable: true }) form!: ApprovalData['form'] | null;
-  @Column({ type: 'jsonb', nullable: true }) context!: Record<string, unknown> | null;
+  @Column({ type: 'jsonb', nullable: true }) context!: ApprovalContext | null;
   @Column({ type: 'text' }) status!: ApprovalStatus;
   @Column({ type: 'jsonb', default: () => `'[]'` }) decisions!: RecordedDecision[];
   @Column({ type: 'timestamptz', name: 'requested_at' }) requestedAt!: Date;

@@ -5,7 +5,7 @@ import type { ExecutionEvent, ExecutionStatus, NewExecutionEvent, NodeStatus } f
 import { TERMINAL_EXECUTION_STATUSES } from '../../core/events';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { TenantScope } from '../tenant-scope';
-import type { ApprovalStatus, RecordedDecision } from '../../core/approval';
+import type { ApprovalContext, ApprovalStatus, RecordedDecision } from '../../core/approval';
 import type { ApprovalData } from '../../core/graph';
 import { Approval, Execution, ExecutionEventRow, NodeExecution, type ExecutionError, type UsageTotals } from '../entities/tenant';
 import { toExecutionEvent } from './executions';
@@ -40,7 +40,7 @@ export interface ApprovalStateUpdate {
   assigneeRole?: ApprovalData['assigneeRole'] | null;
   quorum?: number;
   form?: ApprovalData['form'] | null;
-  context?: Record<string, unknown> | null;
+  context?: ApprovalContext | null;
   status?: ApprovalStatus;
   decisions?: RecordedDecision[];
   requestedAt?: string;

@@ -3,33 +3,13 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DECISION_REFUSALS, mayDecide, type DecisionBody, type DecisionRefusal, type DeciderRole } from '../../core/approval';
+import type { ApprovalView } from '../../core/api-views';
 import { AppError, Conflict, Forbidden, NotFound } from '../../core/errors';
 import type { ApprovalStatus } from '../../core/approval';
 import type { Approval, ApprovalRepository, ExecutionRepository, TenantScope } from '../../db';
 import type { Principal } from '../auth/principal';
 import type { RunClient } from '../temporal/run-client';
 import { requireUuid } from './ids';
-
-export interface ApprovalView {
-  id: string;
-  executionId: string;
-  workflowId: string;
-  workflowName: string | null;
-  nodeId: string;
-  title: string;
-  instructions: string | null;
-  assigneeRole: string | null;
-  quorum: number;
-  form: Approval['form'];
-  status: ApprovalStatus;
-  decisions: Approval['decisions'];
-  context: Approval['context'];
-  requestedAt: string;
-  expiresAt: string | null;
-  decidedAt: string | null;
-  /** Whether the caller may decide it now. */
-  canDecide: boolean;
-}
 
 function canDecide(a: Approval, p: Principal): boolean {
   return a.status === 'pending' && mayDecide(p.role as DeciderRole, a.assigneeRole ?? undefined) && !a.decisions.some((d) => d.by === 'user' && d.userId === p.userId);

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { QueryFailedError } from 'typeorm';
 import { compileGraph, GraphInvalidError } from '../../core/compile';
+import type { ExecutionView } from '../../core/api-views';
 import { AppError, Conflict, NotFound, ValidationFailed } from '../../core/errors';
 import { TERMINAL_EXECUTION_STATUSES, temporalWorkflowId, type ExecutionEvent, type ExecutionStatus } from '../../core/events';
 import { checkRunInputs } from '../../core/inputs';
@@ -15,35 +16,6 @@ export class TemporalUnavailable extends AppError {
   constructor(message: string) {
     super('TEMPORAL_UNAVAILABLE', 503, message);
   }
-}
-
-export interface ExecutionView {
-  id: string;
-  workflowId: string;
-  workflowVersion: number;
-  status: ExecutionStatus;
-  inputs: Record<string, unknown>;
-  outputs: Record<string, unknown> | null;
-  error: Execution['error'];
-  usage: Execution['usage'];
-  startedBy: string | null;
-  cancelledBy: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  temporal: { workflowId: string; runId: string | null; uiUrl: string };
-  nodes?: {
-    nodeId: string;
-    type: string;
-    status: NodeExecution['status'];
-    attempts: number;
-    input: NodeExecution['input'];
-    output: unknown;
-    error: NodeExecution['error'];
-    usage: NodeExecution['usage'];
-    startedAt: string | null;
-    finishedAt: string | null;
-  }[];
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);

@@ -1,21 +1,11 @@
 // Workflow use cases: create, read, list, save a new version, delete, validate. Drafts may be saved
 // with validation problems (users save work in progress); starting a run refuses them.
+import type { WorkflowView } from '../../core/api-views';
 import { NotFound } from '../../core/errors';
 import type { CanvasGraph } from '../../core/graph';
-import { validateGraph, type GraphProblem } from '../../core/validate';
+import { validateGraph } from '../../core/validate';
 import type { Workflow, WorkflowRepository, TenantScope } from '../../db';
 import { requireUuid } from './ids';
-
-export interface WorkflowView {
-  id: string;
-  name: string;
-  description: string;
-  version: number;
-  graph: CanvasGraph;
-  validation: { valid: boolean; errors: GraphProblem[] };
-  createdAt: string;
-  updatedAt: string;
-}
 
 function view(w: Workflow, graph: CanvasGraph): WorkflowView {
   return {

@@ -1,7 +1,7 @@
 // The run store's reading of the event stream: node colours, attempts, waiting and the run's own status.
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, test } from 'vitest';
-import type { ExecutionEvent } from '../api/types';
+import type { ExecutionEvent, ExecutionView } from '../api/types';
 import { useRunStore } from './run';
 
 let seq = 0;
@@ -10,12 +10,32 @@ function event(type: string, nodeId?: string, data?: Record<string, unknown>): E
   return { seq, executionId: 'x', type, at: new Date().toISOString(), ...(nodeId ? { nodeId } : {}), ...(data ? { data } : {}) };
 }
 
+/** A run as GET /executions/:id answers before any event. */
+function execution(status: ExecutionView['status']): ExecutionView {
+  return {
+    id: 'x',
+    workflowId: 'w',
+    workflowVersion: 1,
+    status,
+    inputs: {},
+    outputs: null,
+    error: null,
+    usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+    startedBy: null,
+    cancelledBy: null,
+    createdAt: '2026-11-22T00:00:00.000Z',
+    startedAt: null,
+    finishedAt: null,
+    temporal: { workflowId: 'tenant/t/execution/x', runId: null, uiUrl: 'http://localhost:8233' },
+  };
+}
+
 describe('useRunStore', () => {
   beforeEach(() => setActivePinia(createPinia()));
 
   test('events colour nodes, count attempts and mark the run waiting and then succeeded', () => {
     const run = useRunStore();
-    run.execution = { id: 'x', workflowId: 'w', workflowVersion: 1, status: 'pending', inputs: {}, outputs: null, error: null, usage: null };
+    run.execution = execution('pending');
     run.apply(event('execution.started'));
     run.apply(event('node.started', 'draft', { attempt: 1 }));
     expect(run.live['draft']).toEqual({ status: 'running', attempts: 1 });
@@ -34,7 +54,7 @@ describe('useRunStore', () => {
 
   test('a cancelled run marks unfinished nodes cancelled', () => {
     const run = useRunStore();
-    run.execution = { id: 'x', workflowId: 'w', workflowVersion: 1, status: 'running', inputs: {}, outputs: null, error: null, usage: null };
+    run.execution = execution('running');
     run.live = { a: { status: 'succeeded', attempts: 1 }, b: { status: 'running', attempts: 1 }, c: { status: 'pending', attempts: 0 } };
     run.apply(event('execution.cancelled'));
     expect(Object.values(run.live).map((n) => n.status)).toEqual(['succeeded', 'cancelled', 'cancelled']);

@@ -1,0 +1,93 @@
+// The shapes the REST API answers with for workflows, runs and approvals (DESIGN.md §4): built by the
+// server's services, read by the web app, so both sides name one definition.
+import type { ApprovalContext, ApprovalStatus, RecordedDecision } from './approval';
+import type { ExecutionStatus, NodeStatus } from './events';
+import type { ApprovalData, CanvasGraph } from './graph';
+import type { GraphProblem } from './validate';
+
+export interface RunError {
+  code: string;
+  message: string;
+  nodeId?: string;
+}
+
+export interface TokenTotals {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+}
+
+/** A row of GET /workflows: no graph. */
+export interface WorkflowSummary {
+  id: string;
+  name: string;
+  description: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WorkflowView extends WorkflowSummary {
+  graph: CanvasGraph;
+  validation: { valid: boolean; errors: GraphProblem[] };
+}
+
+export interface WorkflowVersionView {
+  version: number;
+  graph: CanvasGraph;
+  createdAt: string;
+  createdBy: string | null;
+}
+
+export interface NodeExecutionView {
+  nodeId: string;
+  type: string;
+  status: NodeStatus;
+  attempts: number;
+  input: Record<string, unknown> | null;
+  output: unknown;
+  error: RunError | null;
+  usage: TokenTotals | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface ExecutionView {
+  id: string;
+  workflowId: string;
+  workflowVersion: number;
+  status: ExecutionStatus;
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown> | null;
+  error: RunError | null;
+  usage: TokenTotals;
+  startedBy: string | null;
+  cancelledBy: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  temporal: { workflowId: string; runId: string | null; uiUrl: string };
+  /** Present on GET /executions/:id, absent in lists. */
+  nodes?: NodeExecutionView[];
+}
+
+export interface ApprovalView {
+  id: string;
+  executionId: string;
+  workflowId: string;
+  workflowName: string | null;
+  nodeId: string;
+  title: string;
+  instructions: string | null;
+  assigneeRole: ApprovalData['assigneeRole'] | null;
+  quorum: number;
+  form: ApprovalData['form'] | null;
+  status: ApprovalStatus;
+  decisions: RecordedDecision[];
+  context: ApprovalContext | null;
+  requestedAt: string;
+  expiresAt: string | null;
+  decidedAt: string | null;
+  /** Whether the caller may decide it now. */
+  canDecide: boolean;
+}
