@@ -1,7 +1,6 @@
 // The API's door to Temporal for exports and deployments. Like RunClient, every call derives the workflow id
 // from the caller's tenant id (`tenant/<tenantId>/export/<exportId>`), so no call can reach another tenant's.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import {
   DEPLOYMENT_RUN_WORKFLOW,
   EXPORT_RUN_WORKFLOW,
@@ -11,11 +10,7 @@ import {
   type DeploymentRunInput,
   type ExportRunInput,
 } from '../../core/export-protocol';
-import { SEARCH_ATTRIBUTES } from '../../core/run-protocol';
-
-const TENANT_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.tenantId, SearchAttributeType.KEYWORD);
-const WORKFLOW_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.workflowId, SearchAttributeType.KEYWORD);
-const EXECUTION_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.executionId, SearchAttributeType.KEYWORD);
+import { tesseraSearchAttributes } from './search-attributes';
 
 export class ExportClient {
   constructor(
@@ -69,11 +64,7 @@ export class ExportClient {
         workflowId: id,
         taskQueue: this.taskQueue,
         args: [input],
-        typedSearchAttributes: [
-          { key: TENANT_KEY, value: tenantId },
-          { key: WORKFLOW_KEY, value: workflowId },
-          { key: EXECUTION_KEY, value: recordId },
-        ],
+        typedSearchAttributes: tesseraSearchAttributes({ tenantId, workflowId, executionId: recordId }),
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

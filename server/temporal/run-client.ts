@@ -6,7 +6,6 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { temporalWorkflowId } from '../../core/events';
 import type { ExecutionStatus } from '../../core/events';
 import type { DecideRequest } from '../../core/approval';
@@ -14,15 +13,11 @@ import {
   CANVAS_RUN_WORKFLOW,
   DECIDE_UPDATE,
   type ApprovalDecisionResult,
-  SEARCH_ATTRIBUTES,
   STATE_QUERY,
   type CanvasRunInput,
   type RunStateView,
 } from '../../core/run-protocol';
-
-const TENANT_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.tenantId, SearchAttributeType.KEYWORD);
-const WORKFLOW_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.workflowId, SearchAttributeType.KEYWORD);
-const EXECUTION_KEY = defineSearchAttributeKey(SEARCH_ATTRIBUTES.executionId, SearchAttributeType.KEYWORD);
+import { tesseraSearchAttributes } from './search-attributes';
 
 /** Temporal's closed statuses as execution statuses; open ones map to null (the row is authoritative then). */
 const CLOSED_STATUS: Record<string, ExecutionStatus> = {
@@ -59,11 +54,7 @@ export class RunClient {
         workflowId: id,
         taskQueue: this.taskQueue,
         args: [args],
-        typedSearchAttributes: [
-          { key: TENANT_KEY, value: input.tenantId },
-          { key: WORKFLOW_KEY, value: canvasWorkflowId },
-          { key: EXECUTION_KEY, value: input.executionId },
-        ],
+        typedSearchAttributes: tesseraSearchAttributes({ tenantId: input.tenantId, workflowId: canvasWorkflowId, executionId: input.executionId }),
       });
       return { workflowId: id, runId: handle.firstExecutionRunId };
     } catch (err) {
