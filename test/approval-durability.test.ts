@@ -6,9 +6,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFakeLlmServer, type FakeLlmServer } from './fake-llm/server';
-import { killAllTessera, spawnTessera, writeWorkflowBundle, type TesseraProcess } from './support/processes';
-import { startTestStack, TEST_REDIS_URL, type TestStack } from './support/stack';
-import { testTemporalAddress } from './support/temporal';
+import { killAllTessera, spawnTessera, stackEnv, writeWorkflowBundle, type TesseraProcess } from './support/processes';
+import { startTestStack, type TestStack } from './support/stack';
 
 jest.setTimeout(180_000);
 
@@ -48,12 +47,8 @@ beforeAll(async () => {
   const port = await freePort();
   apiUrl = `http://127.0.0.1:${port}`;
   env = {
+    ...stackEnv(stack, writeWorkflowBundle(stack.workflowBundle, path.join(bundleDir, 'bundle.js'))),
     PORT: String(port),
-    DATABASE_URL: stack.db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    TEMPORAL_ADDRESS: testTemporalAddress(),
-    TEMPORAL_TASK_QUEUE: stack.taskQueue,
-    TESSERA_WORKFLOW_BUNDLE: writeWorkflowBundle(stack.workflowBundle, path.join(bundleDir, 'bundle.js')),
     OPENAI_API_KEY: 'test-openai-key',
     OPENAI_BASE_URL: fake.openaiBaseURL,
     JWT_SECRET: 'approval-durability-secret-0123456789',

@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFakeLlmServer, type FakeLlmServer } from './fake-llm/server';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
-import { startTestStack, TEST_REDIS_URL, type TestStack } from './support/stack';
-import { testTemporalAddress } from './support/temporal';
-import { killAllTessera, spawnTessera, writeWorkflowBundle, type TesseraProcess } from './support/processes';
+import { startTestStack, type TestStack } from './support/stack';
+import { killAllTessera, spawnTessera, stackEnv, writeWorkflowBundle, type TesseraProcess } from './support/processes';
 
 jest.setTimeout(180_000);
 
@@ -20,11 +19,7 @@ let bundlePath: string;
 
 function spawnWorker(): TesseraProcess {
   return spawnTessera('worker', {
-    DATABASE_URL: stack.db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    TEMPORAL_ADDRESS: testTemporalAddress(),
-    TEMPORAL_TASK_QUEUE: stack.taskQueue,
-    TESSERA_WORKFLOW_BUNDLE: bundlePath,
+    ...stackEnv(stack, bundlePath),
     OPENAI_API_KEY: 'test-openai-key',
     OPENAI_BASE_URL: fake.openaiBaseURL,
   });

@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { downloadWheel, installWheel, runExported, startExport, waitForExport } from './support/exports';
-import { killAllTessera, spawnTessera, writeWorkflowBundle, type TesseraProcess } from './support/processes';
+import { killAllTessera, spawnTessera, stackEnv, writeWorkflowBundle, type TesseraProcess } from './support/processes';
 import { createWorkflow, registerTenant, type TestSession } from './support/session';
-import { startTestStack, TEST_REDIS_URL, type TestStack } from './support/stack';
-import { testTemporalAddress } from './support/temporal';
+import { startTestStack, type TestStack } from './support/stack';
 
 jest.setTimeout(240_000);
 
@@ -23,11 +22,7 @@ let bundlePath: string;
 
 function spawnWorker(): TesseraProcess {
   return spawnTessera('worker', {
-    DATABASE_URL: stack.db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    TEMPORAL_ADDRESS: testTemporalAddress(),
-    TEMPORAL_TASK_QUEUE: stack.taskQueue,
-    TESSERA_WORKFLOW_BUNDLE: bundlePath,
+    ...stackEnv(stack, bundlePath),
     DATA_DIR: dataDir,
   });
 }

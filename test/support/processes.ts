@@ -4,6 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowBundleOption } from '@temporalio/worker';
+import { TEST_REDIS_URL, type TestStack } from './stack';
+import { testTemporalAddress } from './temporal';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ENTRY = { worker: 'worker/main.ts', api: 'server/main.ts' } as const;
@@ -22,6 +24,17 @@ const running: ChildProcess[] = [];
 export function writeWorkflowBundle(bundle: WorkflowBundleOption, file: string): string {
   writeFileSync(file, (bundle as { code: string }).code);
   return file;
+}
+
+/** The environment that points a Tessera process at a test stack's database, Redis, Temporal and task queue. */
+export function stackEnv(stack: TestStack, bundlePath: string): Record<string, string> {
+  return {
+    DATABASE_URL: stack.db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    TEMPORAL_ADDRESS: testTemporalAddress(),
+    TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    TESSERA_WORKFLOW_BUNDLE: bundlePath,
+  };
 }
 
 export function spawnTessera(kind: keyof typeof ENTRY, env: Record<string, string>): TesseraProcess {
