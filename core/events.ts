@@ -60,18 +60,27 @@ export const wsClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('subscribe'), executionId: z.string().min(1).max(100), afterSeq: z.number().int().min(0).default(0) }),
   z.object({ type: z.literal('unsubscribe'), executionId: z.string().min(1).max(100) }),
   z.object({ type: z.literal('ping') }),
+  // Every approval event of the caller's tenant, across runs: what keeps an inbox badge live.
+  z.object({ type: z.literal('watch_approvals') }),
 ]);
 export type WsClientMessage = z.infer<typeof wsClientMessageSchema>;
 
 export type WsServerMessage =
   | { type: 'event'; event: ExecutionEvent }
   | { type: 'subscribed'; executionId: string; lastSeq: number }
+  | { type: 'watching_approvals' }
+  | { type: 'approval'; event: ExecutionEvent }
   | { type: 'unsubscribed'; executionId: string }
   | { type: 'pong' }
   | { type: 'error'; code: string; message: string; executionId?: string };
 
 export function executionChannel(tenantId: string, executionId: string): string {
   return `tessera:${tenantId}:execution:${executionId}`;
+}
+
+/** The Redis pattern of every execution channel of a tenant. Tenant ids are UUIDs: no glob characters. */
+export function tenantExecutionPattern(tenantId: string): string {
+  return `tessera:${tenantId}:execution:*`;
 }
 
 export function temporalWorkflowId(tenantId: string, executionId: string): string {

@@ -244,3 +244,22 @@ it('cancelling a waiting run ends the wait and records who cancelled it', async 
   expect(inbox.body.items[0].status).toBe('cancelled');
   expect((await decide(owner, executionId, 'review', { decision: 'approve' })).status).toBe(409);
 });
+
+it("streams every approval event of the tenant to an inbox watcher, and none to another tenant's", async () => {
+  const mine = await openSocket(stack.wsUrl, owner.token);
+  const other = await registerTenant(stack, 'Watcher elsewhere');
+  const theirs = await openSocket(stack.wsUrl, other.token);
+  for (const s of [mine, theirs]) {
+    s.send({ type: 'watch_approvals' });
+    await s.waitFor((m) => m.type === 'watching_approvals');
+  }
+  const executionId = await startWaiting(owner);
+  const requested = await mine.waitFor((m) => m.type === 'approval' && m.event.type === 'approval.requested' && m.event.executionId === executionId);
+  expect(requested.event.nodeId).toBe('review');
+  await decide(owner, executionId, 'review', { decision: 'approve' });
+  await mine.waitFor((m) => m.type === 'approval' && m.event.type === 'approval.decided' && m.event.executionId === executionId);
+  expect(mine.messages.filter((m) => m.type === 'approval').every((m) => m.event.type.startsWith('approval.'))).toBe(true);
+  expect(theirs.messages.filter((m) => m.type === 'approval')).toEqual([]);
+  await mine.close();
+  await theirs.close();
+});

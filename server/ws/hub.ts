@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import { WebSocketServer, WebSocket } from 'ws';
-import { executionEventSchema, executionChannel, wsClientMessageSchema, type ExecutionEvent, type WsServerMessage } from '../../core/events';
+import { executionEventSchema, executionChannel, tenantExecutionPattern, wsClientMessageSchema, type ExecutionEvent, type WsServerMessage } from '../../core/events';
 import type { ExecutionRepository, ExportRepository, TenantScope } from '../../db';
 import type { Principal } from '../auth/principal';
 
@@ -102,6 +102,40 @@ export function createWsHub(deps: WsHubDeps): WsHub {
     }
   });
 
+  // Approval watchers per tenant, fed by one pattern subscription per tenant that has any.
+  const approvalWatchers = new Map<string, Set<WebSocket>>();
+
+  deps.subscriber.on('pmessage', (pattern: string, _channel: string, raw: string) => {
+    const tenantId = pattern.split(':')[1] ?? '';
+    const watchers = approvalWatchers.get(tenantId);
+    if (!watchers?.size) return;
+    let event: ExecutionEvent;
+    try {
+      event = executionEventSchema.parse(JSON.parse(raw));
+    } catch {
+      return;
+    }
+    if (!event.type.startsWith('approval.')) return;
+    for (const ws of watchers) send(ws, { type: 'approval', event });
+  });
+
+  async function watchApprovals(tenantId: string, ws: WebSocket): Promise<void> {
+    let watchers = approvalWatchers.get(tenantId);
+    if (!watchers) {
+      watchers = new Set();
+      approvalWatchers.set(tenantId, watchers);
+      await deps.subscriber.psubscribe(tenantExecutionPattern(tenantId));
+    }
+    watchers.add(ws);
+  }
+
+  async function unwatchApprovals(tenantId: string, ws: WebSocket): Promise<void> {
+    const watchers = approvalWatchers.get(tenantId);
+    if (!watchers?.delete(ws) || watchers.size) return;
+    approvalWatchers.delete(tenantId);
+    await deps.subscriber.punsubscribe(tenantExecutionPattern(tenantId)).catch(() => undefined);
+  }
+
   async function addChannel(sub: Subscription): Promise<void> {
     let subs = byChannel.get(sub.channel);
     if (!subs) {
@@ -136,6 +170,16 @@ export function createWsHub(deps: WsHubDeps): WsHub {
       }
       if (msg.type === 'ping') {
         send(ws, { type: 'pong' });
+        return;
+      }
+      if (msg.type === 'watch_approvals') {
+        void watchApprovals(principal.tenantId, ws).then(
+          () => send(ws, { type: 'watching_approvals' }),
+          (err: unknown) => {
+            log.warn({ err }, 'watch_approvals failed');
+            send(ws, { type: 'error', code: 'SUBSCRIBE_FAILED', message: 'could not watch approvals; try again' });
+          },
+        );
         return;
       }
       if (msg.type === 'unsubscribe') {
@@ -188,6 +232,7 @@ export function createWsHub(deps: WsHubDeps): WsHub {
     });
 
     ws.on('close', () => {
+      void unwatchApprovals(principal.tenantId, ws);
       for (const sub of subscriptions.values()) void removeSubscription(sub);
       subscriptions.clear();
     });
@@ -216,6 +261,9 @@ export function createWsHub(deps: WsHubDeps): WsHub {
       const channels = [...byChannel.keys()];
       byChannel.clear();
       if (channels.length) await deps.subscriber.unsubscribe(...channels).catch(() => undefined);
+      const patterns = [...approvalWatchers.keys()].map(tenantExecutionPattern);
+      approvalWatchers.clear();
+      if (patterns.length) await deps.subscriber.punsubscribe(...patterns).catch(() => undefined);
     },
   };
 }

@@ -2,17 +2,15 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { apiRequest } from '../api/client';
+import { HubConnection } from '../api/hub-connection';
 import type { ApprovalView } from '../api/types';
-
-// The hub streams per-execution events only, so the tenant-wide count is polled; an open run's
-// approval events also trigger a refresh (see EditorView), which makes the badge follow a run at once.
-const POLL_MS = 5000;
+import { useAuthStore } from './auth';
 
 export const useApprovalsStore = defineStore('approvals', () => {
   const pending = ref<ApprovalView[]>([]);
   const loaded = ref(false);
   const error = ref<string | null>(null);
-  let timer: ReturnType<typeof setInterval> | null = null;
+  let feed: HubConnection | null = null;
 
   const count = computed(() => pending.value.length);
 
@@ -28,15 +26,25 @@ export const useApprovalsStore = defineStore('approvals', () => {
     }
   }
 
-  function startPolling(): void {
-    if (timer) return;
-    void refresh();
-    timer = setInterval(() => void refresh(), POLL_MS);
+  /**
+   * Keeps the inbox live: the hub sends every approval event of the tenant, and each one (and each
+   * reconnect, which may have missed some) reloads the pending list.
+   */
+  function watch(): void {
+    if (feed) return;
+    const auth = useAuthStore();
+    feed = new HubConnection({
+      token: () => auth.freshAccessToken(),
+      hello: () => ({ type: 'watch_approvals' }),
+      onMessage: (message) => {
+        if (message.type === 'watching_approvals' || message.type === 'approval') void refresh();
+      },
+    });
   }
 
-  function stopPolling(): void {
-    if (timer) clearInterval(timer);
-    timer = null;
+  function unwatch(): void {
+    feed?.close();
+    feed = null;
   }
 
   async function decide(a: ApprovalView, decision: 'approve' | 'reject', comment: string, data: Record<string, unknown>): Promise<void> {
@@ -47,5 +55,5 @@ export const useApprovalsStore = defineStore('approvals', () => {
     pending.value = pending.value.filter((p) => p.id !== a.id);
   }
 
-  return { pending, loaded, error, count, refresh, startPolling, stopPolling, decide };
+  return { pending, loaded, error, count, refresh, watch, unwatch, decide };
 });
