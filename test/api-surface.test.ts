@@ -33,6 +33,27 @@ it('reports not ready, naming the failing dependency, when Redis is gone', async
   await probe.close();
 });
 
+it('records a start that cannot reach Temporal as failed (503), never as a pending row', async () => {
+  const probe = await startTestStack({ worker: false });
+  const owner = await registerTenant(probe);
+  const workflowId = await createWorkflow(probe, owner, fanOutGraph(0));
+  await probe.temporal.connection.close();
+
+  const run = await probe.request('POST', `/api/v1/workflows/${workflowId}/executions`, { token: owner.token, body: { inputs: { topic: 'x' } } });
+  expect(run.status).toBe(503);
+  expect(run.body.error.code).toBe('TEMPORAL_UNAVAILABLE');
+  const runs = await probe.request('GET', `/api/v1/executions?workflowId=${workflowId}`, { token: owner.token });
+  expect(runs.body.items.map((e: any) => [e.status, e.error?.code])).toEqual([['failed', 'START_FAILED']]);
+
+  const exp = await probe.request('POST', `/api/v1/workflows/${workflowId}/exports`, { token: owner.token, body: {} });
+  expect(exp.status).toBe(503);
+  const [row] = await probe.db.dataSource.query(
+    `select status, error from ${'tenant_' + owner.tenantId.replace(/-/g, '')}.exports`,
+  );
+  expect(row).toMatchObject({ status: 'failed', error: { code: 'START_FAILED' } });
+  await probe.close();
+});
+
 it('documents every API route in the OpenAPI document, with request bodies from the zod schemas', async () => {
   const doc = await stack.request('GET', '/api/openapi.json');
   expect(doc.status).toBe(200);

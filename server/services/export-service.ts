@@ -14,6 +14,7 @@ import { checkRunInputs } from '../../core/inputs';
 import type { DeploymentRow, ExportRepository, ExportRow, TenantScope, WorkflowRepository } from '../../db';
 import type { ExportClient } from '../temporal/export-client';
 import { requireUuid } from './ids';
+import { TemporalUnavailable } from './execution-service';
 
 export interface ExportServiceDeps {
   scope: TenantScope;
@@ -154,7 +155,19 @@ export function createExportService(deps: ExportServiceDeps) {
           createdBy: startedBy,
         }),
       );
-      await deps.client.startExport(input);
+      try {
+        await deps.client.startExport(input);
+      } catch (err) {
+        // Never leave a row `pending` that no workflow will ever move: record why it did not start.
+        const message = `could not start the export on Temporal: ${err instanceof Error ? err.message : String(err)}`;
+        const at = new Date();
+        await scope.run(tenantId, () =>
+          deps.exports.record(exportId, { status: 'failed', error: { code: 'START_FAILED', message }, finishedAt: at }, [
+            { type: 'export.failed', at: at.toISOString(), data: { error: message }, key: 'export:start-failed' },
+          ]),
+        );
+        throw new TemporalUnavailable(message);
+      }
       return view(row);
     },
 
