@@ -1,11 +1,10 @@
 // Agent turns over Anthropic's Messages API with the official `@anthropic-ai/sdk` client.
 import { Anthropic, APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
-import { attemptSignal } from './attempt-signal';
-import { JSON_REPLY_INSTRUCTION, parseJsonReply } from './json-reply';
-import { describeConnectionFailure, missingApiKeyError, providerErrorFromFailure, type SdkFailure } from './provider-failure';
+import { parseJsonReply } from './json-reply';
+import { startRemoteTurn, TURN_HEARTBEAT_INTERVAL_MS } from './remote-turn';
+import { describeConnectionFailure, providerErrorFromFailure, type SdkFailure } from './provider-failure';
 import { heartbeatWhile } from './turn-heartbeat';
 import {
-  turnAbortedError,
   type AgentTurnRequest,
   type AgentTurnResult,
   type LlmProvider,
@@ -21,35 +20,28 @@ export interface AnthropicProviderConfig {
 const OFFICIAL_BASE_URL = 'https://api.anthropic.com';
 /** The Messages API requires max_tokens; the node's maxTokens overrides it. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 1024;
-// Passing a timeout also keeps the client from refusing large max_tokens without streaming.
-const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-const HEARTBEAT_INTERVAL_MS = 1000;
-// Our own deadline (attemptSignal) fires first, so a timeout is recognised the same way in every JavaScript realm;
-// the client's is a backstop.
-const CLIENT_TIMEOUT_SLACK_MS = 1000;
 
 export function createAnthropicProvider(config: AnthropicProviderConfig): LlmProvider {
   const baseURL = config.baseURL || OFFICIAL_BASE_URL;
   return {
     async complete(req: AgentTurnRequest, ctx: TurnContext): Promise<AgentTurnResult> {
-      const apiKey = req.apiKey || config.apiKey;
-      const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      if (!apiKey) throw missingApiKeyError('anthropic', 'Anthropic', 'ANTHROPIC_API_KEY');
-      if (ctx.signal.aborted) throw turnAbortedError('anthropic', ctx.signal);
-
+      const { apiKey, timeoutMs, clientTimeoutMs, attempt, wantsJson, system } = startRemoteTurn(
+        { name: 'anthropic', label: 'Anthropic', keyVariable: 'ANTHROPIC_API_KEY' },
+        config.apiKey,
+        req,
+        ctx,
+      );
       // maxRetries 0: Temporal retries the activity, so every attempt shows in the run's history and UI.
       // apiKey and baseURL are always passed so the client never reads ANTHROPIC_* variables itself.
-      const client = new Anthropic({ apiKey, baseURL, maxRetries: 0, timeout: timeoutMs + CLIENT_TIMEOUT_SLACK_MS });
-      const wantsJson = req.responseFormat === 'json';
-      const attempt = attemptSignal(ctx.signal, timeoutMs);
-      // Claude has no free-form JSON mode; it follows an instruction in the system prompt well.
-      const system = wantsJson ? [req.system, JSON_REPLY_INSTRUCTION].filter(Boolean).join('\n\n') : req.system;
+      // Passing a timeout also keeps the client from refusing large max_tokens without streaming. Claude has no
+      // free-form JSON mode; it follows the instruction startRemoteTurn adds to the system prompt.
+      const client = new Anthropic({ apiKey, baseURL, maxRetries: 0, timeout: clientTimeoutMs });
 
       let message: Anthropic.Messages.Message;
       try {
         message = await heartbeatWhile(
           ctx,
-          HEARTBEAT_INTERVAL_MS,
+          TURN_HEARTBEAT_INTERVAL_MS,
           client.messages.create(
             {
               model: req.model,

@@ -1,13 +1,12 @@
 // Agent turns over OpenAI's Chat Completions API with the official `openai` client; any OpenAI-compatible
 // server (Ollama, vLLM, LM Studio, a gateway) works through `baseURL`.
 import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAI } from 'openai';
-import { attemptSignal } from './attempt-signal';
-import { JSON_REPLY_INSTRUCTION, parseJsonReply } from './json-reply';
-import { describeConnectionFailure, missingApiKeyError, providerErrorFromFailure, type SdkFailure } from './provider-failure';
+import { parseJsonReply } from './json-reply';
+import { startRemoteTurn, TURN_HEARTBEAT_INTERVAL_MS } from './remote-turn';
+import { describeConnectionFailure, providerErrorFromFailure, type SdkFailure } from './provider-failure';
 import { heartbeatWhile } from './turn-heartbeat';
 import {
   ProviderError,
-  turnAbortedError,
   type AgentTurnRequest,
   type AgentTurnResult,
   type LlmProvider,
@@ -21,33 +20,26 @@ export interface OpenAiProviderConfig {
 }
 
 const OFFICIAL_BASE_URL = 'https://api.openai.com/v1';
-const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-const HEARTBEAT_INTERVAL_MS = 1000;
-// Our own deadline (attemptSignal) fires first, so a timeout is recognised the same way in every JavaScript realm;
-// the client's is a backstop.
-const CLIENT_TIMEOUT_SLACK_MS = 1000;
 
 export function createOpenAiProvider(config: OpenAiProviderConfig): LlmProvider {
   const baseURL = config.baseURL || OFFICIAL_BASE_URL;
   return {
     async complete(req: AgentTurnRequest, ctx: TurnContext): Promise<AgentTurnResult> {
-      const apiKey = req.apiKey || config.apiKey;
-      const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      if (!apiKey) throw missingApiKeyError('openai', 'OpenAI', 'OPENAI_API_KEY');
-      if (ctx.signal.aborted) throw turnAbortedError('openai', ctx.signal);
-
+      const { apiKey, timeoutMs, clientTimeoutMs, attempt, wantsJson, system } = startRemoteTurn(
+        { name: 'openai', label: 'OpenAI', keyVariable: 'OPENAI_API_KEY' },
+        config.apiKey,
+        req,
+        ctx,
+      );
       // maxRetries 0: Temporal retries the activity, so every attempt shows in the run's history and UI.
       // baseURL is always passed so the client never falls back to reading OPENAI_BASE_URL itself.
-      const client = new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: timeoutMs + CLIENT_TIMEOUT_SLACK_MS });
-      const wantsJson = req.responseFormat === 'json';
-      const attempt = attemptSignal(ctx.signal, timeoutMs);
-      const system = wantsJson ? [req.system, JSON_REPLY_INSTRUCTION].filter(Boolean).join('\n\n') : req.system;
+      const client = new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: clientTimeoutMs });
 
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       try {
         completion = await heartbeatWhile(
           ctx,
-          HEARTBEAT_INTERVAL_MS,
+          TURN_HEARTBEAT_INTERVAL_MS,
           client.chat.completions.create(
             {
               model: req.model,
