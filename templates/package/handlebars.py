@@ -4,7 +4,7 @@ time (whitespace control already applied): text, {{path}}, {{json x indent=N}}, 
 objects and arrays render as JSON — the platform's semantics (core/template.ts)."""
 import re
 
-from .jsvalues import UNDEFINED, is_number, to_display_string, to_json, js_key_order
+from .jsvalues import UNDEFINED, is_number, js_truthy, to_display_string, to_json, js_key_order
 
 _INDEX = re.compile(r"^(0|[1-9][0-9]*)$")
 
@@ -24,16 +24,6 @@ def lookup_property(parent, name):
         if _INDEX.match(name) and int(name) < len(parent):
             return parent[int(name)]
     return UNDEFINED
-
-
-def _js_bool(value):
-    if value is UNDEFINED or value is None or value is False:
-        return False
-    if is_number(value):
-        return value == value and value != 0
-    if isinstance(value, str):
-        return value != ""
-    return True
 
 
 class _Frame:
@@ -133,7 +123,7 @@ def _block(node, contexts, frame):
     value = params[0] if params else UNDEFINED
     if name in ("if", "unless"):
         include_zero = _hash(node, contexts, frame).get("includeZero") is True
-        falsy = (not include_zero and not _js_bool(value)) or _empty(value)
+        falsy = (not include_zero and not js_truthy(value)) or _empty(value)
         take = not falsy if name == "if" else falsy
         return _program(program if take else inverse, contexts, frame)
     if name == "with":
@@ -151,7 +141,7 @@ def _empty(value):
         return len(value) == 0
     if is_number(value) and not isinstance(value, bool):
         return value != value
-    return not _js_bool(value)
+    return not js_truthy(value)
 
 
 def _each(value, program, inverse, contexts, frame):

@@ -70,14 +70,20 @@ def _post(url, headers, body, timeout, provider):
         raise ProviderError("%s is unreachable: %s" % (provider, err), True)
 
 
+def _system_prompt(request):
+    """The node's system prompt, with the JSON instruction when a JSON reply is wanted."""
+    system = request.get("system")
+    if request.get("responseFormat") == "json":
+        system = (system + "\n\n" if system else "") + JSON_REPLY_INSTRUCTION
+    return system
+
+
 def openai(request):
     key = os.environ.get("OPENAI_API_KEY")
     if not key:
         raise ProviderError("OPENAI_API_KEY is not set", False)
     base = os.environ.get("OPENAI_BASE_URL", "https://api.openai.com/v1").rstrip("/")
-    system = request.get("system")
-    if request.get("responseFormat") == "json":
-        system = (system + "\n\n" if system else "") + JSON_REPLY_INSTRUCTION
+    system = _system_prompt(request)
     messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": request["prompt"]}]
     body = {"model": request["model"], "messages": messages}
     if "temperature" in request:
@@ -97,9 +103,7 @@ def anthropic(request):
     if not key:
         raise ProviderError("ANTHROPIC_API_KEY is not set", False)
     base = os.environ.get("ANTHROPIC_BASE_URL", "https://api.anthropic.com").rstrip("/")
-    system = request.get("system")
-    if request.get("responseFormat") == "json":
-        system = (system + "\n\n" if system else "") + JSON_REPLY_INSTRUCTION
+    system = _system_prompt(request)
     body = {"model": request["model"], "max_tokens": request.get("maxTokens", 1024), "messages": [{"role": "user", "content": request["prompt"]}]}
     if system:
         body["system"] = system
