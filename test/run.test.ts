@@ -168,8 +168,26 @@ describe('cancelling', () => {
     expect(done.status).toBe('cancelled');
     expect(done.nodes.find((n: any) => n.nodeId === 'ask').status).toBe('cancelled');
     expect(done.nodes.find((n: any) => n.nodeId === 'out').status).toBe('cancelled');
+    // The run recorded its own end, rather than leaving the row for the API to repair from Temporal's word.
+    expect(done.error).toBeNull();
+    const events = await stack.request('GET', `/api/v1/executions/${executionId}/events`, { token: owner.token });
+    expect(events.body.events.map((e: any) => e.type).at(-1)).toBe('execution.cancelled');
     const again = await stack.request('POST', `/api/v1/executions/${executionId}/cancel`, { token: owner.token });
     expect(again.status).toBe(409);
+  });
+
+  it('a node that fails stops its running sibling, and the sibling is recorded cancelled', async () => {
+    fake.script('locked-model', { status: 401, message: 'Incorrect API key provided' });
+    const graph = fanOutGraph(30_000);
+    const a = graph.nodes.find((n) => n.id === 'a') as { data: Record<string, unknown> };
+    a.data = { provider: 'openai', model: 'locked-model', prompt: 'A on {{inputs.topic}}' };
+    const workflowId = await createWorkflow(stack, owner, graph);
+    const executionId = await startRun(stack, owner, workflowId, { topic: 'slate' });
+    const done = await waitForExecution(stack, owner, executionId);
+    expect(done.status).toBe('failed');
+    expect(done.error.nodeId).toBe('a');
+    const status = Object.fromEntries(done.nodes.map((n: any) => [n.nodeId, n.status]));
+    expect(status).toEqual({ start: 'succeeded', a: 'failed', b: 'cancelled', join: 'cancelled', check: 'cancelled', publish: 'cancelled', done: 'cancelled' });
   });
 
   it('aborts a slow provider call when the run is cancelled', async () => {

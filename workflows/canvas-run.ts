@@ -179,6 +179,13 @@ export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult>
     events.push({ type: 'node.succeeded', nodeId: node.id, at: at(), data: { handle }, key: `node:${node.id}:succeeded` });
   }
 
+  // A cancelled run is seen here, not only where a node happens to notice it: the nodes' scope swallows its
+  // own cancellation (a failed sibling cancels it too), so the loop asks the run's scope after every wait.
+  const runScope = CancellationScope.current();
+  async function stopIfCancelled(): Promise<void> {
+    if (runScope.consideredCancelled) await runScope.cancelRequested;
+  }
+
   // Agent turns and approvals run in a scope of their own, so one failing node can stop its siblings.
   const turns = new CancellationScope();
   const running = new Map<string, Promise<void>>();
@@ -198,6 +205,7 @@ export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult>
           turns.cancel();
         } else if (isCancellation(err)) {
           states[node.id] = { status: 'cancelled', attempts: states[node.id]?.attempts ?? 1 };
+          nodeUpdates.push({ nodeId: node.id, status: 'cancelled', finishedAt: at() });
         } else {
           throw err;
         }
@@ -227,8 +235,10 @@ export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult>
       for (const id of ready) launch(nodesById.get(id) as WaitingNode);
       if (!running.size) throw new Error('the run cannot make progress: no node is ready or running');
       await Promise.race(running.values());
+      await stopIfCancelled();
     }
     await Promise.all(running.values());
+    await stopIfCancelled();
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(async () => {
@@ -267,12 +277,14 @@ export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult>
     }
     const error = { code: f.code, message: f.message, ...(f.nodeId ? { nodeId: f.nodeId } : {}) };
     events.push({ type: status === 'timed_out' ? 'execution.timed_out' : 'execution.failed', at: at(), data: { error }, key: 'execution:final' });
-    await flush({ status, error, outputs, finishedAt: at() }, desk.closeOpen('cancelled'));
+    // The run's end is recorded even if a cancel arrives now: the run has already failed.
+    await CancellationScope.nonCancellable(() => flush({ status, error, outputs, finishedAt: at() }, desk.closeOpen('cancelled')));
     throw ApplicationFailure.nonRetryable(f.message, f.code);
   }
 
+  // Every node is done: a cancel arriving now is too late, and must not leave the success unrecorded.
   status = 'succeeded';
   events.push({ type: 'execution.succeeded', at: at(), data: { outputs }, key: 'execution:final' });
-  await flush({ status: 'succeeded', outputs, finishedAt: at() });
+  await CancellationScope.nonCancellable(() => flush({ status: 'succeeded', outputs, finishedAt: at() }));
   return { outputs };
 }
