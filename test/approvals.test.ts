@@ -239,13 +239,17 @@ it('cancelling a waiting run ends the wait and records who cancelled it', async 
   const done = await waitForExecution(stack, owner, executionId);
   expect(done.status).toBe('cancelled');
   expect(done.cancelledBy).toBe(`user:${owner.userId}`);
+  // The run recorded its own end (the row was not left for the API to repair from Temporal's word).
+  expect(done.error).toBeNull();
+  const events = await stack.request('GET', `/api/v1/executions/${executionId}/events`, { token: owner.token });
+  expect(events.body.events.map((e: { type: string }) => e.type).at(-1)).toBe('execution.cancelled');
   expect(nodeStatus(done)).toMatchObject({ review: 'cancelled' });
   const inbox = await stack.request('GET', `/api/v1/approvals?status=all&executionId=${executionId}`, { token: owner.token });
   expect(inbox.body.items[0].status).toBe('cancelled');
   expect((await decide(owner, executionId, 'review', { decision: 'approve' })).status).toBe(409);
 });
 
-it("streams every approval event of the tenant to an inbox watcher, and none to another tenant's", async () => {
+it("streams every approval event and run end of the tenant to an inbox watcher, and none to another tenant's", async () => {
   const mine = await openSocket(stack.wsUrl, owner.token);
   const other = await registerTenant(stack, 'Watcher elsewhere');
   const theirs = await openSocket(stack.wsUrl, other.token);
@@ -258,7 +262,15 @@ it("streams every approval event of the tenant to an inbox watcher, and none to 
   expect(requested.event.nodeId).toBe('review');
   await decide(owner, executionId, 'review', { decision: 'approve' });
   await mine.waitFor((m) => m.type === 'approval' && m.event.type === 'approval.decided' && m.event.executionId === executionId);
-  expect(mine.messages.filter((m) => m.type === 'approval').every((m) => m.event.type.startsWith('approval.'))).toBe(true);
+  await mine.waitFor((m) => m.type === 'approval' && m.event.type === 'execution.succeeded' && m.event.executionId === executionId);
+  // A run cancelled while it waits closes its approval without an approval event: its end reaches the inbox.
+  const cancelled = await startWaiting(owner);
+  await mine.waitFor((m) => m.type === 'approval' && m.event.type === 'approval.requested' && m.event.executionId === cancelled);
+  expect((await stack.request('POST', `/api/v1/executions/${cancelled}/cancel`, { token: owner.token })).status).toBe(202);
+  await mine.waitFor((m) => m.type === 'approval' && m.event.type === 'execution.cancelled' && m.event.executionId === cancelled);
+  const relayed = mine.messages.filter((m) => m.type === 'approval').map((m) => m.event.type as string);
+  expect(relayed.every((t) => t.startsWith('approval.') || ['execution.succeeded', 'execution.cancelled'].includes(t))).toBe(true);
+  expect(relayed).not.toContain('node.waiting');
   expect(theirs.messages.filter((m) => m.type === 'approval')).toEqual([]);
   await mine.close();
   await theirs.close();

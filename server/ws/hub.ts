@@ -55,6 +55,12 @@ function rejectUpgrade(socket: Duplex, status: number, code: string, message: st
   socket.destroy();
 }
 
+/**
+ * What an inbox watcher hears: every approval event, and every end of a run, since a run that ends while it
+ * waits (cancelled, failed elsewhere) closes its open approvals without an approval event.
+ */
+const INBOX_EVENT = /^(approval\.|execution\.(succeeded|failed|cancelled)$)/;
+
 export function createWsHub(deps: WsHubDeps): WsHub {
   const { logger } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
@@ -115,7 +121,7 @@ export function createWsHub(deps: WsHubDeps): WsHub {
     } catch {
       return;
     }
-    if (!event.type.startsWith('approval.')) return;
+    if (!INBOX_EVENT.test(event.type)) return;
     for (const ws of watchers) send(ws, { type: 'approval', event });
   });
 
