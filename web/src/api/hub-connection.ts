@@ -15,6 +15,8 @@ export interface HubConnectionOptions {
 }
 
 const MAX_BACKOFF_MS = 5000;
+/** Errors after which the hub asks the client to send its hello again ("try again", "resubscribe"). */
+const RETRYABLE_ERRORS = new Set(['SUBSCRIBE_FAILED', 'DELIVERY_FAILED']);
 
 export class HubConnection {
   private socket: WebSocket | null = null;
@@ -38,6 +40,14 @@ export class HubConnection {
     this.socket?.close();
   }
 
+  /** Resends the hello on the same socket after a backoff, when the hub could not serve it this time. */
+  private helloAgain(socket: WebSocket): void {
+    const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.attempt++);
+    this.timer = setTimeout(() => {
+      if (this.socket === socket && !this.stopped && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(this.opts.hello()));
+    }, delay);
+  }
+
   private async connect(): Promise<void> {
     if (this.stopped) return;
     this.opts.onState?.('connecting');
@@ -57,6 +67,11 @@ export class HubConnection {
         parsed = JSON.parse(String(message.data)) as HubMessage;
       } catch {
         return;
+      }
+      if (parsed.type === 'error' && typeof parsed['code'] === 'string' && RETRYABLE_ERRORS.has(parsed['code'])) {
+        this.helloAgain(socket);
+      } else if (parsed.type !== 'error') {
+        this.attempt = 0;
       }
       this.opts.onMessage(parsed);
     };

@@ -1,8 +1,21 @@
 // The run store's reading of the event stream: node colours, attempts, waiting and the run's own status.
 import { createPinia, setActivePinia } from 'pinia';
-import { beforeEach, describe, expect, test } from 'vitest';
-import type { ExecutionEvent, ExecutionView } from '../api/types';
+import { beforeEach, describe, expect, test, vi } from 'vitest';
+import type { ExecutionEvent, ExecutionView, NodeExecutionView } from '../api/types';
 import { useRunStore } from './run';
+
+const api = vi.hoisted(() => ({ answers: new Map<string, unknown>() }));
+vi.mock('../api/client', () => ({
+  apiRequest: (method: string, path: string) => Promise.resolve(api.answers.get(`${method} ${path}`)),
+  bindSession: () => undefined,
+  describeError: String,
+}));
+// No hub in this test: the socket never delivers, as when it is slow to connect or cannot.
+vi.mock('../api/run-socket', () => ({
+  RunSocket: class {
+    close(): void {}
+  },
+}));
 
 let seq = 0;
 function event(type: string, nodeId?: string, data?: Record<string, unknown>): ExecutionEvent {
@@ -28,6 +41,11 @@ function execution(status: ExecutionView['status']): ExecutionView {
     finishedAt: null,
     temporal: { workflowId: 'tenant/t/execution/x', runId: null, uiUrl: 'http://localhost:8233' },
   };
+}
+
+function nodeRow(nodeId: string, type: string, attempts: number): NodeExecutionView {
+  const at = '2026-11-22T00:00:01.000Z';
+  return { nodeId, type, status: 'succeeded', attempts, input: {}, output: {}, error: null, usage: null, startedAt: at, finishedAt: at };
 }
 
 describe('useRunStore', () => {
@@ -59,4 +77,25 @@ describe('useRunStore', () => {
     run.apply(event('execution.cancelled'));
     expect(Object.values(run.live).map((n) => n.status)).toEqual(['succeeded', 'cancelled', 'cancelled']);
   });
+
+  test('opening a run shows the statuses its rows recorded before any event arrives', async () => {
+    const view: ExecutionView = {
+      ...execution('succeeded'),
+      nodes: [nodeRow('start', 'trigger', 1), nodeRow('draft', 'agent', 2)],
+    };
+    api.answers.set('GET /api/v1/executions/x', view);
+    api.answers.set('GET /api/v1/workflows/w/versions', {
+      items: [{ version: 1, graph: { nodes: [{ id: 'start', type: 'trigger' }, { id: 'draft', type: 'agent' }, { id: 'never', type: 'output' }], edges: [] } }],
+    });
+    const run = useRunStore();
+    await run.open('x');
+    expect(run.live).toEqual({
+      start: { status: 'succeeded', attempts: 1 },
+      draft: { status: 'succeeded', attempts: 2 },
+      never: { status: 'pending', attempts: 0 },
+    });
+    expect(run.finished).toBe(true);
+    run.close();
+  });
 });
+

@@ -107,6 +107,9 @@ export const useRunStore = defineStore('run', () => {
     live.value = {};
     events.value = [];
     for (const n of graph.value.nodes) live.value[n.id] = { status: 'pending', attempts: 0 };
+    // The rows say where the run stood when it was read: a finished run shows its colours even before (or
+    // without) the socket. The replay below then moves every node forward from there.
+    for (const n of view.nodes ?? []) live.value[n.nodeId] = { status: n.status, attempts: n.attempts };
     // Start from the beginning of the event log: the row may lag the events, and replaying is cheap.
     const auth = useAuthStore();
     socket = new RunSocket({
