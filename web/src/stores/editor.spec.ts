@@ -1,7 +1,18 @@
 // The editor store: adding and connecting nodes with the canvas rules, undo/redo, clipboard, layout, dirty state.
 import { createPinia, setActivePinia } from 'pinia';
-import { beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test, vi } from 'vitest';
 import { useEditorStore } from './editor';
+
+/** The PUTs the store sends; the answer is the workflow as the API would return it. */
+const api = vi.hoisted(() => ({ sent: [] as { method: string; path: string; body: Record<string, unknown> }[], version: 1 }));
+vi.mock('../api/client', () => ({
+  apiRequest: (method: string, path: string, opts: { body: Record<string, unknown> }) => {
+    api.sent.push({ method, path, body: opts.body });
+    if (opts.body['graph']) api.version += 1;
+    const name = typeof opts.body['name'] === 'string' ? opts.body['name'] : 'Flow';
+    return Promise.resolve({ id: 'wf', name, version: api.version });
+  },
+}));
 
 function drawChain() {
   const editor = useEditorStore();
@@ -17,7 +28,11 @@ function drawChain() {
 }
 
 describe('useEditorStore', () => {
-  beforeEach(() => setActivePinia(createPinia()));
+  beforeEach(() => {
+    setActivePinia(createPinia());
+    api.sent = [];
+    api.version = 1;
+  });
 
   test('a drawn chain trigger → agent → approval → output validates clean', () => {
     const editor = drawChain();
@@ -117,5 +132,38 @@ describe('useEditorStore', () => {
     expect(editor.nodes.map((n) => n.id)).toEqual(['only']);
     editor.undo();
     expect(editor.nodes).toHaveLength(4);
+  });
+
+  test('a new name is an unsaved change; saving it renames without a new version, a graph change makes one', async () => {
+    const editor = useEditorStore();
+    editor.reset({ id: 'wf', name: 'Flow', version: 1, graph: { nodes: [], edges: [] } });
+    expect(editor.dirty).toBe(false);
+    editor.name = '  Flow, renamed ';
+    expect(editor.dirty).toBe(true);
+    await editor.save();
+    expect(api.sent).toEqual([{ method: 'PUT', path: '/api/v1/workflows/wf', body: { name: 'Flow, renamed' } }]);
+    expect(editor.name).toBe('Flow, renamed');
+    expect(editor.version).toBe(1);
+    expect(editor.dirty).toBe(false);
+
+    editor.addNode('trigger', { x: 0, y: 0 });
+    await editor.save();
+    expect(api.sent[1]?.body).toEqual({ graph: editor.graph });
+    expect(editor.version).toBe(2);
+    expect(editor.notice).toBe('saved version 2');
+    expect(editor.dirty).toBe(false);
+
+    await editor.save();
+    expect(api.sent).toHaveLength(2);
+    expect(editor.notice).toBe('nothing to save');
+  });
+
+  test('an empty name is refused before anything is sent, and stays an unsaved change', async () => {
+    const editor = useEditorStore();
+    editor.reset({ id: 'wf', name: 'Flow', version: 1, graph: { nodes: [], edges: [] } });
+    editor.name = '   ';
+    await expect(editor.save()).rejects.toThrow('A workflow needs a name.');
+    expect(api.sent).toEqual([]);
+    expect(editor.dirty).toBe(true);
   });
 });

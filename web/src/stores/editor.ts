@@ -45,6 +45,7 @@ export const useEditorStore = defineStore('editor', () => {
   const past = ref<Snapshot[]>([]);
   const future = ref<Snapshot[]>([]);
   const savedJson = ref('');
+  const savedName = ref('');
   const validation = shallowRef<GraphValidation>({ valid: true, errors: [] });
   const notice = ref<string | null>(null);
   const saving = ref(false);
@@ -53,7 +54,9 @@ export const useEditorStore = defineStore('editor', () => {
   let lastCoalesceAt = 0;
 
   const graph = computed<CanvasGraph>(() => ({ nodes: nodes.value, edges: edges.value }));
-  const dirty = computed(() => JSON.stringify(graph.value) !== savedJson.value);
+  const graphDirty = computed(() => JSON.stringify(graph.value) !== savedJson.value);
+  const nameDirty = computed(() => name.value.trim() !== savedName.value);
+  const dirty = computed(() => graphDirty.value || nameDirty.value);
   const canUndo = computed(() => past.value.length > 0);
   const canRedo = computed(() => future.value.length > 0);
   const selectedNode = computed(() =>
@@ -126,6 +129,7 @@ export const useEditorStore = defineStore('editor', () => {
   function reset(view: { id: string | null; name: string; version: number; graph: CanvasGraph }): void {
     workflowId.value = view.id;
     name.value = view.name;
+    savedName.value = view.name;
     version.value = view.version;
     const s = positioned(view.graph);
     nodes.value = s.nodes;
@@ -307,16 +311,31 @@ export const useEditorStore = defineStore('editor', () => {
     revalidate();
   }
 
+  /**
+   * Saves what changed: a changed graph makes a new version, a new name alone renames without one, and
+   * nothing changed sends nothing.
+   */
   async function save(): Promise<void> {
     if (!workflowId.value) throw new Error('no workflow is open');
+    const newName = name.value.trim();
+    if (!newName) throw new Error('A workflow needs a name.');
+    if (!dirty.value) {
+      notice.value = 'nothing to save';
+      return;
+    }
+    const sentGraph = graph.value;
+    const sentJson = JSON.stringify(sentGraph);
+    const body: { name?: string; graph?: CanvasGraph } = {};
+    if (nameDirty.value) body.name = newName;
+    if (graphDirty.value) body.graph = sentGraph;
     saving.value = true;
     try {
-      const view = await apiRequest<WorkflowView>('PUT', `/api/v1/workflows/${encodeURIComponent(workflowId.value)}`, {
-        body: { name: name.value, graph: graph.value },
-      });
+      const view = await apiRequest<WorkflowView>('PUT', `/api/v1/workflows/${encodeURIComponent(workflowId.value)}`, { body });
       version.value = view.version;
-      savedJson.value = JSON.stringify(graph.value);
-      notice.value = `saved version ${view.version}`;
+      savedName.value = view.name;
+      if (name.value.trim() === newName) name.value = view.name;
+      if (body.graph) savedJson.value = sentJson;
+      notice.value = body.graph ? `saved version ${view.version}` : `renamed to ${view.name}`;
     } finally {
       saving.value = false;
     }
