@@ -1,7 +1,8 @@
-// The abuse-limit settings of loadConfig: `<requests>/<window seconds>`, absent ones left to the defaults.
+// loadConfig: the abuse-limit settings (`<requests>/<window seconds>`, absent ones left to the defaults), the access
+// token lifetime and the production guard.
 import { ConfigError, loadConfig } from './config';
 
-describe('rate limit configuration', () => {
+describe('configuration', () => {
   it('reads RATE_LIMIT_* as requests per window and leaves unset ones out', () => {
     const config = loadConfig({ RATE_LIMIT_AUTH_PER_EMAIL: '10/900', RATE_LIMIT_RUN_STARTS_PER_TENANT: '0/60' });
     expect(config.rateLimits).toEqual({ authPerEmail: { limit: 10, windowSeconds: 900 }, runStartsPerTenant: { limit: 0, windowSeconds: 60 } });
@@ -18,5 +19,13 @@ describe('rate limit configuration', () => {
   it('refuses to start in production with the dev encryption key', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-real-secret-of-enough-length' })).toThrow(/ENCRYPTION_KEY/);
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-real-secret-of-enough-length', ENCRYPTION_KEY: 'another-real-secret-here' }).production).toBe(true);
+  });
+
+  it('reads the access token lifetime and refuses one out of range', () => {
+    expect(loadConfig({}).accessTokenTtlSeconds).toBe(900);
+    expect(loadConfig({ ACCESS_TOKEN_TTL_SECONDS: '60' }).accessTokenTtlSeconds).toBe(60);
+    for (const bad of ['0', '-5', '1.5', 'soon', '86401']) {
+      expect(() => loadConfig({ ACCESS_TOKEN_TTL_SECONDS: bad })).toThrow(/ACCESS_TOKEN_TTL_SECONDS/);
+    }
   });
 });

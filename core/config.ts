@@ -32,6 +32,7 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   JWT_SECRET: z.string().min(16).default(DEV_JWT_SECRET),
   ENCRYPTION_KEY: z.string().min(16).default(DEV_ENCRYPTION_KEY),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().optional(),
   ANTHROPIC_API_KEY: z.string().optional(),
@@ -57,6 +58,8 @@ export interface TesseraConfig {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; uiPort: number };
   dataDir: string;
   jwtSecret: string;
+  /** How long an access token is good for; the refresh token then gets a new one. */
+  accessTokenTtlSeconds: number;
   encryptionKey: string;
   providers: {
     openai: { apiKey?: string; baseURL?: string };
@@ -103,6 +106,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     },
     dataDir: e.DATA_DIR,
     jwtSecret: e.JWT_SECRET,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     encryptionKey: e.ENCRYPTION_KEY,
     providers: {
       openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },

@@ -62,6 +62,8 @@ export interface ApiDeps {
   /** The built web app (web/dist), served at / when present. */
   webDir?: string;
   bodyLimit?: string;
+  /** Lifetime of access tokens (config ACCESS_TOKEN_TTL_SECONDS); 900 s when absent. */
+  accessTokenTtlSeconds?: number;
   /** How long POST /cancel waits for the run to record its cancellation. */
   cancelWaitMs?: number;
   /** Code export (docs/export.md): the artifact store's data dir and the default deployment base image. */
@@ -88,7 +90,11 @@ export function createApi(deps: ApiDeps): Api {
   const accounts = new AccountRepository(deps.dataSource, deps.tenantMigrations);
   const workflowsRepo = new WorkflowRepository(scope);
   const executionsRepo = new ExecutionRepository(scope);
-  const tokens = createTokenService({ jwtSecret: deps.jwtSecret, accounts });
+  const tokens = createTokenService({
+    jwtSecret: deps.jwtSecret,
+    accounts,
+    ...(deps.accessTokenTtlSeconds !== undefined ? { accessTtlSeconds: deps.accessTokenTtlSeconds } : {}),
+  });
   const auth = createAuthService({ accounts, tokens });
   const apiKeys = new ApiKeyRepository(deps.dataSource);
   const authenticate = createAuthenticate({ tokens, accounts, apiKeys });

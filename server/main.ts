@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     temporalUiUrl: config.temporal.uiUrl,
     jwtSecret: config.jwtSecret,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     tenantMigrations,
     logger,
     corsOrigins: config.corsOrigins,

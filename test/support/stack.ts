@@ -62,6 +62,7 @@ export interface TestStackOptions {
   providers?: ProviderSettings;
   worker?: boolean;
   cancelWaitMs?: number;
+  accessTokenTtlSeconds?: number;
   corsOrigins?: string[];
   rateLimits?: Partial<RateLimits>;
   bodyLimit?: string;
@@ -109,6 +110,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
     ...(opts.cancelWaitMs !== undefined ? { cancelWaitMs: opts.cancelWaitMs } : {}),
+    ...(opts.accessTokenTtlSeconds !== undefined ? { accessTokenTtlSeconds: opts.accessTokenTtlSeconds } : {}),
     ...(opts.webDir !== undefined ? { webDir: opts.webDir } : {}),
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
   });
