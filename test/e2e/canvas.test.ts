@@ -200,6 +200,8 @@ describe('the canvas in the browser', () => {
     await owner.waitForNodeStatus('output_1', 'succeeded');
     await owner.page.locator('[data-testid="run-status"]', { hasText: 'succeeded' }).waitFor();
     await owner.byTestId('run-outputs').getByText('Published: Write about mosaic tiles').waitFor();
+    // The colours come from the stored rows at once; the event log arrives over the socket.
+    await owner.byTestId('run-events').locator('li', { hasText: 'execution.succeeded' }).waitFor({ state: 'attached' });
     const seqs = await owner.byTestId('run-events').locator('li').evaluateAll((items) => items.map((li) => Number(li.getAttribute('data-seq'))));
     expect(seqs.length).toBeGreaterThan(8);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
@@ -249,9 +251,10 @@ describe('the canvas in the browser', () => {
       expect(await offset()).toEqual(before);
       await viewer.expectCount(viewer.nodes(), 4);
 
-      // The inbox shows a pending approval to a viewer without a way to decide it; here it is empty.
+      // The run opens read-only: the nodes show how it ran, and there is no way to cancel it.
       await viewer.byTestId('tab-runs').click();
-      await viewer.page.locator('[data-testid^="run-row-"]').first().click();
+      await viewer.page.locator('[data-testid^="run-row-"]').first().getByRole('link').click();
+      await viewer.page.waitForURL(/\/runs\//);
       await viewer.waitForNodeStatus('output_1', 'succeeded');
       await expect(viewer.byTestId('cancel-run').count()).resolves.toBe(0);
       await viewer.screenshot('viewer-run');

@@ -131,8 +131,19 @@ export class CanvasPage {
     return this.node(id).getAttribute('data-status');
   }
 
+  /** Waits for a node's run status; on a timeout, says what every node showed and leaves a screenshot. */
   async waitForNodeStatus(id: string, status: string, timeout = 30_000): Promise<void> {
-    await this.page.locator(`[data-testid="node-${id}"][data-status="${status}"]`).waitFor({ timeout });
+    try {
+      await this.page.locator(`[data-testid="node-${id}"][data-status="${status}"]`).waitFor({ timeout });
+    } catch (err) {
+      await this.screenshot(`timeout-${id}-${status}`).catch(() => undefined);
+      const shown = await this.page
+        .locator('[data-testid^="node-"][data-status]')
+        .evaluateAll((els) => els.map((el) => `${el.getAttribute('data-testid')}=${el.getAttribute('data-status') || '(none)'}`))
+        .catch(() => []);
+      const url = this.page.url();
+      throw new Error(`node ${id} never showed ${status} at ${url}; the nodes showed: ${shown.join(', ') || 'nothing'}`, { cause: err });
+    }
   }
 
   private async centre(locator: Locator): Promise<{ x: number; y: number }> {

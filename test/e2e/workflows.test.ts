@@ -1,0 +1,228 @@
+// End to end in Debian's Chromium against the real stack, the flows around the canvas: the workflows list
+// (search, rename, delete, last run status), cancelling a waiting run from the run view, the unsaved-changes
+// guard, an expired access token refreshed without losing the page, and signing out. Access tokens live
+// 3 seconds here, so every step also runs on refreshed tokens. Screenshots go to test-artifacts/e2e-workflows/.
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { startTestStack, type TestStack } from '../support/stack';
+import { createWorkflow, startRun, waitForExecution, type TestSession } from '../support/session';
+import { launchChromium } from './chromium';
+import { CanvasPage } from './pages/CanvasPage';
+import { ensureWebBuilt } from './web-build';
+
+const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts', 'e2e-workflows');
+const PASSWORD = 'correct horse battery';
+const ACCESS_TOKEN_TTL_SECONDS = 3;
+
+let stack: TestStack;
+let browser: Browser;
+let context: BrowserContext;
+let user: CanvasPage;
+const email = `lister-${randomBytes(4).toString('hex')}@example.com`;
+let tenantId = '';
+let userId = '';
+
+/** trigger → approval → output: a run that waits until someone decides or cancels it. */
+const waitingGraph = {
+  nodes: [
+    { id: 'start', type: 'trigger', position: { x: 0, y: 0 }, data: { inputs: { topic: { type: 'string', default: 'tiles' } } } },
+    { id: 'review', type: 'approval', position: { x: 260, y: 0 }, data: { title: 'Publish {{inputs.topic}}?' } },
+    { id: 'done', type: 'output', position: { x: 520, y: 0 }, data: { value: 'published {{inputs.topic}}' } },
+  ],
+  edges: [
+    { id: 'e1', source: 'start', target: 'review' },
+    { id: 'e2', source: 'review', sourceHandle: 'approved', target: 'done' },
+  ],
+};
+
+/** An API session with a token minted now (they expire within seconds in this suite). */
+async function api(): Promise<TestSession> {
+  const res = await stack.request('POST', '/api/v1/auth/login', { body: { email, password: PASSWORD } });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { token: res.body.accessToken, tenantId, userId, email };
+}
+
+async function storedAccessToken(): Promise<string | undefined> {
+  // Source text, not a function: the test's tsconfig has no DOM types.
+  return (await user.page.evaluate("JSON.parse(localStorage.getItem('tessera.session') ?? '{}').accessToken")) as string | undefined;
+}
+
+function row(workflowId: string) {
+  return user.byTestId(`workflow-row-${workflowId}`);
+}
+
+const ids: Record<string, string> = {};
+
+beforeAll(async () => {
+  rmSync(ARTIFACTS, { recursive: true, force: true });
+  const webDir = ensureWebBuilt();
+  stack = await startTestStack({ webDir, accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS });
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  user = new CanvasPage(await context.newPage(), stack.baseUrl, ARTIFACTS);
+  const res = await stack.request('POST', '/api/v1/auth/register', {
+    body: { tenantName: `Lists ${randomBytes(3).toString('hex')}`, email, password: PASSWORD, name: 'Lee Lister' },
+  });
+  expect(res.status).toBe(201);
+  tenantId = res.body.tenant.id;
+  userId = res.body.user.id;
+  const session = await api();
+  for (const name of ['Alpha digest', 'Beta review', 'Gamma triage']) ids[name] = await createWorkflow(stack, session, waitingGraph, name);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+describe('workflows, runs and the session in the browser', () => {
+  test('the list searches by name, renames and deletes, and keeps a workflow when the delete is dismissed', async () => {
+    await user.login(email, PASSWORD);
+    for (const id of Object.values(ids)) await row(id).waitFor();
+    await expect(row(ids['Alpha digest'] as string).textContent()).resolves.toContain('never');
+
+    await user.byTestId('workflow-search').fill('beta');
+    await row(ids['Alpha digest'] as string).waitFor({ state: 'detached' });
+    await user.expectCount(user.page.locator('[data-testid^="workflow-row-"]'), 1);
+    await expect(row(ids['Beta review'] as string).textContent()).resolves.toContain('Beta review');
+    await user.screenshot('search');
+    await user.byTestId('workflow-search').fill('');
+    await row(ids['Alpha digest'] as string).waitFor();
+
+    const gamma = ids['Gamma triage'] as string;
+    await row(gamma).getByTestId('rename-workflow').click();
+    await row(gamma).getByTestId('rename-input').fill('Gamma sorted');
+    await row(gamma).getByTestId('rename-input').press('Enter');
+    await row(gamma).getByTestId('workflow-link').filter({ hasText: 'Gamma sorted' }).waitFor();
+    const renamed = await stack.request('GET', `/api/v1/workflows/${gamma}`, { token: (await api()).token });
+    expect(renamed.body.name).toBe('Gamma sorted');
+
+    // Renaming to nothing is refused with the API's message, and the name stays.
+    await row(gamma).getByTestId('rename-workflow').click();
+    await row(gamma).getByTestId('rename-input').fill('   ');
+    await row(gamma).getByTestId('rename-input').press('Enter');
+    await user.page.locator('.page .error').waitFor();
+    expect((await stack.request('GET', `/api/v1/workflows/${gamma}`, { token: (await api()).token })).body.name).toBe('Gamma sorted');
+    await user.screenshot('rename-refused');
+    await user.open('/workflows');
+    await row(gamma).waitFor();
+
+    const alpha = ids['Alpha digest'] as string;
+    const messages: string[] = [];
+    user.page.once('dialog', (dialog) => {
+      messages.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await row(alpha).getByTestId('delete-workflow').click();
+    await user.settle();
+    expect(messages).toEqual(['Delete "Alpha digest"? Its runs stay in the history.']);
+    await row(alpha).waitFor();
+    expect((await stack.request('GET', `/api/v1/workflows/${alpha}`, { token: (await api()).token })).status).toBe(200);
+
+    user.page.once('dialog', (dialog) => void dialog.accept());
+    await row(alpha).getByTestId('delete-workflow').click();
+    await row(alpha).waitFor({ state: 'detached' });
+    expect((await stack.request('GET', `/api/v1/workflows/${alpha}`, { token: (await api()).token })).status).toBe(404);
+    await user.screenshot('deleted');
+  });
+
+  test('a waiting run is cancelled from the run view, and the list shows it as the last run', async () => {
+    const beta = ids['Beta review'] as string;
+    const session = await api();
+    const executionId = await startRun(stack, session, beta, { topic: 'grout' });
+    await waitForExecution(stack, session, executionId, (e) => e.status === 'waiting');
+
+    await user.open(`/workflows/${beta}/runs/${executionId}`);
+    await user.waitForNodeStatus('review', 'waiting');
+    await user.page.locator('[data-testid="run-status"]', { hasText: 'waiting' }).waitFor();
+    await user.page.locator('[data-testid="inbox-badge"]', { hasText: '1' }).waitFor();
+    await user.screenshot('run-waiting');
+    await user.byTestId('cancel-run').click();
+    await user.page.locator('[data-testid="run-status"]', { hasText: 'cancelled' }).waitFor();
+    await user.waitForNodeStatus('review', 'cancelled');
+    await user.waitForNodeStatus('done', 'cancelled');
+    await user.byTestId('cancel-run').waitFor({ state: 'detached' });
+    // The run recorded its own end (no error), and its approval left the inbox: the badge is gone.
+    await user.byTestId('inbox-badge').waitFor({ state: 'detached' });
+    expect(await user.byTestId('run-error').count()).toBe(0);
+    await user.screenshot('run-cancelled');
+
+    const recorded = await waitForExecution(stack, await api(), executionId);
+    expect(recorded.status).toBe('cancelled');
+    expect(recorded.cancelledBy).toBe(`user:${userId}`);
+    expect(recorded.nodes.find((n: { nodeId: string }) => n.nodeId === 'done')?.status).not.toBe('succeeded');
+
+    await user.byTestId('nav-workflows').click();
+    await row(beta).locator('.status', { hasText: 'cancelled' }).waitFor();
+  });
+
+  test('leaving the editor with unsaved changes asks first; staying keeps the edit', async () => {
+    const gamma = ids['Gamma triage'] as string;
+    await row(gamma).getByTestId('workflow-link').click();
+    await user.page.locator('[data-testid="workflow-version"]', { hasText: 'v1' }).waitFor();
+    await user.byTestId('workflow-name').fill('Gamma, edited');
+    await user.byTestId('unsaved').waitFor();
+
+    const messages: string[] = [];
+    user.page.once('dialog', (dialog) => {
+      messages.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await user.byTestId('nav-workflows').click();
+    await user.settle();
+    expect(messages).toEqual(['This workflow has unsaved changes. Leave without saving?']);
+    expect(user.page.url()).toBe(`${stack.baseUrl}/workflows/${gamma}`);
+    expect(await user.byTestId('workflow-name').inputValue()).toBe('Gamma, edited');
+    await user.byTestId('unsaved').waitFor();
+    await user.screenshot('unsaved-stayed');
+  });
+
+  test('an expired access token is refreshed on the next request: the unsaved rename is saved, the page stays', async () => {
+    const gamma = ids['Gamma triage'] as string;
+    const before = await storedAccessToken();
+    expect(before).toBeTruthy();
+    // Wait out the token's life, then save the edit made in the previous test.
+    await user.page.waitForTimeout((ACCESS_TOKEN_TTL_SECONDS + 1) * 1000);
+    const expired = await stack.request('GET', '/api/v1/auth/me', { token: before as string });
+    expect(expired.status).toBe(401);
+
+    // A new name alone renames the workflow without making a version.
+    await user.save();
+    await user.page.locator('[data-testid="notice"]', { hasText: 'renamed to Gamma, edited' }).waitFor();
+    expect(await user.byTestId('workflow-version').textContent()).toBe('v1');
+    expect(user.page.url()).toBe(`${stack.baseUrl}/workflows/${gamma}`);
+    expect(await user.byTestId('workflow-name').inputValue()).toBe('Gamma, edited');
+    const after = await storedAccessToken();
+    expect(after).toBeTruthy();
+    expect(after).not.toBe(before);
+    const saved = await stack.request('GET', `/api/v1/workflows/${gamma}`, { token: (await api()).token });
+    expect(saved.body).toMatchObject({ name: 'Gamma, edited', version: 1 });
+
+    // Leaving after the save needs no confirmation.
+    let asked = false;
+    user.page.once('dialog', (dialog) => {
+      asked = true;
+      void dialog.dismiss();
+    });
+    await user.byTestId('nav-workflows').click();
+    await user.byTestId('workflow-list').waitFor();
+    expect(asked).toBe(false);
+    user.page.removeAllListeners('dialog');
+    await user.screenshot('saved-after-refresh');
+  });
+
+  test('signing out ends the session: the app shows the login page and the refresh token is dead', async () => {
+    const refreshToken = (await user.page.evaluate("JSON.parse(localStorage.getItem('tessera.session') ?? '{}').refreshToken")) as string | undefined;
+    expect(refreshToken).toBeTruthy();
+    await user.byTestId('logout').click();
+    await user.byTestId('auth-submit').waitFor();
+    expect(await user.page.evaluate("localStorage.getItem('tessera.session')")).toBeNull();
+    const reuse = await stack.request('POST', '/api/v1/auth/refresh', { body: { refreshToken } });
+    expect(reuse.status).toBe(401);
+    await user.open('/workflows');
+    await user.byTestId('auth-submit').waitFor();
+    await user.screenshot('signed-out');
+  });
+});
