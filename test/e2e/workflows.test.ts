@@ -1,6 +1,7 @@
 // End to end in Debian's Chromium against the real stack, the flows around the canvas: the workflows list
 // (search, rename, delete, last run status), cancelling a waiting run from the run view, the unsaved-changes
-// guard, an expired access token refreshed without losing the page, and signing out. Access tokens live
+// guard, an expired access token refreshed without losing the page, signing out, and signing in with an email
+// that belongs to two teams. Access tokens live
 // 3 seconds here, so every step also runs on refreshed tokens. Screenshots go to test-artifacts/e2e-workflows/.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -22,6 +23,7 @@ let context: BrowserContext;
 let user: CanvasPage;
 const email = `lister-${randomBytes(4).toString('hex')}@example.com`;
 let tenantId = '';
+let tenantSlug = '';
 let userId = '';
 
 /** trigger → approval → output: a run that waits until someone decides or cancels it. */
@@ -67,6 +69,7 @@ beforeAll(async () => {
   });
   expect(res.status).toBe(201);
   tenantId = res.body.tenant.id;
+  tenantSlug = res.body.tenant.slug;
   userId = res.body.user.id;
   const session = await api();
   for (const name of ['Alpha digest', 'Beta review', 'Gamma triage']) ids[name] = await createWorkflow(stack, session, waitingGraph, name);
@@ -224,5 +227,28 @@ describe('workflows, runs and the session in the browser', () => {
     await user.open('/workflows');
     await user.byTestId('auth-submit').waitFor();
     await user.screenshot('signed-out');
+  });
+
+  test('an email in two teams chooses the team at sign-in, and sees only that team', async () => {
+    const second = await stack.request('POST', '/api/v1/auth/register', {
+      body: { tenantName: `Second team ${randomBytes(3).toString('hex')}`, email, password: PASSWORD, name: 'Lee again' },
+    });
+    expect(second.status).toBe(201);
+    await user.open('/login');
+    await user.byTestId('auth-email').fill(email);
+    await user.byTestId('auth-password').fill(PASSWORD);
+    await user.byTestId('auth-submit').click();
+    await user.byTestId('auth-tenant-slug').waitFor();
+    expect(await user.byTestId('auth-error').textContent()).toContain('several teams');
+    const offered = await user.byTestId('auth-tenant-slug').locator('option').allTextContents();
+    expect(offered).toEqual([tenantSlug, second.body.tenant.slug].sort());
+    await user.byTestId('auth-tenant-slug').selectOption(second.body.tenant.slug);
+    await user.screenshot('choose-team');
+    await user.byTestId('auth-submit').click();
+    await user.byTestId('workflow-list').waitFor();
+    expect(await user.byTestId('session-tenant').textContent()).toBe(second.body.tenant.name);
+    await user.byTestId('workflow-list').getByText('No workflows yet.').waitFor();
+    expect(await user.page.locator('[data-testid^="workflow-row-"]').count()).toBe(0);
+    await user.screenshot('second-team');
   });
 });
