@@ -64,7 +64,7 @@ export interface ApiDeps {
   bodyLimit?: string;
   /** Lifetime of access tokens (config ACCESS_TOKEN_TTL_SECONDS); 900 s when absent. */
   accessTokenTtlSeconds?: number;
-  /** How long POST /cancel waits for the run to record its cancellation. */
+  /** How long POST /executions/:id/cancel and /exports/:id/cancel wait for the cancellation to be recorded. */
   cancelWaitMs?: number;
   /** Code export (docs/export.md): the artifact store's data dir and the default deployment base image. */
   dataDir?: string;
@@ -131,6 +131,7 @@ export function createApi(deps: ApiDeps): Api {
     client: new ExportClient(deps.temporal, deps.taskQueue),
     dataDir: deps.dataDir ?? '.data',
     deployBaseImage: deps.deployBaseImage ?? 'python:3.12-slim',
+    ...(deps.cancelWaitMs !== undefined ? { cancelWaitMs: deps.cancelWaitMs } : {}),
   });
 
   const approvals = createApprovalService({ scope, approvals: new ApprovalRepository(scope), executions: executionsRepo, runs });

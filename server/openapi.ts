@@ -52,6 +52,7 @@ export const API_ROUTES: ApiRoute[] = [
   { method: 'get', path: '/exports/:id', summary: 'Read an export: status, wheel, checksum, build log', tag: 'exports', role: 'viewer', status: 200, takesId: true },
   { method: 'get', path: '/exports/:id/events', summary: 'Stored export events after a sequence number', tag: 'exports', role: 'viewer', query: eventsQuery, status: 200, takesId: true },
   { method: 'get', path: '/exports/:id/download', summary: 'Download the wheel (X-Checksum-Sha256 header)', tag: 'exports', role: 'viewer', status: 200, takesId: true },
+  { method: 'post', path: '/exports/:id/cancel', summary: 'Cancel an unfinished export (409 once it has finished)', tag: 'exports', role: 'editor', status: 202, takesId: true },
   { method: 'post', path: '/exports/:id/deployments', summary: 'Deploy an export in Docker (one-shot or service)', tag: 'exports', role: 'editor', body: createDeploymentBody, status: 202, takesId: true },
   { method: 'get', path: '/deployments/:id', summary: 'Read a deployment: status, outputs, logs, port', tag: 'exports', role: 'viewer', status: 200, takesId: true },
   { method: 'delete', path: '/deployments/:id', summary: 'Stop and remove a deployment', tag: 'exports', role: 'editor', status: 200, takesId: true },

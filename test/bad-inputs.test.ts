@@ -117,6 +117,7 @@ function pathOf(route: ApiRoute, overrideId?: string): string {
     '/exports/:id': exportId,
     '/exports/:id/events': exportId,
     '/exports/:id/download': exportId,
+    '/exports/:id/cancel': exportId,
     '/exports/:id/deployments': exportId,
     '/deployments/:id': deploymentId,
   };

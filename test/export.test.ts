@@ -2,16 +2,20 @@
 // with its checksum, installs offline into a fresh venv and gives exactly the platform's outputs; hostile
 // names and prompts cannot break the build; unsupported expressions are refused; a failing build is retried
 // and fails the export with its log; another tenant sees none of it.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
 import { downloadWheel, inputArgs, installWheel, runExported, startExport, waitForExport } from './support/exports';
 import { openSocket } from './support/ws-client';
 
 jest.setTimeout(300_000);
+
+const run = promisify(execFile);
 
 let stack: TestStack;
 let owner: TestSession;
@@ -139,6 +143,19 @@ describe('exported package parity', () => {
   });
 });
 
+/** Waits until the number of processes whose command line names `marker` satisfies `ok` (10 s at most). */
+async function waitForProcesses(marker: string, ok: (count: number) => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let count = -1;
+  while (Date.now() < deadline) {
+    const { stdout } = await run('ps', ['-eo', 'args']);
+    count = stdout.split('\n').filter((line) => line.includes(marker) && !line.startsWith('ps ')).length;
+    if (ok(count)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`processes naming ${marker}: ${count}, not as expected`);
+}
+
 describe('export API', () => {
   it('records the wheel with its checksum, size and build log and streams it with filename and checksum headers', async () => {
     const workflowId = await createWorkflow(stack, owner, approvalGraph, 'Download me');
@@ -164,6 +181,30 @@ describe('export API', () => {
     const live = await ws.waitFor((m: any) => m.type === 'event' && m.event.type === 'export.succeeded');
     expect(live.event.executionId).toBe(exportId);
     await ws.close();
+  });
+
+  it('cancels an export mid-build: 202, the build is stopped and the export recorded cancelled; a finished one is 409', async () => {
+    const workflowId = await createWorkflow(stack, owner, approvalGraph, 'Cancel me');
+    const exportId = await startExport(stack, owner, workflowId);
+    const building = await waitForExport(stack, owner, exportId, (e) => e.status === 'building' || ['succeeded', 'failed', 'cancelled'].includes(e.status));
+    expect(building.status).toBe('building');
+    // The build tool runs with the export's work dir on its command line: it is there, and gone after the cancel.
+    await waitForProcesses(exportId, (n) => n > 0);
+    const res = await stack.request('POST', `/api/v1/exports/${exportId}/cancel`, { token: owner.token });
+    expect(res.status).toBe(202);
+    await waitForProcesses(exportId, (n) => n === 0);
+    const done = await waitForExport(stack, owner, exportId);
+    expect(done).toMatchObject({ status: 'cancelled', error: { code: 'EXPORT_CANCELLED' }, sha256: null });
+    expect(done.finishedAt).not.toBeNull();
+    const events = await stack.request('GET', `/api/v1/exports/${exportId}/events`, { token: owner.token });
+    const types = events.body.items.map((e: any) => e.type);
+    expect(types.slice(0, 2)).toEqual(['export.started', 'export.rendered']);
+    expect(types.at(-1)).toBe('export.failed');
+    expect(types).not.toContain('export.stored');
+    expect((await stack.request('GET', `/api/v1/exports/${exportId}/download`, { token: owner.token })).status).toBe(409);
+    const again = await stack.request('POST', `/api/v1/exports/${exportId}/cancel`, { token: owner.token });
+    expect(again.status).toBe(409);
+    expect(again.body.error.details).toEqual({ status: 'cancelled' });
   });
 
   it('refuses a canvas with expressions the package cannot evaluate, listing each', async () => {
@@ -197,8 +238,9 @@ describe('export API', () => {
       await stack.request('GET', `/api/v1/exports/${exportId}/events`, { token: other.token }),
       await stack.request('GET', `/api/v1/exports/${exportId}/download`, { token: other.token }),
       await stack.request('POST', `/api/v1/exports/${exportId}/deployments`, { token: other.token, body: { inputs: { item: 'x' } } }),
+      await stack.request('POST', `/api/v1/exports/${exportId}/cancel`, { token: other.token }),
     ];
-    expect(attempts.map((r) => r.status)).toEqual([404, 404, 404, 404, 404]);
+    expect(attempts.map((r) => r.status)).toEqual([404, 404, 404, 404, 404, 404]);
     const ws = await openSocket(stack.wsUrl, other.token);
     ws.send({ type: 'subscribe', executionId: exportId, afterSeq: 0 });
     const refused = await ws.waitFor((m: any) => m.type === 'error');

@@ -49,6 +49,7 @@ const FIXTURES: Record<string, (w: TenantWorld) => Record<string, string>> = {
   '/exports/:id': (w) => ({ id: w.exportId }),
   '/exports/:id/events': (w) => ({ id: w.exportId }),
   '/exports/:id/download': (w) => ({ id: w.exportId }),
+  '/exports/:id/cancel': (w) => ({ id: w.exportId }),
   '/exports/:id/deployments': (w) => ({ id: w.exportId }),
   '/deployments/:id': (w) => ({ id: w.deploymentId }),
 };

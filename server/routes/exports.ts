@@ -60,6 +60,9 @@ export function createExportsRouter(deps: { exports: ExportService }): Router {
       wheel.stream.on('error', reject);
     });
   });
+  router.post('/:id/cancel', requireRole('editor'), async (req, res) => {
+    res.status(202).json(await deps.exports.cancel(principalOf(req).tenantId, idOf(req)));
+  });
   router.post('/:id/deployments', requireRole('editor'), async (req, res) => {
     const p = principalOf(req);
     const body = parseWith(createDeploymentBody, req.body ?? {}, 'body');

@@ -2,6 +2,7 @@
 // record, start `exportRun`), read it, stream its wheel, read its events; deploy it in Docker, read and remove
 // a deployment. Every read goes through the tenant scope, so another tenant's id is a 404.
 import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { createReadStream, existsSync, type ReadStream } from 'node:fs';
 import path from 'node:path';
 import { compileGraph } from '../../core/compile';
@@ -25,6 +26,8 @@ export interface ExportServiceDeps {
   deployBaseImage: string;
   /** How long DELETE /deployments/:id waits for the container to be removed. */
   stopWaitMs?: number;
+  /** How long POST /exports/:id/cancel waits for the export to record its end. */
+  cancelWaitMs?: number;
 }
 
 export interface ExportView {
@@ -65,6 +68,8 @@ export interface DeploymentView {
 
 // A Docker image reference: registry/path:tag or @digest, nothing a shell or a Dockerfile could read otherwise.
 export const IMAGE_REFERENCE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+const FINISHED_EXPORT_STATUSES: readonly ExportRow['status'][] = ['succeeded', 'failed', 'cancelled'];
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
@@ -188,6 +193,30 @@ export function createExportService(deps: ExportServiceDeps) {
       const file = path.join(deps.dataDir, row.storagePath);
       if (!existsSync(file)) throw new NotFound(`the wheel of export ${row.id} is missing from the artifact store`);
       return { stream: createReadStream(file), wheelFile: row.wheelFile, sha256: row.sha256, sizeBytes: row.sizeBytes };
+    },
+
+    /**
+     * Cancels an export that has not finished: the running step is stopped (its heartbeat sees the cancel) and
+     * the export records itself `cancelled` with EXPORT_CANCELLED. A finished one answers 409.
+     */
+    async cancel(tenantId: string, id: string): Promise<ExportView> {
+      const row = await findExport(tenantId, id);
+      if (FINISHED_EXPORT_STATUSES.includes(row.status)) throw new Conflict(`export ${row.id} is already ${row.status}`, { status: row.status });
+      try {
+        await deps.client.cancelExport(tenantId, row.id, deps.cancelWaitMs ?? 10_000);
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) {
+          throw new TemporalUnavailable(`could not cancel the export: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        // No workflow behind an unfinished row: nothing will ever move it, so the cancel records the end itself.
+        const at = new Date();
+        await scope.run(tenantId, () =>
+          deps.exports.record(row.id, { status: 'cancelled', error: { code: 'EXPORT_CANCELLED', message: 'the export was cancelled' }, finishedAt: at }, [
+            { type: 'export.failed', at: at.toISOString(), data: { error: { code: 'EXPORT_CANCELLED', message: 'the export was cancelled' } }, key: 'export.failed' },
+          ]),
+        );
+      }
+      return view(await findExport(tenantId, row.id));
     },
 
     async deploy(

@@ -29,8 +29,13 @@ export class ExportClient {
     return this.describe(exportTemporalId(tenantId, exportId));
   }
 
-  async cancelExport(tenantId: string, exportId: string): Promise<void> {
-    await this.client.workflow.getHandle(exportTemporalId(tenantId, exportId)).cancel();
+  /** Asks the export to stop, and waits (at most `waitMs`) for it to record that it did. */
+  async cancelExport(tenantId: string, exportId: string, waitMs: number): Promise<void> {
+    const handle = this.client.workflow.getHandle(exportTemporalId(tenantId, exportId));
+    await handle.cancel();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([handle.result().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
   }
 
   async startDeployment(input: DeploymentRunInput): Promise<{ workflowId: string }> {
