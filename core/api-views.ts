@@ -1,7 +1,8 @@
-// The shapes the REST API answers with for workflows, runs and approvals (DESIGN.md §4): built by the
+// The shapes the REST API answers with for workflows, runs, approvals and exports (DESIGN.md §4): built by the
 // server's services, read by the web app, so both sides name one definition.
 import type { ApprovalContext, ApprovalStatus, RecordedDecision } from './approval';
 import type { ExecutionStatus, NodeStatus } from './events';
+import type { ExportStatus } from './export-protocol';
 import type { ApprovalData, CanvasGraph } from './graph';
 import type { GraphProblem } from './validate';
 
@@ -91,3 +92,24 @@ export interface ApprovalView {
   /** Whether the caller may decide it now. */
   canDecide: boolean;
 }
+
+/** GET /exports/:id: a Python package export of one workflow version, with its build log. */
+export interface ExportView {
+  id: string;
+  workflowId: string;
+  workflowVersion: number;
+  status: ExportStatus;
+  packageName: string;
+  version: string;
+  wheelFile: string | null;
+  sha256: string | null;
+  sizeBytes: number | null;
+  buildLog: string;
+  error: { code: string; message: string } | null;
+  createdAt: string;
+  finishedAt: string | null;
+  temporal: { workflowId: string };
+}
+
+/** A row of GET /workflows/:id/exports: everything but the build log. */
+export type ExportSummary = Omit<ExportView, 'buildLog'>;

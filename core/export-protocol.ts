@@ -2,6 +2,11 @@
 // Temporal ids under the tenant's prefix, and the Redis channel export events are published on.
 import type { ExportPlan } from './export-plan';
 
+/** An export's life: each step of the pipeline, then one of the three ends. */
+export const EXPORT_STATUSES = ['pending', 'rendering', 'building', 'checking', 'storing', 'succeeded', 'failed', 'cancelled'] as const;
+export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+export const FINISHED_EXPORT_STATUSES: readonly ExportStatus[] = ['succeeded', 'failed', 'cancelled'];
+
 export const EXPORT_RUN_WORKFLOW = 'exportRun';
 export const DEPLOYMENT_RUN_WORKFLOW = 'deploymentRun';
 

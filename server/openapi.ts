@@ -5,7 +5,7 @@ import { canvasGraphSchema } from '../core/graph';
 import { executionEventSchema } from '../core/events';
 import { loginBodySchema, logoutBodySchema, refreshBodySchema, registerBodySchema } from './auth/router';
 import { eventsQuery, listExecutionsQuery, startExecutionBody } from './routes/executions';
-import { createDeploymentBody, createExportBody } from './routes/exports';
+import { createDeploymentBody, createExportBody, listExportsQuery } from './routes/exports';
 import { listApprovalsQuery } from './routes/approvals';
 import { decisionBodySchema } from '../core/approval';
 import { createWorkflowBody, listWorkflowsQuery, updateWorkflowBody, validateBody } from './routes/workflows';
@@ -48,6 +48,7 @@ export const API_ROUTES: ApiRoute[] = [
   { method: 'get', path: '/executions/:id', summary: 'Read a run with per-node state', tag: 'executions', role: 'viewer', status: 200, takesId: true },
   { method: 'get', path: '/executions/:id/events', summary: 'Stored events after a sequence number', tag: 'executions', role: 'viewer', query: eventsQuery, status: 200, takesId: true },
   { method: 'post', path: '/executions/:id/cancel', summary: 'Cancel a run', tag: 'executions', role: 'editor', status: 202, takesId: true },
+  { method: 'get', path: '/workflows/:id/exports', summary: "A workflow's exports, newest first (without build logs)", tag: 'exports', role: 'viewer', query: listExportsQuery, status: 200, takesId: true },
   { method: 'post', path: '/workflows/:id/exports', summary: 'Export a workflow version as a Python package (wheel)', tag: 'exports', role: 'editor', body: createExportBody, status: 202, takesId: true },
   { method: 'get', path: '/exports/:id', summary: 'Read an export: status, wheel, checksum, build log', tag: 'exports', role: 'viewer', status: 200, takesId: true },
   { method: 'get', path: '/exports/:id/events', summary: 'Stored export events after a sequence number', tag: 'exports', role: 'viewer', query: eventsQuery, status: 200, takesId: true },

@@ -181,6 +181,16 @@ describe('export API', () => {
     const live = await ws.waitFor((m: any) => m.type === 'event' && m.event.type === 'export.succeeded');
     expect(live.event.executionId).toBe(exportId);
     await ws.close();
+
+    // The workflow's exports list it, newest first, without the build log.
+    const second = await startExport(stack, owner, workflowId);
+    const listed = await stack.request('GET', `/api/v1/workflows/${workflowId}/exports`, { token: owner.token });
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((e: any) => e.id)).toEqual([second, exportId]);
+    expect(listed.body.items[1]).toEqual(Object.fromEntries(Object.entries(view).filter(([k]) => k !== 'buildLog')));
+    expect((await stack.request('GET', `/api/v1/workflows/${workflowId}/exports?limit=1`, { token: owner.token })).body.items).toHaveLength(1);
+    expect((await stack.request('GET', `/api/v1/workflows/${workflowId}/exports?limit=0`, { token: owner.token })).status).toBe(400);
+    await waitForExport(stack, owner, second);
   });
 
   it('cancels an export mid-build: 202, the build is stopped and the export recorded cancelled; a finished one is 409', async () => {
@@ -234,13 +244,14 @@ describe('export API', () => {
     const other = await registerTenant(stack);
     const attempts = [
       await stack.request('POST', `/api/v1/workflows/${workflowId}/exports`, { token: other.token, body: {} }),
+      await stack.request('GET', `/api/v1/workflows/${workflowId}/exports`, { token: other.token }),
       await stack.request('GET', `/api/v1/exports/${exportId}`, { token: other.token }),
       await stack.request('GET', `/api/v1/exports/${exportId}/events`, { token: other.token }),
       await stack.request('GET', `/api/v1/exports/${exportId}/download`, { token: other.token }),
       await stack.request('POST', `/api/v1/exports/${exportId}/deployments`, { token: other.token, body: { inputs: { item: 'x' } } }),
       await stack.request('POST', `/api/v1/exports/${exportId}/cancel`, { token: other.token }),
     ];
-    expect(attempts.map((r) => r.status)).toEqual([404, 404, 404, 404, 404, 404]);
+    expect(attempts.map((r) => r.status)).toEqual([404, 404, 404, 404, 404, 404, 404]);
     const ws = await openSocket(stack.wsUrl, other.token);
     ws.send({ type: 'subscribe', executionId: exportId, afterSeq: 0 });
     const refused = await ws.waitFor((m: any) => m.type === 'error');

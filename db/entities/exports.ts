@@ -1,8 +1,6 @@
 // Tenant entities of code export: exported packages, their event log and their Docker deployments.
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-
-export const EXPORT_STATUSES = ['pending', 'rendering', 'building', 'checking', 'storing', 'succeeded', 'failed', 'cancelled'] as const;
-export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+import type { ExportStatus } from '../../core/export-protocol';
 
 export const DEPLOYMENT_STATUSES = ['pending', 'building', 'running', 'succeeded', 'failed', 'stopped'] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];

@@ -1,5 +1,6 @@
 // Exports and deployments inside the current tenant scope, and the export event log (gapless per-export
 // seq, idempotent per event key, like an execution's).
+import { MoreThan } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { ExecutionEvent, NewExecutionEvent } from '../../core/events';
 import type { TenantScope } from '../tenant-scope';
@@ -47,10 +48,27 @@ export class ExportRepository {
     return stored;
   }
 
+  /** A workflow's exports, newest first, without their build logs (read one export for its log). */
+  async listForWorkflow(workflowId: string, limit: number): Promise<Omit<ExportRow, 'buildLog'>[]> {
+    const columns = this.scope
+      .manager()
+      .connection.getMetadata(ExportRow)
+      .columns.map((c) => c.propertyName)
+      .filter((p) => p !== 'buildLog');
+    return this.scope
+      .manager()
+      .createQueryBuilder(ExportRow, 'x')
+      .select(columns.map((p) => `x.${p}`))
+      .where('x.workflow_id = :wf', { wf: workflowId })
+      .orderBy('x.created_at', 'DESC')
+      .addOrderBy('x.id', 'DESC')
+      .take(limit)
+      .getMany();
+  }
+
   async events(exportId: string, afterSeq: number, limit: number): Promise<ExecutionEvent[]> {
-    const rows = await this.scope.manager().find(ExportEventRow, { where: { exportId }, order: { seq: 'ASC' }, take: limit, skip: 0 });
+    const rows = await this.scope.manager().find(ExportEventRow, { where: { exportId, seq: MoreThan(afterSeq) }, order: { seq: 'ASC' }, take: limit });
     return rows
-      .filter((r) => r.seq > afterSeq)
       .map((r) => ({ seq: r.seq, executionId: r.exportId, type: r.type as ExecutionEvent['type'], at: new Date(r.at).toISOString(), ...(r.data ? { data: r.data } : {}) }));
   }
 

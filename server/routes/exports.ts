@@ -1,5 +1,5 @@
-// Code export: POST /api/v1/workflows/:id/exports starts one; /api/v1/exports reads it, streams its wheel and
-// its events, and deploys it; /api/v1/deployments reads and removes a deployment.
+// Code export: GET/POST /api/v1/workflows/:id/exports lists and starts exports; /api/v1/exports reads one,
+// streams its wheel and its events, cancels and deploys it; /api/v1/deployments reads and removes a deployment.
 import { Router } from 'express';
 import { z } from 'zod';
 import { actorOf, principalOf } from '../auth/principal';
@@ -22,8 +22,16 @@ export const createDeploymentBody = z.strictObject({
   port: z.number().int().min(1024).max(65535).default(8080),
 });
 
+export const listExportsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
 export function createStartExportRouter(deps: { exports: ExportService }): Router {
   const router = Router({ mergeParams: true });
+  router.get('/:id/exports', async (req, res) => {
+    const q = parseWith(listExportsQuery, req.query, 'query');
+    res.json(await deps.exports.list(principalOf(req).tenantId, idOf(req), q.limit));
+  });
   router.post('/:id/exports', requireRole('editor'), async (req, res) => {
     const p = principalOf(req);
     const body = parseWith(createExportBody, req.body ?? {}, 'body');

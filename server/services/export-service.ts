@@ -9,7 +9,8 @@ import { compileGraph } from '../../core/compile';
 import { Conflict, NotFound, ValidationFailed } from '../../core/errors';
 import { exportNames } from '../../core/export-names';
 import { compileExportPlan } from '../../core/export-plan';
-import { deploymentTemporalId, exportTemporalId, type ExportRunInput } from '../../core/export-protocol';
+import { FINISHED_EXPORT_STATUSES, deploymentTemporalId, exportTemporalId, type ExportRunInput } from '../../core/export-protocol';
+import type { ExportSummary, ExportView } from '../../core/api-views';
 import type { ExecutionEvent } from '../../core/events';
 import { checkRunInputs } from '../../core/inputs';
 import type { DeploymentRow, ExportRepository, ExportRow, TenantScope, WorkflowRepository } from '../../db';
@@ -28,23 +29,6 @@ export interface ExportServiceDeps {
   stopWaitMs?: number;
   /** How long POST /exports/:id/cancel waits for the export to record its end. */
   cancelWaitMs?: number;
-}
-
-export interface ExportView {
-  id: string;
-  workflowId: string;
-  workflowVersion: number;
-  status: ExportRow['status'];
-  packageName: string;
-  version: string;
-  wheelFile: string | null;
-  sha256: string | null;
-  sizeBytes: number | null;
-  buildLog: string;
-  error: ExportRow['error'];
-  createdAt: string;
-  finishedAt: string | null;
-  temporal: { workflowId: string };
 }
 
 export interface DeploymentView {
@@ -69,14 +53,16 @@ export interface DeploymentView {
 // A Docker image reference: registry/path:tag or @digest, nothing a shell or a Dockerfile could read otherwise.
 export const IMAGE_REFERENCE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
-const FINISHED_EXPORT_STATUSES: readonly ExportRow['status'][] = ['succeeded', 'failed', 'cancelled'];
-
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 export function createExportService(deps: ExportServiceDeps) {
   const { scope } = deps;
 
   function view(row: ExportRow): ExportView {
+    return { ...summary(row), buildLog: row.buildLog };
+  }
+
+  function summary(row: Omit<ExportRow, 'buildLog'>): ExportSummary {
     return {
       id: row.id,
       workflowId: row.workflowId,
@@ -87,7 +73,6 @@ export function createExportService(deps: ExportServiceDeps) {
       wheelFile: row.wheelFile,
       sha256: row.sha256,
       sizeBytes: row.sizeBytes,
-      buildLog: row.buildLog,
       error: row.error,
       createdAt: new Date(row.createdAt).toISOString(),
       finishedAt: iso(row.finishedAt),
@@ -174,6 +159,14 @@ export function createExportService(deps: ExportServiceDeps) {
         throw new TemporalUnavailable(message);
       }
       return view(row);
+    },
+
+    async list(tenantId: string, workflowId: string, limit: number): Promise<{ items: ExportSummary[] }> {
+      const id = requireUuid(workflowId, 'workflow');
+      return scope.run(tenantId, async () => {
+        if (!(await deps.workflows.find(id))) throw new NotFound(`workflow ${workflowId} not found`);
+        return { items: (await deps.exports.listForWorkflow(id, limit)).map(summary) };
+      });
     },
 
     async get(tenantId: string, id: string): Promise<ExportView> {
