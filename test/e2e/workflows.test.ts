@@ -1,10 +1,11 @@
 // End to end in Debian's Chromium against the real stack, the flows around the canvas: the workflows list
-// (search, rename, delete, last run status), cancelling a waiting run from the run view, the unsaved-changes
-// guard, an expired access token refreshed without losing the page, signing out, and signing in with an email
-// that belongs to two teams. Access tokens live
-// 3 seconds here, so every step also runs on refreshed tokens. Screenshots go to test-artifacts/e2e-workflows/.
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+// (search, rename, delete, last run status), cancelling a waiting run from the run view, exporting a wheel and
+// downloading it, the unsaved-changes guard, an expired access token refreshed without losing the page,
+// signing out, and signing in with an email that belongs to two teams. Access tokens live 3 seconds here, so
+// every step also runs on refreshed tokens. Screenshots go to test-artifacts/e2e-workflows/.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -18,6 +19,7 @@ const PASSWORD = 'correct horse battery';
 const ACCESS_TOKEN_TTL_SECONDS = 3;
 
 let stack: TestStack;
+let dataDir: string;
 let browser: Browser;
 let context: BrowserContext;
 let user: CanvasPage;
@@ -60,7 +62,8 @@ const ids: Record<string, string> = {};
 beforeAll(async () => {
   rmSync(ARTIFACTS, { recursive: true, force: true });
   const webDir = ensureWebBuilt();
-  stack = await startTestStack({ webDir, accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS });
+  dataDir = mkdtempSync(path.join(tmpdir(), 'tessera-e2e-data-'));
+  stack = await startTestStack({ webDir, dataDir, accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS });
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
   user = new CanvasPage(await context.newPage(), stack.baseUrl, ARTIFACTS);
@@ -78,6 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('workflows, runs and the session in the browser', () => {
@@ -159,6 +163,31 @@ describe('workflows, runs and the session in the browser', () => {
 
     await user.byTestId('nav-workflows').click();
     await row(beta).locator('.status', { hasText: 'cancelled' }).waitFor();
+  });
+
+  test('the Export tab builds the saved version into a wheel, follows the build and downloads it', async () => {
+    const beta = ids['Beta review'] as string;
+    await row(beta).getByTestId('workflow-link').click();
+    await user.page.locator('[data-testid="workflow-version"]', { hasText: 'v1' }).waitFor();
+    await user.byTestId('tab-export').click();
+    await user.byTestId('export-panel').getByText('No exports yet.').waitFor();
+    await user.byTestId('start-export').click();
+    const rowLocator = user.page.locator('[data-testid^="export-row-"]');
+    await user.expectCount(rowLocator, 1);
+    const exportId = ((await rowLocator.getAttribute('data-testid')) as string).replace('export-row-', '');
+    await user.page.locator(`[data-testid="export-row-${exportId}"][data-status="succeeded"]`).waitFor({ timeout: 90_000 });
+    const recorded = await stack.request('GET', `/api/v1/exports/${exportId}`, { token: (await api()).token });
+    expect(recorded.body).toMatchObject({ status: 'succeeded', workflowVersion: 1, wheelFile: 'tessera_beta_review-1-py3-none-any.whl' });
+    expect(await rowLocator.getByTestId('export-wheel').textContent()).toBe(recorded.body.wheelFile);
+    await user.screenshot('export-succeeded');
+
+    const [download] = await Promise.all([user.page.waitForEvent('download'), rowLocator.getByTestId('download-export').click()]);
+    expect(download.suggestedFilename()).toBe(recorded.body.wheelFile);
+    const saved = path.join(dataDir, 'downloaded.whl');
+    await download.saveAs(saved);
+    expect(createHash('sha256').update(readFileSync(saved)).digest('hex')).toBe(recorded.body.sha256);
+    await user.byTestId('nav-workflows').click();
+    await user.byTestId('workflow-list').waitFor();
   });
 
   test('leaving the editor with unsaved changes asks first; staying keeps the edit', async () => {

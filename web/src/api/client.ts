@@ -33,23 +33,43 @@ export interface RequestOptions {
 }
 
 export async function apiRequest<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-  const token = opts.anonymous ? null : (session?.accessToken() ?? null);
-  let res = await send(method, path, opts.body, token);
-  if (res.status === 401 && token !== null && session !== null && (await session.refreshAfter(token))) {
-    res = await send(method, path, opts.body, session.accessToken());
-  }
+  const res = await authorizedFetch(method, path, opts);
   const text = await res.text();
   const parsed: unknown = text ? safeJson(text) : null;
-  if (!res.ok) {
-    const error = isRecord(parsed) && isRecord(parsed['error']) ? parsed['error'] : {};
-    throw new ApiError(
-      res.status,
-      typeof error['code'] === 'string' ? error['code'] : `HTTP_${res.status}`,
-      typeof error['message'] === 'string' ? error['message'] : `${method} ${path} failed with ${res.status}`,
-      error['details'],
-    );
-  }
+  if (!res.ok) throw apiError(res.status, parsed, `${method} ${path} failed with ${res.status}`);
   return parsed as T;
+}
+
+/** A file the API streams (an exported wheel): its bytes and the filename the API gave it. */
+export async function apiDownload(path: string): Promise<{ blob: Blob; filename: string }> {
+  const res = await authorizedFetch('GET', path, {});
+  if (!res.ok) {
+    const text = await res.text();
+    throw apiError(res.status, text ? safeJson(text) : null, `GET ${path} failed with ${res.status}`);
+  }
+  const disposition = res.headers.get('content-disposition') ?? '';
+  const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? path.split('/').pop() ?? 'download';
+  return { blob: await res.blob(), filename };
+}
+
+/** Sends a request with the session's token; after a 401 it refreshes once (shared) and sends it again. */
+async function authorizedFetch(method: string, path: string, opts: RequestOptions): Promise<Response> {
+  const token = opts.anonymous ? null : (session?.accessToken() ?? null);
+  const res = await send(method, path, opts.body, token);
+  if (res.status === 401 && token !== null && session !== null && (await session.refreshAfter(token))) {
+    return send(method, path, opts.body, session.accessToken());
+  }
+  return res;
+}
+
+function apiError(status: number, parsed: unknown, fallback: string): ApiError {
+  const error = isRecord(parsed) && isRecord(parsed['error']) ? parsed['error'] : {};
+  return new ApiError(
+    status,
+    typeof error['code'] === 'string' ? error['code'] : `HTTP_${status}`,
+    typeof error['message'] === 'string' ? error['message'] : fallback,
+    error['details'],
+  );
 }
 
 function send(method: string, path: string, body: unknown, token: string | null): Promise<Response> {

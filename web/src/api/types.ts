@@ -1,8 +1,10 @@
 // The shapes the REST API answers with (DESIGN.md §4), as the browser reads them.
-// Workflow, run and approval views are the server's own definitions (core/api-views.ts).
+// Workflow, run, approval and export views are the server's own definitions (core/api-views.ts).
 export type {
   ApprovalView,
   ExecutionView,
+  ExportSummary,
+  ExportView,
   NodeExecutionView,
   WorkflowSummary,
   WorkflowVersionView as WorkflowVersion,
@@ -10,6 +12,7 @@ export type {
 } from '../../../core/api-views';
 export type { ExecutionStatus, NodeStatus } from '../../../core/events';
 export type { ApprovalStatus } from '../../../core/approval';
+export type { ExportStatus } from '../../../core/export-protocol';
 
 export type Role = 'owner' | 'admin' | 'editor' | 'viewer';
 
