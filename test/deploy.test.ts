@@ -9,6 +9,7 @@ import { ensureBaseImage, ensureDockerEngine } from './support/docker-engine';
 import { startExport, waitForExport } from './support/exports';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
+import { deploymentTemporalId } from '../core/export-protocol';
 
 jest.setTimeout(600_000);
 
@@ -117,5 +118,18 @@ it('runs a service container that answers POST /run, and DELETE stops and remove
   const removed = await stack.request('DELETE', `/api/v1/deployments/${running.id}`, { token: owner.token });
   expect(removed.status).toBe(200);
   expect(removed.body.status).toBe('stopped');
+  expect(await containerExists(running.containerId)).toBe(false);
+});
+
+it('a service cancelled from Temporal (an operator) removes its container and is recorded stopped', async () => {
+  const res = await stack.request('POST', `/api/v1/exports/${exportId}/deployments`, { token: owner.token, body: { mode: 'service', inputs: {}, baseImage } });
+  expect(res.status).toBe(202);
+  const running = await waitForDeployment(res.body.id, (d) => ['running', 'failed'].includes(d.status));
+  expect(running.status).toBe('running');
+  expect(await containerExists(running.containerId)).toBe(true);
+  await stack.temporal.workflow.getHandle(deploymentTemporalId(owner.tenantId, running.id)).cancel();
+  const stopped = await waitForDeployment(running.id, (d) => ['stopped', 'failed'].includes(d.status), 60_000);
+  expect(stopped).toMatchObject({ status: 'stopped', containerId: null, error: null });
+  expect(stopped.finishedAt).not.toBeNull();
   expect(await containerExists(running.containerId)).toBe(false);
 });

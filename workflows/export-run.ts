@@ -158,8 +158,10 @@ export async function deploymentRun(input: DeploymentRunInput): Promise<void> {
     await recordDeployment({ tenantId, deploymentId, changes: { status: 'stopped', containerId: null, finishedAt: at() } });
   } catch (err) {
     await cleanup();
-    if (err instanceof StopRequested) {
-      await recordDeployment({ tenantId, deploymentId, changes: { status: 'stopped', finishedAt: at() } });
+    // A stop before the container ran, or a cancel from Temporal (an operator): the container is gone, say so.
+    if (err instanceof StopRequested || isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => recordDeployment({ tenantId, deploymentId, changes: { status: 'stopped', containerId: null, finishedAt: at() } }));
+      if (isCancellation(err)) throw err;
       return;
     }
     const error = { code: 'DEPLOYMENT_FAILED', message: failureMessage(err) };
