@@ -12,6 +12,7 @@ import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSe
 import { startTestStack, type TestStack } from './support/stack';
 import { downloadWheel, inputArgs, installWheel, runExported, startExport, waitForExport } from './support/exports';
 import { openSocket } from './support/ws-client';
+import { exportTemporalId } from '../core/export-protocol';
 
 jest.setTimeout(300_000);
 
@@ -215,6 +216,20 @@ describe('export API', () => {
     const again = await stack.request('POST', `/api/v1/exports/${exportId}/cancel`, { token: owner.token });
     expect(again.status).toBe(409);
     expect(again.body.error.details).toEqual({ status: 'cancelled' });
+  });
+
+  it('an export whose workflow was terminated in Temporal is repaired on read, not left building', async () => {
+    const workflowId = await createWorkflow(stack, owner, approvalGraph, 'Terminate me');
+    const exportId = await startExport(stack, owner, workflowId);
+    const building = await waitForExport(stack, owner, exportId, (e) => e.status === 'building' || ['succeeded', 'failed', 'cancelled'].includes(e.status));
+    expect(building.status).toBe('building');
+    await stack.temporal.workflow.getHandle(exportTemporalId(owner.tenantId, exportId)).terminate('an operator stopped it');
+    const read = await stack.request('GET', `/api/v1/exports/${exportId}`, { token: owner.token });
+    expect(read.body).toMatchObject({ status: 'cancelled', error: { code: 'EXPORT_TERMINATED', message: 'the export workflow was terminated in Temporal' } });
+    expect(read.body.finishedAt).not.toBeNull();
+    const events = await stack.request('GET', `/api/v1/exports/${exportId}/events`, { token: owner.token });
+    expect(events.body.items.at(-1)).toMatchObject({ type: 'export.failed', data: { error: { code: 'EXPORT_TERMINATED' } } });
+    expect((await stack.request('POST', `/api/v1/exports/${exportId}/cancel`, { token: owner.token })).status).toBe(409);
   });
 
   it('refuses a canvas with expressions the package cannot evaluate, listing each', async () => {

@@ -53,6 +53,14 @@ export interface DeploymentView {
 // A Docker image reference: registry/path:tag or @digest, nothing a shell or a Dockerfile could read otherwise.
 export const IMAGE_REFERENCE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
+/** How a closed export workflow that never recorded its end is recorded (COMPLETED always records first). */
+const EXPORT_CLOSED_AS: Record<string, { status: 'failed' | 'cancelled'; code: string }> = {
+  CANCELLED: { status: 'cancelled', code: 'EXPORT_CANCELLED' },
+  TERMINATED: { status: 'cancelled', code: 'EXPORT_TERMINATED' },
+  FAILED: { status: 'failed', code: 'EXPORT_FAILED' },
+  TIMED_OUT: { status: 'failed', code: 'EXPORT_TIMED_OUT' },
+};
+
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 export function createExportService(deps: ExportServiceDeps) {
@@ -122,6 +130,30 @@ export function createExportService(deps: ExportServiceDeps) {
     return row;
   }
 
+  /**
+   * Brings an unfinished row in line with Temporal when its workflow closed without recording its end (an
+   * operator terminated it, or it timed out): Temporal owns run state, the row is repaired on read.
+   */
+  async function repair(tenantId: string, row: ExportRow): Promise<ExportRow> {
+    if (FINISHED_EXPORT_STATUSES.includes(row.status)) return row;
+    let temporalStatus: string | undefined;
+    try {
+      temporalStatus = (await deps.client.describeExport(tenantId, row.id))?.status;
+    } catch {
+      return row; // Temporal unreachable: show what we have.
+    }
+    const ended = temporalStatus ? EXPORT_CLOSED_AS[temporalStatus] : undefined;
+    if (!ended) return row;
+    const at = new Date();
+    const error = { code: ended.code, message: `the export workflow was ${temporalStatus?.toLowerCase().replace('_', ' ')} in Temporal` };
+    await scope.run(tenantId, async () => {
+      const fresh = await deps.exports.find(row.id);
+      if (!fresh || FINISHED_EXPORT_STATUSES.includes(fresh.status)) return;
+      await deps.exports.record(row.id, { status: ended.status, error, finishedAt: at }, [{ type: 'export.failed', at: at.toISOString(), data: { error }, key: 'export.failed' }]);
+    });
+    return findExport(tenantId, row.id);
+  }
+
   return {
     async create(tenantId: string, startedBy: string, workflowId: string, body: { version?: number | undefined; baseImage?: string | undefined }): Promise<ExportView> {
       const id = requireUuid(workflowId, 'workflow');
@@ -170,7 +202,7 @@ export function createExportService(deps: ExportServiceDeps) {
     },
 
     async get(tenantId: string, id: string): Promise<ExportView> {
-      return view(await findExport(tenantId, id));
+      return view(await repair(tenantId, await findExport(tenantId, id)));
     },
 
     async events(tenantId: string, id: string, after: number, limit: number): Promise<{ items: ExecutionEvent[] }> {
