@@ -1,5 +1,6 @@
 // loadConfig: the abuse-limit settings (`<requests>/<window seconds>`, absent ones left to the defaults), the access
 // token lifetime and the production guard.
+import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 
 describe('configuration', () => {
@@ -27,5 +28,11 @@ describe('configuration', () => {
     for (const bad of ['0', '-5', '1.5', 'soon', '86401']) {
       expect(() => loadConfig({ ACCESS_TOKEN_TTL_SECONDS: bad })).toThrow(/ACCESS_TOKEN_TTL_SECONDS/);
     }
+  });
+
+  it('makes DATA_DIR absolute, so build tools running elsewhere find it', () => {
+    expect(loadConfig({}).dataDir).toBe(path.resolve('.data'));
+    expect(loadConfig({ DATA_DIR: 'var/tessera' }).dataDir).toBe(path.join(process.cwd(), 'var', 'tessera'));
+    expect(loadConfig({ DATA_DIR: '/srv/tessera' }).dataDir).toBe('/srv/tessera');
   });
 });

@@ -1,5 +1,6 @@
 // Process configuration (DESIGN.md §6): every process reads the same variable names through this one
 // function, called only by the composition roots with `process.env`.
+import path from 'node:path';
 import { z } from 'zod';
 
 export const DEV_JWT_SECRET = 'tessera-dev-jwt-secret-not-for-production';
@@ -104,7 +105,8 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, ''),
       uiPort: e.TEMPORAL_UI_PORT,
     },
-    dataDir: e.DATA_DIR,
+    // Absolute: build tools run in other directories, and a relative path would follow them.
+    dataDir: path.resolve(e.DATA_DIR),
     jwtSecret: e.JWT_SECRET,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     encryptionKey: e.ENCRYPTION_KEY,

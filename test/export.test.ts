@@ -327,3 +327,24 @@ describe('a failing build', () => {
     }
   });
 });
+
+describe('a relative DATA_DIR (the default `.data` is one)', () => {
+  it('still builds, stores and serves the wheel', async () => {
+    const absolute = mkdtempSync(path.join(tmpdir(), 'tessera-relative-data-'));
+    const relative = path.relative(process.cwd(), absolute);
+    expect(path.isAbsolute(relative)).toBe(false);
+    const stackWithRelative = await startTestStack({ dataDir: relative });
+    try {
+      const session = await registerTenant(stackWithRelative);
+      const workflowId = await createWorkflow(stackWithRelative, session, approvalGraph, 'Relative data');
+      const exportId = await startExport(stackWithRelative, session, workflowId);
+      const view = await waitForExport(stackWithRelative, session, exportId);
+      expect({ status: view.status, error: view.error }).toEqual({ status: 'succeeded', error: null });
+      const wheel = await downloadWheel(stackWithRelative, session, exportId, workDir);
+      expect(createHash('sha256').update(wheel.bytes).digest('hex')).toBe(view.sha256);
+    } finally {
+      await stackWithRelative.close();
+      rmSync(absolute, { recursive: true, force: true });
+    }
+  });
+});

@@ -37,7 +37,10 @@ export interface RecordDeploymentInput {
   changes: Omit<DeploymentChanges, 'startedAt' | 'finishedAt'> & { startedAt?: string; finishedAt?: string };
 }
 
-export function createExportActivities(deps: ExportActivityDeps) {
+export function createExportActivities(given: ExportActivityDeps) {
+  // Build tools run with the work directory as their cwd: a relative DATA_DIR (the default `.data`) would then
+  // point somewhere else. Every path below starts from an absolute one.
+  const deps = { ...given, dataDir: path.resolve(given.dataDir) };
   const build = { dataDir: deps.dataDir, python: deps.python ?? DEFAULT_EXPORT_PYTHON, buildTimeoutMs: deps.buildTimeoutMs ?? 10 * 60_000 };
   const docker = () => {
     if (!deps.docker) throw new Error('this worker has no Docker engine configured');
