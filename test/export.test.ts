@@ -4,7 +4,7 @@
 // and fails the export with its log; another tenant sees none of it.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -168,6 +168,9 @@ describe('export API', () => {
     expect(view.wheelFile).toBe('tessera_download_me-1-py3-none-any.whl');
     expect(view.buildLog).toContain('Successfully built tessera_download_me-1-py3-none-any.whl');
     expect(view.buildLog).toContain('--help');
+    // The wheel is in the artifact store: the export's work directory is gone.
+    expect(existsSync(path.join(dataDir, 'exports', 'work', owner.tenantId, exportId))).toBe(false);
+    expect(existsSync(path.join(dataDir, 'exports', 'work', owner.tenantId))).toBe(true);
 
     const wheel = await downloadWheel(stack, owner, exportId, workDir);
     const sha256 = createHash('sha256').update(wheel.bytes).digest('hex');
@@ -320,6 +323,8 @@ describe('a failing build', () => {
       expect(view.error.code).toBe('EXPORT_FAILED');
       expect(view.buildLog).toContain('== build attempt 3 ==');
       expect(view.buildLog).toContain('No module named build');
+      // A failed export keeps its work directory for inspection, one tree per build attempt.
+      expect(existsSync(path.join(dataDir, 'exports', 'work', session.tenantId, exportId, 'build-3', 'pyproject.toml'))).toBe(true);
       const download = await failing.request('GET', `/api/v1/exports/${exportId}/download`, { token: session.token });
       expect(download.status).toBe(409);
     } finally {

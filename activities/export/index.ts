@@ -15,6 +15,7 @@ import {
 import { recordExport, type RecordExportInput } from './record-export';
 import { exportWorkDir, renderProject, type RenderProjectInput } from './render-project';
 import { storeArtifact } from './store-artifact';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface ExportActivityDeps {
@@ -48,6 +49,12 @@ export function createExportActivities(given: ExportActivityDeps) {
   };
   return {
     async recordExport(input: RecordExportInput): Promise<void> {
+      // An export that ends well (its wheel is in the artifact store) or was cancelled needs its work directory
+      // no more; a failed one keeps it for inspection. Removed before the end is recorded, so a reader who sees
+      // the end sees the directory gone; removing twice (a retry) is harmless.
+      if (input.changes.status === 'succeeded' || input.changes.status === 'cancelled') {
+        await rm(exportWorkDir(deps.dataDir, input.tenantId, input.exportId), { recursive: true, force: true });
+      }
       await recordExport(deps, input);
     },
     async renderExportProject(input: RenderProjectInput): Promise<{ files: string[] }> {
