@@ -9,6 +9,7 @@ import { ensureBaseImage, ensureDockerEngine } from './support/docker-engine';
 import { startExport, waitForExport } from './support/exports';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
+import { deploymentImageTag } from '../activities/export/docker-deploy';
 import { deploymentTemporalId } from '../core/export-protocol';
 
 jest.setTimeout(600_000);
@@ -132,4 +133,22 @@ it('a service cancelled from Temporal (an operator) removes its container and is
   expect(stopped).toMatchObject({ status: 'stopped', containerId: null, error: null });
   expect(stopped.finishedAt).not.toBeNull();
   expect(await containerExists(running.containerId)).toBe(false);
+});
+
+it('a deployment whose workflow was terminated (no cleanup ran) reads as failed and names its leftover container', async () => {
+  const res = await stack.request('POST', `/api/v1/exports/${exportId}/deployments`, { token: owner.token, body: { mode: 'service', inputs: {}, baseImage } });
+  const running = await waitForDeployment(res.body.id, (d) => ['running', 'failed'].includes(d.status));
+  expect(running.status).toBe('running');
+  try {
+    await stack.temporal.workflow.getHandle(deploymentTemporalId(owner.tenantId, running.id)).terminate('an operator pulled the plug');
+    const read = await stack.request('GET', `/api/v1/deployments/${running.id}`, { token: owner.token });
+    expect(read.body.status).toBe('failed');
+    expect(read.body.error.code).toBe('DEPLOYMENT_ABANDONED');
+    expect(read.body.error.message).toContain(`its container ${running.containerId.slice(0, 12)} may still exist`);
+    expect(read.body.finishedAt).not.toBeNull();
+    expect(await containerExists(running.containerId)).toBe(true);
+  } finally {
+    await docker.getContainer(running.containerId).remove({ force: true }).catch(() => undefined);
+    await docker.getImage(deploymentImageTag(running.id)).remove({ force: true }).catch(() => undefined);
+  }
 });

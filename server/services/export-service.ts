@@ -154,6 +154,29 @@ export function createExportService(deps: ExportServiceDeps) {
     return findExport(tenantId, row.id);
   }
 
+  /**
+   * A deployment whose workflow closed while it was still pending, building or running (terminated or timed out
+   * in Temporal) ran no cleanup: it is recorded failed, and says its container may still exist.
+   */
+  async function repairDeployment(tenantId: string, row: DeploymentRow): Promise<DeploymentRow> {
+    if (!['pending', 'building', 'running'].includes(row.status)) return row;
+    let temporalStatus: string | undefined;
+    try {
+      temporalStatus = (await deps.client.describeDeployment(tenantId, row.id))?.status;
+    } catch {
+      return row; // Temporal unreachable: show what we have.
+    }
+    if (!temporalStatus || temporalStatus === 'RUNNING' || temporalStatus === 'CONTINUED_AS_NEW') return row;
+    const what = temporalStatus.toLowerCase().replace('_', ' ');
+    const leftover = row.containerId ? `; its container ${row.containerId.slice(0, 12)} may still exist (docker rm -f)` : '';
+    const error = { code: 'DEPLOYMENT_ABANDONED', message: `the deployment workflow was ${what} in Temporal without cleaning up${leftover}` };
+    await scope.run(tenantId, async () => {
+      const fresh = await deps.exports.findDeployment(row.id);
+      if (fresh && ['pending', 'building', 'running'].includes(fresh.status)) await deps.exports.updateDeployment(row.id, { status: 'failed', error, finishedAt: new Date() });
+    });
+    return (await scope.run(tenantId, () => deps.exports.findDeployment(row.id))) ?? row;
+  }
+
   return {
     async create(tenantId: string, startedBy: string, workflowId: string, body: { version?: number | undefined; baseImage?: string | undefined }): Promise<ExportView> {
       const id = requireUuid(workflowId, 'workflow');
@@ -291,7 +314,7 @@ export function createExportService(deps: ExportServiceDeps) {
       const deploymentId = requireUuid(id, 'deployment');
       const row = await scope.run(tenantId, () => deps.exports.findDeployment(deploymentId));
       if (!row) throw new NotFound(`deployment ${id} not found`);
-      return deploymentView(row);
+      return deploymentView(await repairDeployment(tenantId, row));
     },
 
     async removeDeployment(tenantId: string, id: string): Promise<DeploymentView> {
