@@ -68,7 +68,8 @@ export const useRunStore = defineStore('run', () => {
     if (refetchTimer) return;
     refetchTimer = setTimeout(() => {
       refetchTimer = null;
-      void refetch();
+      // A failed read is not an error to show: the next event, or the next open, reads the run again.
+      refetch().catch(() => undefined);
     }, 300);
   }
 
