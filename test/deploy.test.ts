@@ -7,7 +7,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import { ensureBaseImage, ensureDockerEngine } from './support/docker-engine';
 import { startExport, waitForExport } from './support/exports';
-import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
+import { createWorkflow, pollResource, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
 import { deploymentImageTag } from '../activities/export/docker-deploy';
 import { deploymentTemporalId } from '../core/export-protocol';
@@ -53,16 +53,8 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function waitForDeployment(id: string, done: (d: any) => boolean, timeoutMs = 300_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  let last: any;
-  while (Date.now() < deadline) {
-    const res = await stack.request('GET', `/api/v1/deployments/${id}`, { token: owner.token });
-    last = res.body;
-    if (res.status === 200 && done(res.body)) return res.body;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`deployment ${id} did not reach the expected state; last seen: ${JSON.stringify(last)}`);
+function waitForDeployment(id: string, done: (d: any) => boolean, timeoutMs = 300_000): Promise<any> {
+  return pollResource(stack, owner, `/api/v1/deployments/${id}`, done, timeoutMs, 300);
 }
 
 async function containerExists(id: string): Promise<boolean> {

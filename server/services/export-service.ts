@@ -61,6 +61,9 @@ const EXPORT_CLOSED_AS: Record<string, { status: 'failed' | 'cancelled'; code: s
   TIMED_OUT: { status: 'failed', code: 'EXPORT_TIMED_OUT' },
 };
 
+/** A deployment whose workflow should still be running: only these can have been abandoned by it. */
+const LIVE_DEPLOYMENT_STATUSES: readonly DeploymentRow['status'][] = ['pending', 'building', 'running'];
+
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 export function createExportService(deps: ExportServiceDeps) {
@@ -159,7 +162,7 @@ export function createExportService(deps: ExportServiceDeps) {
    * in Temporal) ran no cleanup: it is recorded failed, and says its container may still exist.
    */
   async function repairDeployment(tenantId: string, row: DeploymentRow): Promise<DeploymentRow> {
-    if (!['pending', 'building', 'running'].includes(row.status)) return row;
+    if (!LIVE_DEPLOYMENT_STATUSES.includes(row.status)) return row;
     let temporalStatus: string | undefined;
     try {
       temporalStatus = (await deps.client.describeDeployment(tenantId, row.id))?.status;
@@ -172,7 +175,7 @@ export function createExportService(deps: ExportServiceDeps) {
     const error = { code: 'DEPLOYMENT_ABANDONED', message: `the deployment workflow was ${what} in Temporal without cleaning up${leftover}` };
     await scope.run(tenantId, async () => {
       const fresh = await deps.exports.findDeployment(row.id);
-      if (fresh && ['pending', 'building', 'running'].includes(fresh.status)) await deps.exports.updateDeployment(row.id, { status: 'failed', error, finishedAt: new Date() });
+      if (fresh && LIVE_DEPLOYMENT_STATUSES.includes(fresh.status)) await deps.exports.updateDeployment(row.id, { status: 'failed', error, finishedAt: new Date() });
     });
     return (await scope.run(tenantId, () => deps.exports.findDeployment(row.id))) ?? row;
   }

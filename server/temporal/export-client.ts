@@ -11,6 +11,7 @@ import {
   type ExportRunInput,
 } from '../../core/export-protocol';
 import { tesseraSearchAttributes } from './search-attributes';
+import { waitClosed } from './wait-closed';
 
 export class ExportClient {
   constructor(
@@ -33,9 +34,7 @@ export class ExportClient {
   async cancelExport(tenantId: string, exportId: string, waitMs: number): Promise<void> {
     const handle = this.client.workflow.getHandle(exportTemporalId(tenantId, exportId));
     await handle.cancel();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([handle.result().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-    clearTimeout(timer);
+    await waitClosed(handle, waitMs);
   }
 
   async startDeployment(input: DeploymentRunInput): Promise<{ workflowId: string }> {
@@ -58,9 +57,7 @@ export class ExportClient {
       if (err instanceof WorkflowNotFoundError) return;
       throw err;
     }
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([handle.result().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-    clearTimeout(timer);
+    await waitClosed(handle, waitMs);
   }
 
   private async start(workflowType: string, id: string, input: object, tenantId: string, workflowId: string, recordId: string): Promise<void> {

@@ -18,6 +18,7 @@ import {
   type RunStateView,
 } from '../../core/run-protocol';
 import { tesseraSearchAttributes } from './search-attributes';
+import { waitClosed } from './wait-closed';
 
 /** Temporal's closed statuses as execution statuses; open ones map to null (the row is authoritative then). */
 const CLOSED_STATUS: Record<string, ExecutionStatus> = {
@@ -95,15 +96,6 @@ export class RunClient {
 
   /** Waits until the run closes, at most `timeoutMs`; resolves either way. */
   async waitClosed(tenantId: string, executionId: string, timeoutMs: number): Promise<void> {
-    const result = this.handle(tenantId, executionId).result().then(
-      () => undefined,
-      () => undefined,
-    );
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    await Promise.race([result, timeout]);
-    clearTimeout(timer);
+    await waitClosed(this.handle(tenantId, executionId), timeoutMs);
   }
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { SYSTEM_PYTHON } from './python-evaluators';
-import type { TestSession } from './session';
+import { pollResource, type TestSession } from './session';
 import type { TestStack } from './stack';
 
 const run = promisify(execFile);
@@ -19,15 +19,7 @@ export async function startExport(stack: TestStack, session: TestSession, workfl
 }
 
 export async function waitForExport(stack: TestStack, session: TestSession, exportId: string, done: (e: any) => boolean = (e) => TERMINAL.includes(e.status), timeoutMs = 120_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const res = await stack.request('GET', `/api/v1/exports/${exportId}`, { token: session.token });
-    last = res.body;
-    if (res.status === 200 && done(res.body)) return res.body;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`export ${exportId} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+  return pollResource(stack, session, `/api/v1/exports/${exportId}`, done, timeoutMs, 200);
 }
 
 export interface DownloadedWheel {

@@ -39,15 +39,27 @@ export async function waitForExecution(
   done: (e: any) => boolean = (e) => TERMINAL.includes(e.status),
   timeoutMs = 60_000,
 ): Promise<any> {
+  return pollResource(stack, session, `/api/v1/executions/${executionId}`, done, timeoutMs, 150);
+}
+
+/** Reads `path` every `intervalMs` until it answers 200 with a body `done` accepts; fails after `timeoutMs`. */
+export async function pollResource(
+  stack: TestStack,
+  session: TestSession,
+  path: string,
+  done: (body: any) => boolean,
+  timeoutMs: number,
+  intervalMs: number,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
-    const res = await stack.request('GET', `/api/v1/executions/${executionId}`, { token: session.token });
+    const res = await stack.request('GET', path, { token: session.token });
     last = res.body;
     if (res.status === 200 && done(res.body)) return res.body;
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`execution ${executionId} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+  throw new Error(`${path} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
 }
 
 /** Adds a member with `role` to the session's tenant (straight into the database) and logs them in. */
