@@ -3,14 +3,42 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vue from '@vitejs/plugin-vue';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 const webRoot = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(webRoot, '..');
+
+/**
+ * Writes the repository files the bundle was made from into the build (.build-sources.json, which the API
+ * does not serve: dotfiles are ignored), so scripts/web-build.mjs rebuilds when a core module the app
+ * imports changes, and not for one only the worker uses.
+ */
+function buildSources(): Plugin {
+  return {
+    name: 'tessera-build-sources',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      const files = new Set<string>();
+      for (const output of Object.values(bundle)) {
+        if (output.type !== 'chunk') continue;
+        for (const id of output.moduleIds) {
+          const file = id.split('?')[0] ?? '';
+          const relative = path.relative(repoRoot, file);
+          // Dependencies are covered by package-lock.json; virtual modules have no file.
+          if (!path.isAbsolute(file) || relative.startsWith('..') || relative.startsWith('node_modules')) continue;
+          files.add(relative.split(path.sep).join('/'));
+        }
+      }
+      this.emitFile({ type: 'asset', fileName: '.build-sources.json', source: `${JSON.stringify([...files].sort(), null, 1)}\n` });
+    },
+  };
+}
 const apiTarget = process.env.TESSERA_API_URL ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
   root: webRoot,
-  plugins: [vue()],
+  plugins: [vue(), buildSources()],
   resolve: {
     alias: {
       // core/template.ts imports handlebars, whose Node entry requires `fs`; the browser build has no such
