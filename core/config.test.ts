@@ -1,5 +1,5 @@
 // loadConfig: the abuse-limit settings (`<requests>/<window seconds>`, absent ones left to the defaults), the access
-// token lifetime and the production guard.
+// token lifetime, the HTTP keep-alive timeouts, the directories and the production guard.
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 
@@ -28,6 +28,28 @@ describe('configuration', () => {
     for (const bad of ['0', '-5', '1.5', 'soon', '86401']) {
       expect(() => loadConfig({ ACCESS_TOKEN_TTL_SECONDS: bad })).toThrow(/ACCESS_TOKEN_TTL_SECONDS/);
     }
+  });
+
+  it('keeps idle HTTP sockets open past the 60 s of common load balancers, headers timeout above keep-alive', () => {
+    expect(loadConfig({}).http).toEqual({ keepAliveTimeoutSeconds: 65, headersTimeoutSeconds: 66 });
+    expect(loadConfig({ HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '120', HTTP_HEADERS_TIMEOUT_SECONDS: '125' }).http).toEqual({
+      keepAliveTimeoutSeconds: 120,
+      headersTimeoutSeconds: 125,
+    });
+    for (const bad of ['0', '-1', '1.5', 'long', '300']) {
+      expect(() => loadConfig({ HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: bad, HTTP_HEADERS_TIMEOUT_SECONDS: '300' })).toThrow(/HTTP_KEEP_ALIVE_TIMEOUT_SECONDS/);
+    }
+    for (const bad of ['1', '2.5', 'soon', '301']) {
+      expect(() => loadConfig({ HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '1', HTTP_HEADERS_TIMEOUT_SECONDS: bad })).toThrow(/HTTP_HEADERS_TIMEOUT_SECONDS/);
+    }
+    // Headers must be allowed longer than an idle socket lives, or a request arriving at its end is cut off.
+    expect(() => loadConfig({ HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '90' })).toThrow(/HTTP_HEADERS_TIMEOUT_SECONDS: must be greater than HTTP_KEEP_ALIVE_TIMEOUT_SECONDS/);
+    expect(() => loadConfig({ HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '70', HTTP_HEADERS_TIMEOUT_SECONDS: '70' })).toThrow(ConfigError);
+  });
+
+  it('makes WEB_DIST_DIR absolute, web/dist by default', () => {
+    expect(loadConfig({}).webDistDir).toBe(path.resolve('web', 'dist'));
+    expect(loadConfig({ WEB_DIST_DIR: '/srv/tessera-web' }).webDistDir).toBe('/srv/tessera-web');
   });
 
   it('makes DATA_DIR absolute, so build tools running elsewhere find it', () => {

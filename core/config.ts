@@ -31,6 +31,11 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('tessera'),
   DATA_DIR: z.string().default('.data'),
+  WEB_DIST_DIR: z.string().default('web/dist'),
+  // Above the 60 s idle timeout of common load balancers and proxies, so the API never closes a kept-alive
+  // socket a client is about to reuse; at most Node's 300 s request timeout, which headers must arrive within.
+  HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(299).default(65),
+  HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(300).default(66),
   JWT_SECRET: z.string().min(16).default(DEV_JWT_SECRET),
   ENCRYPTION_KEY: z.string().min(16).default(DEV_ENCRYPTION_KEY),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
@@ -49,6 +54,10 @@ const envSchema = z.object({
   RATE_LIMIT_AUTH_PER_EMAIL: z.string().regex(RATE_LIMIT_FORMAT).optional(),
   RATE_LIMIT_API_PER_TENANT: z.string().regex(RATE_LIMIT_FORMAT).optional(),
   RATE_LIMIT_RUN_STARTS_PER_TENANT: z.string().regex(RATE_LIMIT_FORMAT).optional(),
+}).refine((e) => e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS, {
+  // Otherwise a request that arrives on a socket just before its keep-alive ends can be cut off mid-headers.
+  path: ['HTTP_HEADERS_TIMEOUT_SECONDS'],
+  message: 'must be greater than HTTP_KEEP_ALIVE_TIMEOUT_SECONDS',
 });
 
 export interface TesseraConfig {
@@ -58,6 +67,10 @@ export interface TesseraConfig {
   redisUrl: string;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; uiPort: number };
   dataDir: string;
+  /** The built web app the API serves at / (absolute). */
+  webDistDir: string;
+  /** Node's server.keepAliveTimeout and server.headersTimeout, in seconds; headers > keep-alive. */
+  http: { keepAliveTimeoutSeconds: number; headersTimeoutSeconds: number };
   jwtSecret: string;
   /** How long an access token is good for; the refresh token then gets a new one. */
   accessTokenTtlSeconds: number;
@@ -107,6 +120,8 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     },
     // Absolute: build tools run in other directories, and a relative path would follow them.
     dataDir: path.resolve(e.DATA_DIR),
+    webDistDir: path.resolve(e.WEB_DIST_DIR),
+    http: { keepAliveTimeoutSeconds: e.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS, headersTimeoutSeconds: e.HTTP_HEADERS_TIMEOUT_SECONDS },
     jwtSecret: e.JWT_SECRET,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     encryptionKey: e.ENCRYPTION_KEY,

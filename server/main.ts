@@ -1,7 +1,5 @@
 // The API process: connects to PostgreSQL, Redis and Temporal, serves the REST API, the WebSocket hub,
 // the API docs and the built web app. The only place of the API that reads the environment.
-import { createServer } from 'node:http';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import Redis from 'ioredis';
 import pino from 'pino';
@@ -9,6 +7,7 @@ import { loadConfig } from '../core/config';
 import { createDataSource } from '../db';
 import { tenantMigrations } from '../migrations/tenant';
 import { createApi } from './api';
+import { createHttpServer } from './http/server';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -36,9 +35,9 @@ async function main(): Promise<void> {
     rateLimits: config.rateLimits,
     dataDir: config.dataDir,
     deployBaseImage: config.export.deployBaseImage,
-    webDir: path.resolve(process.cwd(), 'web', 'dist'),
+    webDir: config.webDistDir,
   });
-  const server = createServer(api.app);
+  const server = createHttpServer(api.app, config.http);
   const hub = api.attachWebSocket(server);
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   logger.info({ port: config.port }, `API listening on http://localhost:${config.port}`);

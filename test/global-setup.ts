@@ -52,7 +52,7 @@ export function isTestTemporalServer(pid: number): boolean {
   }
 }
 
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   // Hold all listeners open together so the ports are distinct, then release them for the server.
   const servers: Server[] = [];
   try {
