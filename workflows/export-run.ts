@@ -103,7 +103,10 @@ export async function deploymentRun(input: DeploymentRunInput): Promise<void> {
   });
   let imageTag: string | null = null;
   let containerId: string | null = null;
-  const cleanup = () => CancellationScope.nonCancellable(() => docker.removeDeployment({ containerId, imageTag }));
+  const cleanup = () => CancellationScope.nonCancellable(async () => {
+    // Nothing made yet (the build never finished): nothing to remove, and no engine to ask.
+    if (containerId || imageTag) await docker.removeDeployment({ containerId, imageTag });
+  });
   try {
     await recordDeployment({ tenantId, deploymentId, changes: { status: 'building', startedAt: at() } });
     const image = await docker.buildDeploymentImage({
@@ -157,14 +160,20 @@ export async function deploymentRun(input: DeploymentRunInput): Promise<void> {
     await cleanup();
     await recordDeployment({ tenantId, deploymentId, changes: { status: 'stopped', containerId: null, finishedAt: at() } });
   } catch (err) {
-    await cleanup();
+    // The cleanup can fail too (the engine went away): the deployment still records how it ended, and what it
+    // may have left behind, instead of staying `building` with the workflow failed on the cleanup's error.
+    const leftover = await cleanup().then(
+      () => null,
+      (cleanupErr: unknown) => `removing its container or image failed (${failureMessage(cleanupErr)}); it may still exist`,
+    );
     // A stop before the container ran, or a cancel from Temporal (an operator): the container is gone, say so.
     if (err instanceof StopRequested || isCancellation(err)) {
-      await CancellationScope.nonCancellable(() => recordDeployment({ tenantId, deploymentId, changes: { status: 'stopped', containerId: null, finishedAt: at() } }));
+      const changes = leftover ? { status: 'stopped' as const, error: { code: 'CLEANUP_FAILED', message: leftover }, finishedAt: at() } : { status: 'stopped' as const, containerId: null, finishedAt: at() };
+      await CancellationScope.nonCancellable(() => recordDeployment({ tenantId, deploymentId, changes }));
       if (isCancellation(err)) throw err;
       return;
     }
-    const error = { code: 'DEPLOYMENT_FAILED', message: failureMessage(err) };
+    const error = { code: 'DEPLOYMENT_FAILED', message: leftover ? `${failureMessage(err)}; ${leftover}` : failureMessage(err) };
     await CancellationScope.nonCancellable(() =>
       recordDeployment({ tenantId, deploymentId, changes: { status: 'failed', error, logs: failureLog(err), finishedAt: at() } }),
     );

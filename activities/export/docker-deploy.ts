@@ -4,8 +4,11 @@
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
+import { onEngine } from './docker-engine';
+import { packImageContext } from './image-context';
 import { renderProject, type RenderProjectInput } from './render-project';
 import { artifactPath } from './store-artifact';
 import { MAX_LOG_CHARS } from './logged-process';
@@ -31,35 +34,76 @@ export function deploymentImageTag(deploymentId: string): string {
 }
 
 export async function buildDeploymentImage(deps: DockerDeps, input: BuildImageInput): Promise<{ imageTag: string; log: string }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'tessera-image-'));
   const imageTag = deploymentImageTag(input.deploymentId);
+  const context = await renderImageContext(deps, input);
+  const signal = cancellationSignal();
+  const beat = setInterval(() => heartbeat(), 1000);
+  try {
+    const { log, error } = await onEngine(deps.docker, async () => {
+      // A stream of bytes already in memory: nothing of it can fail or outlive the request.
+      const stream = await deps.docker.buildImage(Readable.from([context], { objectMode: false }), {
+        t: imageTag,
+        networkmode: 'none',
+        buildargs: { BASE_IMAGE: input.baseImage },
+        labels: labels(input.tenantId, input.deploymentId),
+        rm: true,
+        forcerm: true,
+        // A cancelled activity stops the build's request instead of leaving it to run on.
+        ...(signal ? { abortSignal: signal } : {}),
+      });
+      return readBuildOutput(stream);
+    });
+    if (error !== null) {
+      throw ApplicationFailure.create({ type: DEPLOY_FAILED, message: `the image build failed: ${error}`, details: [{ log }] });
+    }
+    return { imageTag, log };
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+/** The rendered project with its wheel, packed; the temporary directory is gone once the context is in memory. */
+async function renderImageContext(deps: DockerDeps, input: BuildImageInput): Promise<Buffer> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tessera-image-'));
   try {
     await renderProject({ ...input.project, baseImage: input.baseImage }, dir);
     await cp(artifactPath(deps.dataDir, input.storagePath), path.join(dir, 'dist', input.wheelFile), { recursive: true });
-    const src = await listFiles(dir);
-    const stream = await deps.docker.buildImage(
-      { context: dir, src },
-      { t: imageTag, networkmode: 'none', buildargs: { BASE_IMAGE: input.baseImage }, labels: labels(input.tenantId, input.deploymentId), rm: true, forcerm: true },
-    );
-    let log = '';
-    const beat = setInterval(() => heartbeat(), 1000);
-    try {
-      const events = await new Promise<{ stream?: string; error?: string; errorDetail?: { message?: string } }[]>((resolve, reject) => {
-        deps.docker.modem.followProgress(stream, (err: Error | null, output: unknown[]) => (err ? reject(err) : resolve(output as never)), (event: { stream?: string; error?: string }) => {
-          log += event.stream ?? (event.error ? `${event.error}\n` : '');
-        });
-      });
-      const failed = events.find((e) => e.error);
-      if (failed) {
-        throw ApplicationFailure.create({ type: DEPLOY_FAILED, message: `the image build failed: ${failed.error ?? ''}`, details: [{ log: bounded(log) }] });
-      }
-    } finally {
-      clearInterval(beat);
-    }
-    return { imageTag, log: bounded(log) };
+    return await packImageContext(dir, await listFiles(dir));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The engine's build answer: JSON lines of `{stream}` (the log) and `{error}`. Read with `for await`, so an
+ * error of the response stream rejects here; a line that is not JSON is kept in the log as it is.
+ */
+async function readBuildOutput(stream: NodeJS.ReadableStream): Promise<{ log: string; error: string | null }> {
+  let log = '';
+  let error: string | null = null;
+  let pending = '';
+  const take = (line: string) => {
+    if (!line.trim()) return;
+    let event: { stream?: unknown; error?: unknown };
+    try {
+      event = JSON.parse(line) as typeof event;
+    } catch {
+      event = { stream: `${line}\n` };
+    }
+    if (typeof event.error === 'string') {
+      error = event.error;
+      log += `${event.error}\n`;
+    } else if (typeof event.stream === 'string') log += event.stream;
+    if (log.length > MAX_LOG_CHARS * 2) log = log.slice(-MAX_LOG_CHARS);
+  };
+  for await (const chunk of stream) {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    lines.forEach(take);
+  }
+  take(pending);
+  return { log: bounded(log), error };
 }
 
 export interface StartContainerInput {
@@ -82,31 +126,33 @@ export function oneShotArgs(inputs: Record<string, unknown>, decision?: 'approve
 
 export async function startDeploymentContainer(deps: DockerDeps, input: StartContainerInput): Promise<{ containerId: string; hostPort: number | null }> {
   const port = `${input.containerPort}/tcp`;
-  const container = await deps.docker.createContainer({
-    Image: input.imageTag,
-    name: `tessera-deployment-${input.deploymentId}`,
-    Labels: labels(input.tenantId, input.deploymentId),
-    ...(input.mode === 'oneshot'
-      ? { Cmd: oneShotArgs(input.inputs, input.decision), HostConfig: { NetworkMode: 'none' } }
-      : {
-          Cmd: ['--serve', '--host', '0.0.0.0', '--port', String(input.containerPort)],
-          ExposedPorts: { [port]: {} },
-          // Loopback only: a deployment is reachable from this host, not from the network.
-          HostConfig: { PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] } },
-        }),
+  return onEngine(deps.docker, async () => {
+    const container = await deps.docker.createContainer({
+      Image: input.imageTag,
+      name: `tessera-deployment-${input.deploymentId}`,
+      Labels: labels(input.tenantId, input.deploymentId),
+      ...(input.mode === 'oneshot'
+        ? { Cmd: oneShotArgs(input.inputs, input.decision), HostConfig: { NetworkMode: 'none' } }
+        : {
+            Cmd: ['--serve', '--host', '0.0.0.0', '--port', String(input.containerPort)],
+            ExposedPorts: { [port]: {} },
+            // Loopback only: a deployment is reachable from this host, not from the network.
+            HostConfig: { PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+          }),
+    });
+    await container.start();
+    if (input.mode === 'oneshot') return { containerId: container.id, hostPort: null };
+    const info = await container.inspect();
+    const binding = info.NetworkSettings.Ports[port]?.[0]?.HostPort;
+    return { containerId: container.id, hostPort: binding ? Number(binding) : null };
   });
-  await container.start();
-  if (input.mode === 'oneshot') return { containerId: container.id, hostPort: null };
-  const info = await container.inspect();
-  const binding = info.NetworkSettings.Ports[port]?.[0]?.HostPort;
-  return { containerId: container.id, hostPort: binding ? Number(binding) : null };
 }
 
 export async function waitDeploymentContainer(deps: DockerDeps, input: { containerId: string }): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const container = deps.docker.getContainer(input.containerId);
   const beat = setInterval(() => heartbeat(), 1000);
   try {
-    const result = (await container.wait()) as { StatusCode: number };
+    const result = (await onEngine(deps.docker, () => container.wait())) as { StatusCode: number };
     const { stdout, stderr } = await containerLogs(deps, input.containerId);
     return { exitCode: result.StatusCode, stdout, stderr };
   } finally {
@@ -115,7 +161,7 @@ export async function waitDeploymentContainer(deps: DockerDeps, input: { contain
 }
 
 export async function containerLogs(deps: DockerDeps, containerId: string): Promise<{ stdout: string; stderr: string }> {
-  const raw = (await deps.docker.getContainer(containerId).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+  const raw = (await onEngine(deps.docker, () => deps.docker.getContainer(containerId).logs({ stdout: true, stderr: true, follow: false }))) as unknown as Buffer;
   return demux(raw);
 }
 
@@ -135,22 +181,12 @@ export function demux(raw: Buffer): { stdout: string; stderr: string } {
 }
 
 export async function removeDeployment(deps: DockerDeps, input: { containerId: string | null; imageTag: string | null }): Promise<void> {
-  if (input.containerId) {
-    await deps.docker
-      .getContainer(input.containerId)
-      .remove({ force: true })
-      .catch((err: { statusCode?: number }) => {
-        if (err.statusCode !== 404) throw err;
-      });
-  }
-  if (input.imageTag) {
-    await deps.docker
-      .getImage(input.imageTag)
-      .remove({ force: true })
-      .catch((err: { statusCode?: number }) => {
-        if (err.statusCode !== 404) throw err;
-      });
-  }
+  const gone = (err: { statusCode?: number }) => {
+    if (err.statusCode !== 404) throw err;
+  };
+  const { containerId, imageTag } = input;
+  if (containerId) await onEngine(deps.docker, () => deps.docker.getContainer(containerId).remove({ force: true }).catch(gone));
+  if (imageTag) await onEngine(deps.docker, () => deps.docker.getImage(imageTag).remove({ force: true }).catch(gone));
 }
 
 function labels(tenantId: string, deploymentId: string): Record<string, string> {
@@ -176,5 +212,13 @@ function heartbeat(): void {
     Context.current().heartbeat();
   } catch {
     /* outside an activity */
+  }
+}
+
+function cancellationSignal(): AbortSignal | null {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return null; // outside an activity
   }
 }

@@ -4,7 +4,9 @@ import type { ExportRepository, TenantScope, DeploymentChanges } from '../../db'
 import type { ExecutionEventPublisher } from '../event-publisher';
 import { buildWheel } from './build-wheel';
 import { checkWheel, type CheckWheelInput } from './check-wheel';
+import { ApplicationFailure } from '@temporalio/common';
 import {
+  DEPLOY_FAILED,
   buildDeploymentImage,
   removeDeployment,
   startDeploymentContainer,
@@ -44,7 +46,8 @@ export function createExportActivities(given: ExportActivityDeps) {
   const deps = { ...given, dataDir: path.resolve(given.dataDir) };
   const build = { dataDir: deps.dataDir, python: deps.python ?? DEFAULT_EXPORT_PYTHON, buildTimeoutMs: deps.buildTimeoutMs ?? 10 * 60_000 };
   const docker = () => {
-    if (!deps.docker) throw new Error('this worker has no Docker engine configured');
+    // Not retried: another attempt on this worker finds no engine either.
+    if (!deps.docker) throw ApplicationFailure.nonRetryable('this worker has no Docker engine configured (its log at start says why)', DEPLOY_FAILED);
     return { dataDir: deps.dataDir, docker: deps.docker };
   };
   return {
@@ -86,6 +89,8 @@ export function createExportActivities(given: ExportActivityDeps) {
       return waitDeploymentContainer(docker(), input);
     },
     async removeDeployment(input: { containerId: string | null; imageTag: string | null }) {
+      // Nothing was made (the build never began): nothing to remove, engine or not.
+      if (!input.containerId && !input.imageTag) return;
       await removeDeployment(docker(), input);
     },
   };
