@@ -4,6 +4,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ProviderName } from '../core/graph';
+import { DEFAULT_RUN_LIMITS, OUTPUT_TOO_LARGE, formatBytes, jsonBytes, type RunLimits } from '../core/limits';
 import { ProviderError, isAbortError, type AgentTurnRequest, type AgentTurnResult, type LlmProvider } from './llm';
 import { writeProgress, type ProgressDeps } from './progress';
 
@@ -12,6 +13,8 @@ export interface AgentTurnInput {
   executionId: string;
   nodeId: string;
   maximumAttempts: number;
+  /** Bytes the run's node outputs already hold (RUN_OUTPUTS_MAX_BYTES counts this turn's output on top). */
+  runOutputBytes?: number;
   credentialId?: string;
   request: Omit<AgentTurnRequest, 'apiKey'>;
 }
@@ -32,12 +35,32 @@ export interface AgentTurnDeps extends ProgressDeps {
   resolveCredential?: CredentialResolver;
   logger?: TurnLogger;
   now?: () => Date;
+  /** Caps of a turn's output (default DEFAULT_RUN_LIMITS): it becomes a node output and one history payload. */
+  outputLimits?: Pick<RunLimits, 'nodeOutputMaxBytes' | 'runOutputsMaxBytes'>;
 }
 
 export const PROVIDER_ERROR_TYPE = 'ProviderError';
 
 export function createAgentTurnActivities(deps: AgentTurnDeps) {
   const now = deps.now ?? (() => new Date());
+  const { nodeOutputMaxBytes, runOutputsMaxBytes } = deps.outputLimits ?? DEFAULT_RUN_LIMITS;
+
+  /** Refuses an output that would not fit a payload or the run's budget; retrying would only pay for it again. */
+  function checkOutputSize(result: AgentTurnResult, runOutputBytes: number): void {
+    const bytes = jsonBytes(result);
+    if (bytes > nodeOutputMaxBytes) {
+      throw ApplicationFailure.nonRetryable(
+        `the agent's output is ${formatBytes(bytes)}, above the ${formatBytes(nodeOutputMaxBytes)} limit (NODE_OUTPUT_MAX_BYTES=${nodeOutputMaxBytes})`,
+        OUTPUT_TOO_LARGE,
+      );
+    }
+    if (runOutputBytes + bytes > runOutputsMaxBytes) {
+      throw ApplicationFailure.nonRetryable(
+        `the run's node outputs would reach ${formatBytes(runOutputBytes + bytes)}, above the ${formatBytes(runOutputsMaxBytes)} limit (RUN_OUTPUTS_MAX_BYTES=${runOutputsMaxBytes})`,
+        OUTPUT_TOO_LARGE,
+      );
+    }
+  }
 
   async function resolveApiKey(input: AgentTurnInput): Promise<string | undefined> {
     if (!input.credentialId) return undefined;
@@ -112,6 +135,7 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
         });
       }
 
+      checkOutputSize(result, input.runOutputBytes ?? 0);
       const finishedAt = now().toISOString();
       deps.logger?.info({ ...logFields, ms: Date.parse(finishedAt) - Date.parse(startedAt), usage: result.usage }, 'agent turn succeeded');
       await writeProgress(deps, {

@@ -3,14 +3,17 @@ import { createAgentTurnActivities, type AgentTurnDeps } from './agent-turn';
 import { createProgressActivities } from './progress';
 import { ExportRepository } from '../db';
 import { createExportActivities, type ExportActivityDeps } from './export';
+import { createEvaluationActivities, type EvaluationActivityDeps } from './evaluation';
 
 /** Export settings are optional so callers without exports keep working; `dataDir` defaults to `.data`. */
-export type ActivityDeps = AgentTurnDeps & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>>;
+/** `evaluation` is the worker's evaluation thread pool; its limits also cap agent outputs. */
+export type ActivityDeps = AgentTurnDeps & EvaluationActivityDeps & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>>;
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createProgressActivities(deps),
-    ...createAgentTurnActivities(deps),
+    ...createEvaluationActivities(deps),
+    ...createAgentTurnActivities({ ...deps, outputLimits: deps.outputLimits ?? deps.evaluation.limits }),
     ...createExportActivities({ ...deps, exports: new ExportRepository(deps.scope), dataDir: deps.dataDir ?? '.data' }),
   };
 }
@@ -21,4 +24,5 @@ export { createRedisEventPublisher, type ExecutionEventPublisher } from './event
 export type { AgentTurnInput, AgentTurnOutput, CredentialResolver } from './agent-turn';
 export { PROVIDER_ERROR_TYPE } from './agent-turn';
 export { createCredentialResolver } from './credentials';
+export { EvaluationPool } from './evaluation';
 export type { RecordProgressInput } from './progress';

@@ -54,7 +54,12 @@ export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'timed_out' |
 export interface ApprovalContext {
   inputs: Record<string, unknown>;
   nodes: Record<string, unknown>;
+  /** Nodes whose outputs were left out to keep the approval record small (APPROVAL_CONTEXT_NODES_MAX_BYTES). */
+  omittedNodes?: string[];
 }
+
+/** How much of the run's node outputs an approval record carries as its context (the rest is named in `omittedNodes`). */
+export const APPROVAL_CONTEXT_NODES_MAX_BYTES = 256 * 1024;
 
 /** Why a decision is refused; each maps to one HTTP status in the API. */
 export const DECISION_REFUSALS = {

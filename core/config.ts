@@ -2,6 +2,7 @@
 // function, called only by the composition roots with `process.env`.
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_RUN_LIMITS, NODE_OUTPUT_MAX_BYTES_CEILING, RUN_OUTPUTS_MAX_BYTES_CEILING, type RunLimits } from './limits';
 
 export const DEV_JWT_SECRET = 'tessera-dev-jwt-secret-not-for-production';
 export const DEV_ENCRYPTION_KEY = 'tessera-dev-encryption-key-not-for-production';
@@ -54,6 +55,13 @@ const envSchema = z.object({
   RATE_LIMIT_AUTH_PER_EMAIL: z.string().regex(RATE_LIMIT_FORMAT).optional(),
   RATE_LIMIT_API_PER_TENANT: z.string().regex(RATE_LIMIT_FORMAT).optional(),
   RATE_LIMIT_RUN_STARTS_PER_TENANT: z.string().regex(RATE_LIMIT_FORMAT).optional(),
+  // What a user's canvas may cost where it runs (core/limits.ts, docs/decisions.md "Bounded evaluation").
+  EXPRESSION_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(DEFAULT_RUN_LIMITS.expressionTimeoutMs),
+  EXPRESSION_MAX_STEPS: z.coerce.number().int().min(100).max(100_000_000).default(DEFAULT_RUN_LIMITS.expressionMaxSteps),
+  EXPRESSION_MEMORY_MB: z.coerce.number().int().min(16).max(4096).default(DEFAULT_RUN_LIMITS.expressionMemoryMb),
+  NODE_OUTPUT_MAX_BYTES: z.coerce.number().int().min(1024).max(NODE_OUTPUT_MAX_BYTES_CEILING).default(DEFAULT_RUN_LIMITS.nodeOutputMaxBytes),
+  RUN_OUTPUTS_MAX_BYTES: z.coerce.number().int().min(1024).max(RUN_OUTPUTS_MAX_BYTES_CEILING).default(DEFAULT_RUN_LIMITS.runOutputsMaxBytes),
+  RUN_INPUTS_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(DEFAULT_RUN_LIMITS.runInputsMaxBytes),
 }).refine((e) => e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS, {
   // Otherwise a request that arrives on a socket just before its keep-alive ends can be cut off mid-headers.
   path: ['HTTP_HEADERS_TIMEOUT_SECONDS'],
@@ -87,6 +95,8 @@ export interface TesseraConfig {
   export: { deployBaseImage: string; python: string };
   /** Overrides of the API's abuse limits; absent ones keep their defaults. */
   rateLimits: { authPerIp?: RateLimitSetting; authPerEmail?: RateLimitSetting; apiPerTenant?: RateLimitSetting; runStartsPerTenant?: RateLimitSetting };
+  /** What evaluating a run's texts and keeping its data may cost (the worker's threads, the API's input check). */
+  limits: RunLimits;
 }
 
 export class ConfigError extends Error {
@@ -133,6 +143,14 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     workflowBundlePath: e.TESSERA_WORKFLOW_BUNDLE,
     export: { deployBaseImage: e.DEPLOY_BASE_IMAGE, python: e.EXPORT_PYTHON },
+    limits: {
+      expressionTimeoutMs: e.EXPRESSION_TIMEOUT_MS,
+      expressionMaxSteps: e.EXPRESSION_MAX_STEPS,
+      expressionMemoryMb: e.EXPRESSION_MEMORY_MB,
+      nodeOutputMaxBytes: e.NODE_OUTPUT_MAX_BYTES,
+      runOutputsMaxBytes: e.RUN_OUTPUTS_MAX_BYTES,
+      runInputsMaxBytes: e.RUN_INPUTS_MAX_BYTES,
+    },
     rateLimits: Object.fromEntries(
       Object.entries({
         authPerIp: rateLimitSetting(e.RATE_LIMIT_AUTH_PER_IP),

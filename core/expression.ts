@@ -2,6 +2,7 @@
 // bounded evaluation that sees nothing but the scope, and a syntax check for the validator and the browser.
 import jsonata from 'jsonata';
 
+import { DEFAULT_RUN_LIMITS } from './limits';
 import type { TemplateScope } from './template';
 
 /** Deepest nesting of evaluation JSONata may reach (its own `stack` guard): catches non-tail recursion. */
@@ -9,14 +10,25 @@ export const EXPRESSION_MAX_DEPTH = 500;
 /**
  * Evaluation steps (AST node visits) one evaluation may take. JSONata optimises tail calls, so
  * `($f := function($n){ $f($n + 1) }; $f(0))` never grows the stack; and `$f($n-1) + $f($n-1)` grows it
- * only linearly while doing exponential work. Counting steps catches both. A step costs about a microsecond,
- * so the budget (enough to map over some 25,000 items) ends well inside Temporal's 2 s deadlock detector.
+ * only linearly while doing exponential work. Counting steps catches both. A step costs about a microsecond
+ * in plain Node (100 times more inside a Temporal workflow sandbox, which is why runs evaluate in the worker's
+ * evaluation threads, activities/evaluation/), so the default budget is some 0.2 s of work. The worker's
+ * setting is EXPRESSION_MAX_STEPS (core/limits.ts); this is its default.
  */
-export const EXPRESSION_MAX_STEPS = 250_000;
+export const EXPRESSION_MAX_STEPS = DEFAULT_RUN_LIMITS.expressionMaxSteps;
 /** Longest sequence an evaluation may build (JSONata's own `sequence` guard). */
 export const EXPRESSION_MAX_SEQUENCE = 1_000_000;
 
+/**
+ * JSONata's and our own error codes that mean "a limit was reached", not "the expression is wrong": the step
+ * budget, a limit of V8 itself (a RangeError: the longest string, the native stack), the depth guard (D1011),
+ * the range operator's 1e7 cap (D2014) and the sequence guard (D2015).
+ */
+export const EXPRESSION_LIMIT_CODES: readonly string[] = ['TESSERA_STEPS', 'TESSERA_ENGINE_LIMIT', 'D1011', 'D2014', 'D2015'];
+
 export interface ExpressionOptions {
+  /** The step budget of this evaluation (default EXPRESSION_MAX_STEPS); the worker passes its configured one. */
+  maxSteps?: number;
   /**
    * The instant `$now()` and `$millis()` return, in epoch milliseconds. Without it they fail: reading the host
    * clock would make a workflow replay differently, so the caller (the workflow) passes its own clock.
@@ -54,12 +66,13 @@ export async function evaluateExpression(expr: string, scope: TemplateScope, opt
     throw toExpressionError(err);
   }
   let steps = 0;
+  const maxSteps = options.maxSteps ?? EXPRESSION_MAX_STEPS;
   // The documented hook of JSONata's "timeboxing" recipe; a step budget instead of a timeout because a
   // timeout reads the clock (and inside a Temporal workflow the clock does not move during an evaluation).
   compiled.assign(Symbol.for('jsonata.__evaluate_entry') as unknown as string, () => {
     steps += 1;
-    if (steps > EXPRESSION_MAX_STEPS) {
-      throw { code: STEP_LIMIT_CODE, message: `Expression exceeded ${EXPRESSION_MAX_STEPS} evaluation steps` };
+    if (steps > maxSteps) {
+      throw { code: STEP_LIMIT_CODE, message: `Expression exceeded ${maxSteps} evaluation steps` };
     }
   });
   bindClock(compiled, options.nowMs);
@@ -104,6 +117,7 @@ function bindClock(compiled: jsonata.Expression, nowMs: number | undefined): voi
 
 function toExpressionError(err: unknown): ExpressionError {
   if (err instanceof ExpressionError) return err;
+  if (err instanceof RangeError) return new ExpressionError(err.message, 'TESSERA_ENGINE_LIMIT');
   // JSONata throws plain objects `{code, message, position, token}`, not Errors.
   if (err !== null && typeof err === 'object') {
     const { code, message, position } = err as { code?: unknown; message?: unknown; position?: unknown };

@@ -66,6 +66,8 @@ export interface ApiDeps {
   accessTokenTtlSeconds?: number;
   /** How long POST /executions/:id/cancel and /exports/:id/cancel wait for the cancellation to be recorded. */
   cancelWaitMs?: number;
+  /** Largest run inputs a start accepts, as JSON bytes (config RUN_INPUTS_MAX_BYTES; DEFAULT_RUN_LIMITS when absent). */
+  runInputsMaxBytes?: number;
   /** Code export (docs/export.md): the artifact store's data dir and the default deployment base image. */
   dataDir?: string;
   deployBaseImage?: string;
@@ -122,6 +124,7 @@ export function createApi(deps: ApiDeps): Api {
     temporalUiUrl: deps.temporalUiUrl,
     namespace: deps.namespace,
     ...(deps.cancelWaitMs !== undefined ? { cancelWaitMs: deps.cancelWaitMs } : {}),
+    ...(deps.runInputsMaxBytes !== undefined ? { runInputsMaxBytes: deps.runInputsMaxBytes } : {}),
   });
 
   const exportsService = createExportService({

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     corsOrigins: config.corsOrigins,
     encryptionKey: config.encryptionKey,
     rateLimits: config.rateLimits,
+    runInputsMaxBytes: config.limits.runInputsMaxBytes,
     dataDir: config.dataDir,
     deployBaseImage: config.export.deployBaseImage,
     webDir: config.webDistDir,

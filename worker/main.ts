@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import Redis from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../core/config';
-import { createActivities, createCredentialResolver, createRedisEventPublisher } from '../activities';
+import { createActivities, createCredentialResolver, createRedisEventPublisher, EvaluationPool } from '../activities';
 import { createProviders } from '../activities/llm';
 import { createDataSource, ProgressRepository, TenantScope } from '../db';
 import { bundleWorkflows, createTesseraWorker } from './create-worker';
@@ -16,7 +16,10 @@ async function main(): Promise<void> {
   const dataSource = await createDataSource(config.databaseUrl, { applicationName: 'tessera-worker' }).initialize();
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
   const scope = new TenantScope(dataSource);
+  // Every expression and template of a run is evaluated in these threads, bounded by config.limits.
+  const evaluation = new EvaluationPool({ limits: config.limits, onError: (err) => logger.error({ err }, 'evaluation thread failed') });
   const activities = createActivities({
+    evaluation,
     scope,
     progress: new ProgressRepository(scope),
     publisher: createRedisEventPublisher(redis, (err) => logger.warn({ err }, 'event publish failed')),
@@ -36,10 +39,11 @@ async function main(): Promise<void> {
     activities,
     workflowBundle,
   });
-  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, address: config.temporal.address }, 'worker started');
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, address: config.temporal.address, limits: config.limits }, 'worker started');
   // Worker.run() installs its own SIGINT/SIGTERM handling and drains in-flight tasks before it resolves.
   await worker.run();
   await connection.close();
+  await evaluation.close();
   await dataSource.destroy();
   redis.disconnect();
   logger.info('worker stopped');

@@ -2,12 +2,14 @@
 // node state, list, read its events, cancel. Temporal owns run state: a row that disagrees with a
 // closed Temporal run is repaired when read.
 import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { QueryFailedError } from 'typeorm';
 import { compileGraph, GraphInvalidError } from '../../core/compile';
 import type { ExecutionView } from '../../core/api-views';
 import { AppError, Conflict, NotFound, ValidationFailed } from '../../core/errors';
 import { TERMINAL_EXECUTION_STATUSES, temporalWorkflowId, type ExecutionEvent, type ExecutionStatus } from '../../core/events';
 import { checkRunInputs } from '../../core/inputs';
+import { DEFAULT_RUN_LIMITS, INPUTS_TOO_LARGE, formatBytes, jsonBytes } from '../../core/limits';
 import type { Execution, ExecutionRepository, NodeExecution, TenantScope, WorkflowRepository } from '../../db';
 import type { RunClient } from '../temporal/run-client';
 import { requireUuid } from './ids';
@@ -29,6 +31,8 @@ export interface ExecutionServiceDeps {
   namespace: string;
   /** How long a cancel waits for the run to record it before answering. */
   cancelWaitMs?: number;
+  /** Largest run inputs as JSON bytes: they travel in the run's first Temporal payload (default DEFAULT_RUN_LIMITS). */
+  runInputsMaxBytes?: number;
   now?: () => Date;
 }
 
@@ -63,6 +67,7 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 export function createExecutionService(deps: ExecutionServiceDeps) {
   const { scope, workflows, executions, runs } = deps;
   const now = deps.now ?? (() => new Date());
+  const runInputsMaxBytes = deps.runInputsMaxBytes ?? DEFAULT_RUN_LIMITS.runInputsMaxBytes;
 
   function uiUrl(workflowId: string, runId: string | null): string {
     const base = `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
@@ -148,6 +153,29 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
     });
   }
 
+  /**
+   * Ends a run that did not record its cancel in time (no worker can advance it: the workflow task keeps
+   * failing, or no worker is up) by terminating it, and records it cancelled with a note saying so.
+   */
+  async function terminateUnresponsive(tenantId: string, id: string, waitedMs: number): Promise<void> {
+    const described = await runs.describe(tenantId, id).catch(() => null);
+    if (!described || described.closedAs !== null) return; // closed meanwhile (or unknown): `get` repairs the row
+    const message = `the run did not record the cancel within ${waitedMs} ms (no worker could advance it), so it was terminated`;
+    try {
+      await runs.terminate(tenantId, id, message);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return; // it closed just now
+      throw new TemporalUnavailable(`could not terminate the run: ${describeError(err)}`);
+    }
+    await scope.run(tenantId, async () => {
+      const fresh = await load(id);
+      if (TERMINAL_EXECUTION_STATUSES.includes(fresh.status)) return;
+      const at = now();
+      await executions.updateStatus(fresh.id, { status: 'cancelled', error: { code: 'RUN_TERMINATED', message }, finishedAt: at });
+      await executions.settleOpenNodes(fresh.id, 'cancelled', at);
+    });
+  }
+
   return {
     async start(
       tenantId: string,
@@ -177,6 +205,15 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
         }
         const checked = checkRunInputs(plan.inputs, body.inputs ?? {});
         if (!checked.ok) throw new AppError('INPUTS_INVALID', 422, 'the run inputs do not match the trigger', { issues: checked.problems });
+        const inputBytes = jsonBytes(checked.inputs);
+        if (inputBytes > runInputsMaxBytes) {
+          throw new AppError(
+            INPUTS_TOO_LARGE,
+            413,
+            `the run inputs are ${formatBytes(inputBytes)}, above the ${formatBytes(runInputsMaxBytes)} limit (RUN_INPUTS_MAX_BYTES=${runInputsMaxBytes})`,
+            { bytes: inputBytes, maxBytes: runInputsMaxBytes },
+          );
+        }
         const id = randomUUID();
         const execution = await executions.insert({
           id,
@@ -234,7 +271,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       });
     },
 
-    /** Asks Temporal to cancel and waits briefly for the run to record it. */
+    /** Asks Temporal to cancel and waits briefly for the run to record it; a run that cannot is terminated. */
     async cancel(tenantId: string, id: string, by: string, waitMs = deps.cancelWaitMs ?? 10_000): Promise<ExecutionView> {
       const e = await scope.run(tenantId, async () => {
         const found = await load(id);
@@ -251,6 +288,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
         throw new TemporalUnavailable(`could not cancel the run: ${(err as Error).message ?? String(err)}`);
       }
       await runs.waitClosed(tenantId, e.id, waitMs);
+      await terminateUnresponsive(tenantId, e.id, waitMs);
       return this.get(tenantId, id);
     },
   };

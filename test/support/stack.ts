@@ -11,7 +11,8 @@ import type Docker from 'dockerode';
 import Redis from 'ioredis';
 import pino, { type DestinationStream } from 'pino';
 import type { RateLimits } from '../../server/security/rate-limit';
-import { createActivities, createCredentialResolver, createRedisEventPublisher } from '../../activities';
+import { createActivities, createCredentialResolver, createRedisEventPublisher, EvaluationPool } from '../../activities';
+import type { RunLimits } from '../../core/limits';
 import { createProviders } from '../../activities/llm';
 import { ProgressRepository, TenantScope } from '../../db';
 import { tenantMigrations } from '../../migrations/tenant';
@@ -74,6 +75,8 @@ export interface TestStackOptions {
   dataDir?: string;
   exportPython?: string;
   docker?: Docker;
+  /** Evaluation and size limits of the worker and the API (defaults: DEFAULT_RUN_LIMITS, as an unset environment). */
+  limits?: Partial<RunLimits>;
 }
 
 /** The JWT secret of test stacks, for tests that forge or age tokens. */
@@ -110,6 +113,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
     ...(opts.cancelWaitMs !== undefined ? { cancelWaitMs: opts.cancelWaitMs } : {}),
+    ...(opts.limits?.runInputsMaxBytes !== undefined ? { runInputsMaxBytes: opts.limits.runInputsMaxBytes } : {}),
     ...(opts.accessTokenTtlSeconds !== undefined ? { accessTokenTtlSeconds: opts.accessTokenTtlSeconds } : {}),
     ...(opts.webDir !== undefined ? { webDir: opts.webDir } : {}),
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
@@ -124,7 +128,9 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   let workerRun: Promise<void> | null = null;
   let nativeConnection: NativeConnection | null = null;
   const scope = new TenantScope(db.dataSource);
+  const evaluation = new EvaluationPool({ ...(opts.limits ? { limits: opts.limits } : {}), onError: (err) => logger.error({ err }, 'evaluation thread failed') });
   const activities = createActivities({
+    evaluation,
     scope,
     progress: new ProgressRepository(scope),
     publisher: createRedisEventPublisher(workerRedis, () => undefined),
@@ -186,6 +192,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     },
     async close() {
       await stack.stopWorker();
+      await evaluation.close();
       await hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
