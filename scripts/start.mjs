@@ -1,19 +1,22 @@
-// `npm start`: brings the whole stack up on one machine (Temporal dev server, migrations, worker, api),
-// prefixes every child's output with its name, and stops them all on Ctrl-C or when one of them dies.
-import { spawn } from 'node:child_process';
+// `npm start`: brings the whole stack up on one machine (web build, Temporal dev server, migrations, worker,
+// api), prefixes every child's output with its name, restarts a worker or api that dies, and stops everything
+// on Ctrl-C, or when Temporal (the dev server it started) or Postgres is lost.
 import net from 'node:net';
 import path from 'node:path';
-import readline from 'node:readline';
 import { ensureDeps, repoRoot } from './ensure-deps.mjs';
+import { Supervisor } from './supervisor.mjs';
 import { ensureTemporalCli } from './temporal-cli.mjs';
 import { ensureSystemPackages } from './system-packages.mjs';
 import { parseHostPort, spawnTemporalDevServer, temporalSettings } from './temporal.mjs';
+import { ensureWebBuilt, webDistDir } from './web-build.mjs';
 
-const STOP_GRACE_MS = 10_000;
 const TEMPORAL_START_TIMEOUT_MS = 60_000;
 const API_READY_TIMEOUT_MS = 120_000;
+// Postgres is probed this often once the stack is up; this many failed probes in a row stop the stack.
+const POSTGRES_PROBE_INTERVAL_MS = 5_000;
+const POSTGRES_LOST_AFTER_FAILURES = 3;
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '0.0.0.0', '']);
-const COLORS = { start: 0, temporal: 35, migrate: 33, worker: 36, api: 32 };
+const COLORS = { start: 0, web: 34, temporal: 35, migrate: 33, worker: 36, api: 32 };
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 
 function say(name, line, stream = process.stdout) {
@@ -22,88 +25,6 @@ function say(name, line, stream = process.stdout) {
 }
 
 class StartFailed extends Error {}
-
-/** Children run in their own process group so stopping one also stops what it spawned (npm → sh → tsx → node). */
-class Supervisor {
-  children = new Map();
-  stopping = false;
-  onUnexpectedExit = () => {};
-
-  run(name, command, args, options = {}) {
-    const child = spawn(command, args, {
-      cwd: repoRoot,
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: process.platform !== 'win32',
-      ...options,
-    });
-    this.adopt(name, child);
-    return child;
-  }
-
-  adopt(name, child) {
-    for (const [stream, target] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
-      if (stream) readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => say(name, line, target));
-    }
-    const exited = new Promise((resolve) => {
-      child.once('error', (error) => {
-        say(name, `could not start: ${error.message}`, process.stderr);
-        resolve({ code: 1, signal: null });
-      });
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-    });
-    const entry = { child, exited, oneShot: false };
-    this.children.set(name, entry);
-    exited.then(({ code, signal }) => {
-      this.signalGroup(child, 'SIGKILL'); // anything the child left behind in its group
-      this.children.delete(name);
-      if (this.stopping || (entry.oneShot && code === 0)) return;
-      this.onUnexpectedExit(name, code === null ? `signal ${signal}` : `code ${code}`);
-    });
-    return entry;
-  }
-
-  /** Runs a child to completion (e.g. migrations); rejects when it fails. */
-  async runToCompletion(name, command, args) {
-    this.run(name, command, args);
-    const entry = this.children.get(name);
-    entry.oneShot = true;
-    const { code, signal } = await entry.exited;
-    if (code !== 0) throw new StartFailed(`${name} failed (${code === null ? `signal ${signal}` : `exit code ${code}`})`);
-  }
-
-  signalGroup(child, signal) {
-    try {
-      if (process.platform === 'win32') child.kill(signal);
-      else process.kill(-child.pid, signal);
-    } catch {
-      // The group is already gone.
-    }
-  }
-
-  async stop(names = [...this.children.keys()]) {
-    await Promise.all(
-      names.map(async (name) => {
-        const entry = this.children.get(name);
-        if (!entry) return;
-        this.signalGroup(entry.child, 'SIGTERM');
-        const timer = setTimeout(() => {
-          say('start', `${name} did not stop within ${STOP_GRACE_MS / 1000}s; killing it`);
-          this.signalGroup(entry.child, 'SIGKILL');
-        }, STOP_GRACE_MS);
-        await entry.exited;
-        clearTimeout(timer);
-      }),
-    );
-  }
-
-  async stopAll() {
-    this.stopping = true;
-    // Api and worker first, so the worker can finish its tasks against a Temporal that is still up.
-    await this.stop([...this.children.keys()].filter((name) => name !== 'temporal'));
-    await this.stop();
-  }
-}
 
 function isListening(host, port, timeoutMs = 1_000) {
   return new Promise((resolve) => {
@@ -203,11 +124,46 @@ async function ensureTemporal(supervisor) {
   const entry = supervisor.adopt('temporal', child);
   let exited = false;
   entry.exited.then(() => (exited = true));
-  say('start', `starting the Temporal dev server on 127.0.0.1:${settings.port} (state in ${path.join(settings.dataDir, 'temporal.db')})`);
+  say('start', `starting the Temporal dev server on 127.0.0.1:${settings.port} (pid ${child.pid}; state in ${path.join(settings.dataDir, 'temporal.db')})`);
   await waitFor('Temporal listening', TEMPORAL_START_TIMEOUT_MS, async () => {
     if (exited) throw new StartFailed('the Temporal dev server exited during startup');
     return isListening('127.0.0.1', settings.port);
   });
+}
+
+/**
+ * Probes Postgres every few seconds while the stack runs and calls `onLost` after several failed probes in
+ * a row: without it no run can start or finish, and restarting the worker and api would only loop.
+ * Returns a function that stops the probing.
+ */
+function watchPostgres(databaseUrl, onLost) {
+  let failures = 0;
+  let timer;
+  let stopped = false;
+  const probe = async () => {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3_000, query_timeout: 3_000, application_name: 'tessera-start' });
+    client.on('error', () => {}); // a connection lost between probes; the next probe reports it
+    try {
+      await client.connect();
+      await client.query('select 1');
+      failures = 0;
+    } catch (error) {
+      failures += 1;
+      if (failures >= POSTGRES_LOST_AFTER_FAILURES) {
+        stopped = true;
+        onLost(`Postgres at ${redacted(databaseUrl)} is unreachable (${error.message || error.code}; ${failures} checks in a row)`);
+      }
+    } finally {
+      await client.end().catch(() => {});
+    }
+    if (!stopped) timer = setTimeout(probe, POSTGRES_PROBE_INTERVAL_MS);
+  };
+  timer = setTimeout(probe, POSTGRES_PROBE_INTERVAL_MS);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }
 
 async function waitForApi(port, supervisor) {
@@ -229,11 +185,19 @@ async function main() {
   const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   const temporalUiUrl = process.env.TEMPORAL_UI_URL || `http://localhost:${process.env.TEMPORAL_UI_PORT || 8233}`;
 
-  const supervisor = new Supervisor();
+  // Absolute, so the api (which resolves a relative one from its working directory) serves what was built.
+  const webDist = webDistDir();
+  process.env.WEB_DIST_DIR = webDist;
+
+  const supervisor = new Supervisor({ say, cwd: repoRoot });
+  const webBuild = new AbortController();
+  let stopWatchingPostgres = () => {};
   let shuttingDown;
-  const shutdown = (exitCode, reason) => {
+  const shutdown = (exitCode, reason, stream = process.stdout) => {
     shuttingDown ??= (async () => {
-      say('start', reason);
+      say('start', reason, stream);
+      webBuild.abort();
+      stopWatchingPostgres();
       await supervisor.stopAll();
       process.exit(exitCode);
     })();
@@ -241,7 +205,17 @@ async function main() {
   };
   process.on('SIGINT', () => void shutdown(0, 'stopping (SIGINT)'));
   process.on('SIGTERM', () => void shutdown(0, 'stopping (SIGTERM)'));
-  supervisor.onUnexpectedExit = (name, how) => void shutdown(1, `${name} exited unexpectedly (${how}); stopping the rest`);
+  supervisor.onFatalExit = (name, how) =>
+    void shutdown(
+      1,
+      name === 'temporal'
+        ? `the Temporal dev server exited (${how}); stopping the stack`
+        : `${name} exited during startup (${how}); stopping the rest`,
+      process.stderr,
+    );
+  // Run as `node --import tsx <entry>` rather than `npm run <name>`: the supervised pid is then the process
+  // itself, so a crash is seen as it happened (signal, exit code) and a restart replaces exactly it.
+  const service = (entry) => [process.execPath, ['--import', 'tsx', entry]];
 
   try {
     ensureDeps();
@@ -250,10 +224,11 @@ async function main() {
     await ensurePostgres(databaseUrl);
     await ensureRedis(redisUrl);
     say('start', `Postgres at ${redacted(databaseUrl)} and Redis at ${redacted(redisUrl)} are reachable`);
+    await ensureWebBuilt(webDist, { say: (line) => say('start', line), onLine: (line) => say('web', line, process.stderr), signal: webBuild.signal });
     await ensureTemporal(supervisor);
     await supervisor.runToCompletion('migrate', 'npm', ['run', '--silent', 'migrate']);
-    supervisor.run('worker', 'npm', ['run', '--silent', 'worker']);
-    supervisor.run('api', 'npm', ['run', '--silent', 'api']);
+    supervisor.keep('worker', ...service('worker/main.ts'));
+    supervisor.keep('api', ...service('server/main.ts'));
     await waitForApi(port, supervisor);
   } catch (error) {
     if (shuttingDown) return shuttingDown;
@@ -262,6 +237,8 @@ async function main() {
     return shutdown(1, 'start failed; stopping what was started');
   }
   if (shuttingDown) return shuttingDown;
+  supervisor.enableRestarts();
+  stopWatchingPostgres = watchPostgres(databaseUrl, (reason) => void shutdown(1, `${reason}; stopping the stack`, process.stderr));
 
   const { port: temporalPort } = parseHostPort(process.env.TEMPORAL_ADDRESS || '127.0.0.1:7233', 7233);
   say('start', 'Tessera is up (Ctrl-C stops everything):');

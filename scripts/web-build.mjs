@@ -68,14 +68,14 @@ export function webBuildStaleness(outDir = DEFAULT_WEB_DIST) {
 
 /**
  * Runs `vite build` into `outDir`; resolves when it succeeded, rejects with its exit status otherwise.
- * `onLine` receives Vite's output lines (warnings and errors only).
+ * `onLine` receives Vite's output lines (warnings and errors only); `signal` stops the build.
  */
-export function buildWeb(outDir = DEFAULT_WEB_DIST, { onLine = (line) => process.stderr.write(`${line}\n`) } = {}) {
+export function buildWeb(outDir = DEFAULT_WEB_DIST, { onLine = (line) => process.stderr.write(`${line}\n`), signal } = {}) {
   const startedAt = new Date();
   const vite = path.join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js');
   const args = [vite, 'build', '--config', 'web/vite.config.mts', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
     let pending = '';
     const forward = (chunk) => {
       const lines = (pending + chunk).split('\n');
@@ -96,15 +96,15 @@ export function buildWeb(outDir = DEFAULT_WEB_DIST, { onLine = (line) => process
 }
 
 /**
- * Builds `outDir` when it is missing or stale, saying why through `say` before and how long it took after.
- * Resolves to { built, reason, ms }.
+ * Builds `outDir` when it is missing or stale, saying why through `say` before and how long it took after
+ * (`onLine` and `signal` as for buildWeb). Resolves to { built, reason, ms }.
  */
-export async function ensureWebBuilt(outDir = DEFAULT_WEB_DIST, { say = (line) => console.log(`[web] ${line}`), onLine } = {}) {
+export async function ensureWebBuilt(outDir = DEFAULT_WEB_DIST, { say = (line) => console.log(`[web] ${line}`), onLine, signal } = {}) {
   const reason = webBuildStaleness(outDir);
   if (!reason) return { built: false, reason: null, ms: 0 };
   say(`building the web app (${reason})`);
   const started = Date.now();
-  await buildWeb(outDir, onLine ? { onLine } : {});
+  await buildWeb(outDir, { ...(onLine ? { onLine } : {}), signal });
   const ms = Date.now() - started;
   say(`built the web app into ${shown(outDir)} in ${(ms / 1000).toFixed(1)}s`);
   return { built: true, reason, ms };

@@ -1,7 +1,7 @@
 // What a user of the API does in tests: register a tenant, save a workflow, start a run, wait for it.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hashPassword } from '../../server/auth/passwords';
-import type { TestStack } from './stack';
+import type { ApiClient, TestStack } from './stack';
 
 export interface TestSession {
   token: string;
@@ -10,20 +10,20 @@ export interface TestSession {
   email: string;
 }
 
-export async function registerTenant(stack: TestStack, tenantName = `Acme ${randomBytes(3).toString('hex')}`): Promise<TestSession> {
+export async function registerTenant(stack: ApiClient, tenantName = `Acme ${randomBytes(3).toString('hex')}`): Promise<TestSession> {
   const email = `owner-${randomBytes(4).toString('hex')}@example.com`;
   const res = await stack.request('POST', '/api/v1/auth/register', { body: { tenantName, email, password: 'correct horse battery', name: 'Owner' } });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { token: res.body.accessToken, tenantId: res.body.tenant.id, userId: res.body.user.id, email };
 }
 
-export async function createWorkflow(stack: TestStack, session: TestSession, graph: unknown, name = 'Test workflow'): Promise<string> {
+export async function createWorkflow(stack: ApiClient, session: TestSession, graph: unknown, name = 'Test workflow'): Promise<string> {
   const res = await stack.request('POST', '/api/v1/workflows', { token: session.token, body: { name, graph } });
   if (res.status !== 201) throw new Error(`create workflow failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id;
 }
 
-export async function startRun(stack: TestStack, session: TestSession, workflowId: string, inputs: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<string> {
+export async function startRun(stack: ApiClient, session: TestSession, workflowId: string, inputs: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<string> {
   const res = await stack.request('POST', `/api/v1/workflows/${workflowId}/executions`, { token: session.token, body: { inputs }, headers });
   if (res.status !== 202) throw new Error(`start failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id;
@@ -33,7 +33,7 @@ const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out'];
 
 /** Polls GET /executions/:id until `done` holds (default: a terminal status). */
 export async function waitForExecution(
-  stack: TestStack,
+  stack: ApiClient,
   session: TestSession,
   executionId: string,
   done: (e: any) => boolean = (e) => TERMINAL.includes(e.status),
@@ -44,7 +44,7 @@ export async function waitForExecution(
 
 /** Reads `path` every `intervalMs` until it answers 200 with a body `done` accepts; fails after `timeoutMs`. */
 export async function pollResource(
-  stack: TestStack,
+  stack: ApiClient,
   session: TestSession,
   path: string,
   done: (body: any) => boolean,

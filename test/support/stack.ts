@@ -52,6 +52,33 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
+/** What talking to an API takes: a test stack is one, and so is an API process a test starts itself. */
+export type ApiClient = Pick<TestStack, 'request'>;
+
+/** JSON requests to the API at `baseUrl`; bodies that are not JSON stay text. */
+export function apiClient(baseUrl: string): ApiClient {
+  return {
+    async request(method, path, o = {}) {
+      const headers: Record<string, string> = { ...(o.headers ?? {}) };
+      if (o.token) headers.authorization = `Bearer ${o.token}`;
+      let body: string | undefined;
+      if (o.body !== undefined) {
+        headers['content-type'] ??= 'application/json';
+        body = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+      }
+      const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        /* not JSON: keep the text */
+      }
+      return { status: res.status, body: parsed as any, headers: res.headers };
+    },
+  };
+}
+
 let bundlePromise: Promise<WorkflowBundleOption> | null = null;
 /** Bundling takes seconds: once per test file (Jest gives each file its own module registry). */
 export function sharedWorkflowBundle(): Promise<WorkflowBundleOption> {
@@ -150,24 +177,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     temporal,
     workflowBundle,
     redis,
-    async request(method, path, o = {}) {
-      const headers: Record<string, string> = { ...(o.headers ?? {}) };
-      if (o.token) headers.authorization = `Bearer ${o.token}`;
-      let body: string | undefined;
-      if (o.body !== undefined) {
-        headers['content-type'] ??= 'application/json';
-        body = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-      }
-      const res = await fetch(`${stack.baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        /* not JSON: keep the text */
-      }
-      return { status: res.status, body: parsed as any, headers: res.headers };
-    },
+    request: apiClient(`http://127.0.0.1:${port}`).request,
     async startWorker() {
       if (worker) return;
       nativeConnection = await NativeConnection.connect({ address: testTemporalAddress() });
