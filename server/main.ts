@@ -1,21 +1,36 @@
 // The API process: connects to PostgreSQL, Redis and Temporal, serves the REST API, the WebSocket hub,
 // the API docs and the built web app. The only place of the API that reads the environment.
+import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import Redis from 'ioredis';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadConfig } from '../core/config';
+import { installFaultHandlers, redactedUrl, reportClientErrors, startupStep } from '../core/process-faults';
 import { createDataSource } from '../db';
 import { tenantMigrations } from '../migrations/tenant';
 import { createApi } from './api';
 import { createHttpServer } from './http/server';
 
+let rootLogger: Logger | null = null;
+
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = pino({ level: config.logLevel, base: { process: 'api' } });
-  const dataSource = await createDataSource(config.databaseUrl, { applicationName: 'tessera-api' }).initialize();
+  rootLogger = logger;
+  // A failure no code handled is logged here with its context; the API keeps serving unless it is unsafe to.
+  installFaultHandlers(process, logger, { processName: 'api', exit: (code) => process.exit(code) });
+  const dataSource = await startupStep(`connect to PostgreSQL at ${redactedUrl(config.databaseUrl)}`, () =>
+    createDataSource(config.databaseUrl, {
+      applicationName: 'tessera-api',
+      onPoolError: (err) => logger.error({ err }, 'postgres: an idle pooled connection failed; the pool replaces it'),
+    }).initialize(),
+  );
+  // ioredis connects and reconnects in the background: a Redis outage fails the calls made meanwhile, not the start.
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
   const subscriber = new Redis(config.redisUrl);
-  const connection = await Connection.connect({ address: config.temporal.address });
+  reportClientErrors(redis, 'redis', logger);
+  reportClientErrors(subscriber, 'redis subscriber', logger);
+  const connection = await startupStep(`connect to Temporal at ${config.temporal.address}`, () => Connection.connect({ address: config.temporal.address }));
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
 
   const api = createApi({
@@ -40,7 +55,9 @@ async function main(): Promise<void> {
   });
   const server = createHttpServer(api.app, config.http);
   const hub = api.attachWebSocket(server);
-  await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  await startupStep(`listen on port ${config.port}`, () => listen(server, config.port));
+  // After start, a server 'error' (rare: the listening socket itself failed) is logged, not thrown at the process.
+  server.on('error', (err) => logger.error({ err }, 'http server error'));
   logger.info({ port: config.port }, `API listening on http://localhost:${config.port}`);
 
   let stopping = false;
@@ -48,19 +65,38 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    await hub.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await connection.close();
-    subscriber.disconnect();
-    redis.disconnect();
-    await dataSource.destroy();
+    try {
+      await hub.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+      subscriber.disconnect();
+      redis.disconnect();
+      await dataSource.destroy();
+    } catch (err) {
+      logger.error({ err }, 'shutdown did not finish cleanly');
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
+/** Resolves once listening; rejects on the server's 'error' (the port is taken, not permitted). */
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 main().catch((err: unknown) => {
-  console.error(err);
+  // A start that cannot complete (config, PostgreSQL, Temporal, the port) is fatal: say why, exit non-zero.
+  const message = `the API cannot start: ${err instanceof Error ? err.message : String(err)}`;
+  if (rootLogger) rootLogger.fatal({ err }, message);
+  else console.error(message);
   process.exit(1);
 });

@@ -3,18 +3,30 @@
 import { NativeConnection } from '@temporalio/worker';
 import Docker from 'dockerode';
 import Redis from 'ioredis';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadConfig } from '../core/config';
+import { installFaultHandlers, redactedUrl, reportClientErrors, startupStep } from '../core/process-faults';
 import { createActivities, createCredentialResolver, createRedisEventPublisher, EvaluationPool } from '../activities';
 import { createProviders } from '../activities/llm';
 import { createDataSource, ProgressRepository, TenantScope } from '../db';
 import { bundleWorkflows, createTesseraWorker } from './create-worker';
 
+let rootLogger: Logger | null = null;
+
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = pino({ level: config.logLevel, base: { process: 'worker' } });
-  const dataSource = await createDataSource(config.databaseUrl, { applicationName: 'tessera-worker' }).initialize();
+  rootLogger = logger;
+  // A failure no code handled is logged here with its context; the worker keeps running unless it is unsafe to.
+  installFaultHandlers(process, logger, { processName: 'worker', exit: (code) => process.exit(code) });
+  const dataSource = await startupStep(`connect to PostgreSQL at ${redactedUrl(config.databaseUrl)}`, () =>
+    createDataSource(config.databaseUrl, {
+      applicationName: 'tessera-worker',
+      onPoolError: (err) => logger.error({ err }, 'postgres: an idle pooled connection failed; the pool replaces it'),
+    }).initialize(),
+  );
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+  reportClientErrors(redis, 'redis', logger);
   const scope = new TenantScope(dataSource);
   // Every expression and template of a run is evaluated in these threads, bounded by config.limits.
   const evaluation = new EvaluationPool({ limits: config.limits, onError: (err) => logger.error({ err }, 'evaluation thread failed') });
@@ -27,10 +39,9 @@ async function main(): Promise<void> {
     resolveCredential: createCredentialResolver(scope, config.encryptionKey),
     dataDir: config.dataDir,
     python: config.export.python,
-    // dockerode reads DOCKER_HOST (or the default socket) itself; nothing connects until a deployment runs.
-    docker: new Docker(),
+    ...dockerEngine(logger),
   });
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await startupStep(`connect to Temporal at ${config.temporal.address}`, () => NativeConnection.connect({ address: config.temporal.address }));
   const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : await bundleWorkflows();
   const worker = await createTesseraWorker({
     connection,
@@ -40,8 +51,11 @@ async function main(): Promise<void> {
     workflowBundle,
   });
   logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, address: config.temporal.address, limits: config.limits }, 'worker started');
-  // Worker.run() installs its own SIGINT/SIGTERM handling and drains in-flight tasks before it resolves.
-  await worker.run();
+  // Worker.run() installs its own SIGINT/SIGTERM handling and drains in-flight tasks before it resolves. It
+  // rejects when the worker itself has failed (it is shut down by then): fatal, the catch below exits non-zero.
+  await worker.run().catch((err: unknown) => {
+    throw new Error(`the Temporal worker failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  });
   await connection.close();
   await evaluation.close();
   await dataSource.destroy();
@@ -49,7 +63,24 @@ async function main(): Promise<void> {
   logger.info('worker stopped');
 }
 
+/**
+ * dockerode reads DOCKER_HOST (or the default socket) itself; nothing connects until a deployment runs. A
+ * DOCKER_HOST it refuses (or TLS files it cannot read) leaves this worker without deployments, not without
+ * canvases: the deployments fail with a message pointing here.
+ */
+function dockerEngine(logger: Logger): { docker?: Docker } {
+  try {
+    return { docker: new Docker() };
+  } catch (err) {
+    logger.error({ err, dockerHost: process.env.DOCKER_HOST }, 'no Docker engine for deployments: dockerode refused its settings');
+    return {};
+  }
+}
+
 main().catch((err: unknown) => {
-  console.error(err);
+  // A start that cannot complete, or the Temporal worker failing, is fatal: say why and exit non-zero.
+  const message = `the worker stops: ${err instanceof Error ? err.message : String(err)}`;
+  if (rootLogger) rootLogger.fatal({ err }, message);
+  else console.error(message);
   process.exit(1);
 });

@@ -2,7 +2,6 @@
 // naming the address, and nothing is left to fail later (the image build once killed the worker with an
 // unhandled ENOENT from the tar stream it left reading a directory that was already removed).
 import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -14,6 +13,7 @@ import type { CanvasGraph } from '../../core/graph';
 import { buildDeploymentImage, removeDeployment, startDeploymentContainer, waitDeploymentContainer } from './docker-deploy';
 import { DOCKER_ENGINE_UNREACHABLE, engineAddress } from './docker-engine';
 import { packImageContext } from './image-context';
+import { freePorts } from '../../test/global-setup';
 
 const graph = {
   nodes: [
@@ -34,15 +34,6 @@ beforeAll(() => {
 });
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-/** A loopback port where nothing listens (taken, then released). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function buildInput(deploymentId: string) {
   const plan = compileExportPlan(compileGraph(graph, { workflowId: '00000000-0000-4000-8000-000000000001', workflowVersion: 1 }));
@@ -70,7 +61,7 @@ function imageDirs(): string[] {
 }
 
 it('an image build against a tcp address where nothing listens fails naming the address, and leaves no stream behind', async () => {
-  const port = await freePort();
+  const [port] = (await freePorts(1)) as [number]; // nothing listens there once it is released
   const docker = new Docker({ host: '127.0.0.1', port, protocol: 'http' });
   const before = new Set(imageDirs());
   const failure = await failureOf(buildDeploymentImage({ dataDir, docker }, buildInput('00000000-0000-4000-8000-000000000010')));

@@ -1,5 +1,6 @@
 // Code export: GET/POST /api/v1/workflows/:id/exports lists and starts exports; /api/v1/exports reads one,
 // streams its wheel and its events, cancels and deploys it; /api/v1/deployments reads and removes a deployment.
+import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { z } from 'zod';
 import { actorOf, principalOf } from '../auth/principal';
@@ -62,10 +63,11 @@ export function createExportsRouter(deps: { exports: ExportService }): Router {
       Digest: `sha-256=${Buffer.from(wheel.sha256, 'hex').toString('base64')}`,
       ETag: `"${wheel.sha256}"`,
     });
-    wheel.stream.pipe(res);
-    await new Promise<void>((resolve, reject) => {
-      wheel.stream.on('end', resolve);
-      wheel.stream.on('error', reject);
+    // pipeline, not pipe: a client that goes away mid-download closes the file too (pipe kept it open, and
+    // this handler waiting, for good), and a read error ends the response instead of hanging it.
+    await pipeline(wheel.stream, res).catch((err: unknown) => {
+      if ((err as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') return; // the client left: nothing to answer
+      throw err;
     });
   });
   router.post('/:id/cancel', requireRole('editor'), async (req, res) => {

@@ -2,7 +2,7 @@
 // executions of its own tenant, replays stored events after `afterSeq`, then relays live ones from Redis.
 // Events reach a client in seq order with no gap: a live event that skips ahead triggers a replay from
 // the database first (parallel activities may publish out of order).
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
@@ -49,9 +49,12 @@ function send(ws: WebSocket, message: WsServerMessage): void {
 
 function rejectUpgrade(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
-  socket.write(
-    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Not Found'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  // The client may be gone already (it reset the connection while its token was checked).
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
   socket.destroy();
 }
 
@@ -246,15 +249,32 @@ export function createWsHub(deps: WsHubDeps): WsHub {
   }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // Node's HTTP server drops its own 'error' listener from a socket it hands over for an upgrade: until ws
+    // takes the socket, a client that resets it (while its token is checked) would raise an unhandled error.
+    const onSocketError = (err: Error) => logger.debug({ err }, 'ws upgrade socket error');
+    socket.on('error', onSocketError);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      // A request target that is no URL at all (`GET //[`): the client's mistake, not the process's end.
+      return rejectUpgrade(socket, 400, 'BAD_REQUEST', 'the request target is not a valid URL');
+    }
     if (url.pathname !== deps.path) return rejectUpgrade(socket, 404, 'ROUTE_NOT_FOUND', 'no WebSocket endpoint here');
     const token = url.searchParams.get('token') ?? '';
     void Promise.resolve()
       .then(() => deps.verifyToken(token))
       .then(
-        (principal) => wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, principal)),
+        (principal) => {
+          socket.off('error', onSocketError);
+          wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, principal));
+        },
         () => rejectUpgrade(socket, 401, 'UNAUTHORIZED', 'a valid access token is required (?token=)'),
-      );
+      )
+      .catch((err: unknown) => {
+        logger.error({ err }, 'ws upgrade failed');
+        socket.destroy();
+      });
   };
   deps.server.on('upgrade', onUpgrade);
 
