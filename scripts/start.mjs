@@ -141,10 +141,11 @@ function watchPostgres(databaseUrl, onLost) {
   let timer;
   let stopped = false;
   const probe = async () => {
-    const { default: pg } = await import('pg');
-    const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3_000, query_timeout: 3_000, application_name: 'tessera-start' });
-    client.on('error', () => {}); // a connection lost between probes; the next probe reports it
+    let client;
     try {
+      const { default: pg } = await import('pg');
+      client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3_000, query_timeout: 3_000, application_name: 'tessera-start' });
+      client.on('error', () => {}); // the connection dropping after the probe; the next probe reports it
       await client.connect();
       await client.query('select 1');
       failures = 0;
@@ -155,7 +156,7 @@ function watchPostgres(databaseUrl, onLost) {
         onLost(`Postgres at ${redacted(databaseUrl)} is unreachable (${error.message || error.code}; ${failures} checks in a row)`);
       }
     } finally {
-      await client.end().catch(() => {});
+      await client?.end().catch(() => {});
     }
     if (!stopped) timer = setTimeout(probe, POSTGRES_PROBE_INTERVAL_MS);
   };

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ensureWebBuilt } from './e2e/web-build';
 import { singleAgentGraph } from './fixtures/graphs';
 import { freePorts, isRunning } from './global-setup';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -227,6 +228,11 @@ describe('what stops the stack', () => {
   let db: TestDatabase;
   let start: StartScript | undefined;
 
+  beforeAll(() => {
+    // Built already when the describe above ran; built here when this one runs alone.
+    ensureWebBuilt(webDir);
+  });
+
   beforeEach(async () => {
     db = await createTestDatabase();
   });
@@ -241,7 +247,7 @@ describe('what stops the stack', () => {
     const [temporalPort, uiPort] = (await freePorts(2)) as [number, number];
     start = new StartScript(await startEnv(db, { TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`, TEMPORAL_UI_PORT: String(uiPort) }));
     await start.waitFor(UP, START_TIMEOUT_MS);
-    // The build of the first describe is fresh: nothing is built again.
+    // The build is fresh: nothing is built again.
     expect(start.output()).not.toContain('building the web app');
     const [, temporalPid] = await start.waitFor(/starting the Temporal dev server on 127\.0\.0\.1:\d+ \(pid (\d+)/, 1_000);
     const children = [start.childPids('worker').at(-1)!, start.childPids('api').at(-1)!];
