@@ -1,0 +1,46 @@
+// How long the largest canvas the API accepts (MAX_NODES, a chain of cheap transforms) takes to run where
+// its code actually runs (the worker's evaluation threads, one local activity per node of the chain),
+// against a running stack (`npm start`). Usage: npx tsx bench/chain-run.ts [nodes=MAX_NODES] [runs=1]
+// (BASE_URL defaults to http://127.0.0.1:3000).
+import { randomBytes } from 'node:crypto';
+import { MAX_NODES } from '../core/graph';
+import { transformChainGraph } from '../test/fixtures/limit-graphs';
+
+const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
+const NODES = Number(process.argv[2] ?? MAX_NODES);
+const RUNS = Number(process.argv[3] ?? 1);
+
+async function call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${BASE}/api/v1${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function main(): Promise<void> {
+  const reg = await call('POST', '/auth/register', undefined, { tenantName: `Bench ${randomBytes(3).toString('hex')}`, email: `bench-${randomBytes(4).toString('hex')}@example.com`, password: 'benchmark password' });
+  if (reg.status !== 201) throw new Error(`register: ${reg.status} ${JSON.stringify(reg.body)}`);
+  const token = reg.body.accessToken as string;
+  const wf = await call('POST', '/workflows', token, { name: 'chain bench', graph: transformChainGraph(NODES) });
+  if (wf.status !== 201) throw new Error(`save: ${wf.status} ${JSON.stringify(wf.body)}`);
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    const started = await call('POST', `/workflows/${wf.body.id as string}/executions`, token, { inputs: {} });
+    if (started.status !== 202) throw new Error(`start: ${started.status} ${JSON.stringify(started.body)}`);
+    for (;;) {
+      const e = await call('GET', `/executions/${started.body.id as string}`, token);
+      if (e.body.status === 'succeeded') break;
+      if (['failed', 'cancelled', 'timed_out'].includes(e.body.status as string)) throw new Error(`run ended ${String(e.body.status)}: ${JSON.stringify(e.body.error)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const ms = performance.now() - t0;
+    console.log(`${NODES}-node transform chain: POST to succeeded in ${(ms / 1000).toFixed(1)} s (${(ms / NODES).toFixed(1)} ms per node)`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
