@@ -1,7 +1,8 @@
 // loadConfig: the abuse-limit settings (`<requests>/<window seconds>`, absent ones left to the defaults), the access
-// token lifetime, the HTTP keep-alive timeouts, the directories and the production guard.
+// token lifetime, the HTTP keep-alive timeouts, the run limits, the directories and the production guard.
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
+import { DEFAULT_RUN_LIMITS } from './limits';
 
 describe('configuration', () => {
   it('reads RATE_LIMIT_* as requests per window and leaves unset ones out', () => {
@@ -50,6 +51,24 @@ describe('configuration', () => {
   it('makes WEB_DIST_DIR absolute, web/dist by default', () => {
     expect(loadConfig({}).webDistDir).toBe(path.resolve('web', 'dist'));
     expect(loadConfig({ WEB_DIST_DIR: '/srv/tessera-web' }).webDistDir).toBe('/srv/tessera-web');
+  });
+
+  it('reads the run limits, with documented defaults, and refuses caps above what Temporal can carry', () => {
+    expect(loadConfig({}).limits).toEqual(DEFAULT_RUN_LIMITS);
+    expect(
+      loadConfig({
+        EXPRESSION_TIMEOUT_MS: '500',
+        EXPRESSION_MAX_STEPS: '1000',
+        EXPRESSION_MEMORY_MB: '64',
+        NODE_OUTPUT_MAX_BYTES: '65536',
+        RUN_OUTPUTS_MAX_BYTES: '1048576',
+        RUN_INPUTS_MAX_BYTES: '4096',
+      }).limits,
+    ).toEqual({ expressionTimeoutMs: 500, expressionMaxSteps: 1000, expressionMemoryMb: 64, nodeOutputMaxBytes: 65536, runOutputsMaxBytes: 1048576, runInputsMaxBytes: 4096 });
+    // One node output must fit one Temporal payload (2 MiB), all of a run's outputs its history (50 MiB).
+    expect(() => loadConfig({ NODE_OUTPUT_MAX_BYTES: String(2 * 1024 * 1024) })).toThrow(/NODE_OUTPUT_MAX_BYTES/);
+    expect(() => loadConfig({ RUN_OUTPUTS_MAX_BYTES: String(32 * 1024 * 1024) })).toThrow(/RUN_OUTPUTS_MAX_BYTES/);
+    expect(() => loadConfig({ EXPRESSION_TIMEOUT_MS: 'soon' })).toThrow(/EXPRESSION_TIMEOUT_MS/);
   });
 
   it('makes DATA_DIR absolute, so build tools running elsewhere find it', () => {
