@@ -15,6 +15,11 @@ export type FakeLlmApi = 'openai' | 'anthropic';
 export interface FakeLlmBehaviour {
   /** Wait this long before answering; a client that hangs up meanwhile is recorded as `aborted`. */
   delayMs?: number;
+  /**
+   * Answer only once this many calls (to any model, since the last reset) have arrived. Calls that hold for
+   * each other prove they were in flight at the same time, however slowly each one started.
+   */
+  holdUntilCalls?: number;
   /** Answer this error status (>= 400) with the API's own error body. */
   status?: number;
   /** The error message (a realistic default per status otherwise). */
@@ -70,7 +75,7 @@ export interface FakeLlmServer {
   /** Queue behaviours for the next calls naming `model` ('*' matches any model without a queue of its own). */
   script(model: string, ...behaviours: FakeLlmBehaviour[]): void;
   callsFor(model: string): FakeLlmCall[];
-  /** Resolves once at least `count` calls have arrived. */
+  /** Resolves once at least `count` calls have arrived (the deadline, a minute by default, is for when none will). */
   waitForCalls(count: number, timeoutMs?: number): Promise<void>;
   /** Forget calls and scripts (pending answers still complete). */
   reset(): void;
@@ -164,9 +169,11 @@ export async function startFakeLlmServer(options: { port?: number } = {}): Promi
     const behaviour = takeBehaviour(model);
     if (behaviour) call.behaviour = behaviour;
     let timer: NodeJS.Timeout | undefined;
+    let hold: (() => void) | undefined;
     // A client hanging up before the answer is how a cancelled or crashed attempt looks from the provider's side.
     res.on('close', () => {
       clearTimeout(timer);
+      if (hold) waiters.delete(hold);
       if (call.status === undefined && !behaviour?.dropConnection) call.aborted = true;
     });
     const respond = (): void => {
@@ -184,8 +191,21 @@ export async function startFakeLlmServer(options: { port?: number } = {}): Promi
       );
     };
     const delayMs = behaviour?.delayMs ?? 0;
-    if (delayMs > 0) timer = setTimeout(respond, delayMs);
-    else respond();
+    const go = (): void => {
+      if (delayMs > 0) timer = setTimeout(respond, delayMs);
+      else respond();
+    };
+    const holdUntil = behaviour?.holdUntilCalls;
+    if (holdUntil === undefined) return go();
+    const release = (): void => {
+      if (calls.length < holdUntil) return;
+      waiters.delete(release);
+      hold = undefined;
+      go();
+    };
+    hold = release;
+    waiters.add(release);
+    release();
   }
 
   function answer(res: ServerResponse, call: FakeLlmCall, reply: Reply): void {
@@ -219,7 +239,7 @@ export async function startFakeLlmServer(options: { port?: number } = {}): Promi
     script,
     reset,
     callsFor: (model) => calls.filter((c) => c.model === model),
-    waitForCalls(count, timeoutMs = 10_000) {
+    waitForCalls(count, timeoutMs = 60_000) {
       if (calls.length >= count) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const wake = (): void => {

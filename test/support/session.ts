@@ -5,6 +5,8 @@ import type { ApiClient, TestStack } from './stack';
 
 export interface TestSession {
   token: string;
+  /** Renews `token` when a poll meets it expired (suites that run with access tokens of a few seconds). */
+  refreshToken?: string;
   tenantId: string;
   userId: string;
   email: string;
@@ -14,7 +16,7 @@ export async function registerTenant(stack: ApiClient, tenantName = `Acme ${rand
   const email = `owner-${randomBytes(4).toString('hex')}@example.com`;
   const res = await stack.request('POST', '/api/v1/auth/register', { body: { tenantName, email, password: 'correct horse battery', name: 'Owner' } });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { token: res.body.accessToken, tenantId: res.body.tenant.id, userId: res.body.user.id, email };
+  return { token: res.body.accessToken, refreshToken: res.body.refreshToken, tenantId: res.body.tenant.id, userId: res.body.user.id, email };
 }
 
 export async function createWorkflow(stack: ApiClient, session: TestSession, graph: unknown, name = 'Test workflow'): Promise<string> {
@@ -42,7 +44,11 @@ export async function waitForExecution(
   return pollResource(stack, session, `/api/v1/executions/${executionId}`, done, timeoutMs, 150);
 }
 
-/** Reads `path` every `intervalMs` until it answers 200 with a body `done` accepts; fails after `timeoutMs`. */
+/**
+ * Reads `path` every `intervalMs` until it answers 200 with a body `done` accepts; fails after `timeoutMs`.
+ * An answer no wait can change (400, 401 after a refused renewal, 403, 404) fails at once with its body, so a
+ * broken precondition reads as itself instead of as a slow run.
+ */
 export async function pollResource(
   stack: ApiClient,
   session: TestSession,
@@ -54,12 +60,26 @@ export async function pollResource(
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
-    const res = await stack.request('GET', path, { token: session.token });
+    const res = await getAs(stack, session, path);
     last = res.body;
     if (res.status === 200 && done(res.body)) return res.body;
+    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+      throw new Error(`${path} answered ${res.status}, which waiting cannot change: ${JSON.stringify(res.body)}`);
+    }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`${path} did not reach the expected state in ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+}
+
+/** GET as `session`; an access token that expired meanwhile is renewed once with the session's refresh token. */
+async function getAs(stack: Pick<TestStack, 'request'>, session: TestSession, path: string) {
+  const res = await stack.request('GET', path, { token: session.token });
+  if (res.status !== 401 || !session.refreshToken) return res;
+  const renewed = await stack.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: session.refreshToken } });
+  if (renewed.status !== 200) return res;
+  session.token = renewed.body.accessToken;
+  session.refreshToken = renewed.body.refreshToken;
+  return stack.request('GET', path, { token: session.token });
 }
 
 /** Adds a member with `role` to the session's tenant (straight into the database) and logs them in. */
@@ -73,5 +93,5 @@ export async function addMember(stack: TestStack, session: TestSession, role: 'o
   const [{ slug }] = await stack.db.dataSource.query('select slug from public.tenants where id = $1', [session.tenantId]);
   const res = await stack.request('POST', '/api/v1/auth/login', { body: { email, password, tenant: slug } });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { token: res.body.accessToken, tenantId: session.tenantId, userId: res.body.user.id, email };
+  return { token: res.body.accessToken, refreshToken: res.body.refreshToken, tenantId: session.tenantId, userId: res.body.user.id, email };
 }
