@@ -18,6 +18,11 @@ const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts', 'e2e-wor
 const PASSWORD = 'correct horse battery';
 const ACCESS_TOKEN_TTL_SECONDS = 3;
 
+// Each step waits for a state; this budget is for a busy machine, where one test here drives the browser, the
+// API, the worker and a wheel build at once. It is well above the page's step timeout, so a step that never
+// comes fails with its own message rather than as a test timeout.
+jest.setTimeout(180_000);
+
 let stack: TestStack;
 let dataDir: string;
 let browser: Browser;
@@ -45,7 +50,8 @@ const waitingGraph = {
 async function api(): Promise<TestSession> {
   const res = await stack.request('POST', '/api/v1/auth/login', { body: { email, password: PASSWORD } });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { token: res.body.accessToken, tenantId, userId, email };
+  // With the refresh token, a poll that outlives the 3-second access token renews it instead of reading 401s.
+  return { token: res.body.accessToken, refreshToken: res.body.refreshToken, tenantId, userId, email };
 }
 
 async function storedAccessToken(): Promise<string | undefined> {
@@ -76,7 +82,8 @@ beforeAll(async () => {
   userId = res.body.user.id;
   const session = await api();
   for (const name of ['Alpha digest', 'Beta review', 'Gamma triage']) ids[name] = await createWorkflow(stack, session, waitingGraph, name);
-}, 120_000);
+  // A fresh clone builds the web app and bundles the workflows first; on a busy machine that takes minutes.
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -175,7 +182,7 @@ describe('workflows, runs and the session in the browser', () => {
     const rowLocator = user.page.locator('[data-testid^="export-row-"]');
     await user.expectCount(rowLocator, 1);
     const exportId = ((await rowLocator.getAttribute('data-testid')) as string).replace('export-row-', '');
-    await user.page.locator(`[data-testid="export-row-${exportId}"][data-status="succeeded"]`).waitFor({ timeout: 90_000 });
+    await user.page.locator(`[data-testid="export-row-${exportId}"][data-status="succeeded"]`).waitFor({ timeout: 120_000 });
     const recorded = await stack.request('GET', `/api/v1/exports/${exportId}`, { token: (await api()).token });
     expect(recorded.body).toMatchObject({ status: 'succeeded', workflowVersion: 1, wheelFile: 'tessera_beta_review-1-py3-none-any.whl' });
     expect(await rowLocator.getByTestId('export-wheel').textContent()).toBe(recorded.body.wheelFile);

@@ -4,6 +4,12 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 
+/**
+ * How long one step may wait for the state it expects (an element, a status, a count). It only runs out when
+ * something is broken: on a busy machine the run behind a status can take tens of seconds to get there.
+ */
+export const STEP_TIMEOUT_MS = 60_000;
+
 export class CanvasPage {
   private shots = 0;
 
@@ -13,6 +19,7 @@ export class CanvasPage {
     private readonly artifactsDir: string,
   ) {
     mkdirSync(artifactsDir, { recursive: true });
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
   }
 
   byTestId(id: string): Locator {
@@ -73,7 +80,7 @@ export class CanvasPage {
   }
 
   /** Waits until `locator` matches exactly `count` elements (the canvas renders on the next frame). */
-  async expectCount(locator: Locator, count: number, timeout = 5000): Promise<void> {
+  async expectCount(locator: Locator, count: number, timeout = STEP_TIMEOUT_MS): Promise<void> {
     const deadline = Date.now() + timeout;
     let seen = await locator.count();
     while (seen !== count && Date.now() < deadline) {
@@ -83,8 +90,13 @@ export class CanvasPage {
     if (seen !== count) throw new Error(`expected ${count} elements, found ${seen}`);
   }
 
-  /** Lets the canvas settle before checking that something did NOT happen. */
+  /**
+   * Lets the canvas settle before checking that something did NOT happen: two frames, so whatever the last
+   * input did has rendered however busy the machine is, then a moment for anything it started asynchronously.
+   */
   async settle(): Promise<void> {
+    // Source text, not a function: the test's tsconfig has no DOM types.
+    await this.page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
     await this.page.waitForTimeout(300);
   }
 
@@ -132,7 +144,7 @@ export class CanvasPage {
   }
 
   /** Waits for a node's run status; on a timeout, says what every node showed and leaves a screenshot. */
-  async waitForNodeStatus(id: string, status: string, timeout = 30_000): Promise<void> {
+  async waitForNodeStatus(id: string, status: string, timeout = STEP_TIMEOUT_MS): Promise<void> {
     try {
       await this.page.locator(`[data-testid="node-${id}"][data-status="${status}"]`).waitFor({ timeout });
     } catch (err) {
