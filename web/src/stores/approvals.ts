@@ -11,16 +11,21 @@ export const useApprovalsStore = defineStore('approvals', () => {
   const loaded = ref(false);
   const error = ref<string | null>(null);
   let feed: HubConnection | null = null;
+  // Refreshes overlap (every approval event starts one) and can answer out of order: only the latest applies,
+  // so an answer read before an approval closed never brings it back into the badge.
+  let reads = 0;
 
   const count = computed(() => pending.value.length);
 
   async function refresh(): Promise<void> {
+    const read = ++reads;
     try {
       const res = await apiRequest<{ items: ApprovalView[] }>('GET', '/api/v1/approvals?status=pending&limit=100');
+      if (read !== reads) return;
       pending.value = res.items;
       error.value = null;
     } catch (err) {
-      error.value = err instanceof Error ? err.message : String(err);
+      if (read === reads) error.value = err instanceof Error ? err.message : String(err);
     } finally {
       loaded.value = true;
     }

@@ -4,9 +4,13 @@ import { beforeEach, describe, expect, test, vi } from 'vitest';
 import type { ExecutionEvent, ExecutionView, NodeExecutionView } from '../api/types';
 import { useRunStore } from './run';
 
+// An answer is a value, or a function that gives each call its own promise (to answer calls out of order).
 const api = vi.hoisted(() => ({ answers: new Map<string, unknown>() }));
 vi.mock('../api/client', () => ({
-  apiRequest: (method: string, path: string) => Promise.resolve(api.answers.get(`${method} ${path}`)),
+  apiRequest: (method: string, path: string) => {
+    const answer = api.answers.get(`${method} ${path}`);
+    return typeof answer === 'function' ? (answer as () => Promise<unknown>)() : Promise.resolve(answer);
+  },
   bindSession: () => undefined,
   describeError: String,
 }));
@@ -43,9 +47,20 @@ function execution(status: ExecutionView['status']): ExecutionView {
   };
 }
 
-function nodeRow(nodeId: string, type: string, attempts: number): NodeExecutionView {
+function nodeRow(nodeId: string, type: string, attempts: number, status: NodeExecutionView['status'] = 'succeeded'): NodeExecutionView {
   const at = '2026-11-22T00:00:01.000Z';
-  return { nodeId, type, status: 'succeeded', attempts, input: {}, output: {}, error: null, usage: null, startedAt: at, finishedAt: at };
+  return { nodeId, type, status, attempts, input: {}, output: {}, error: null, usage: null, startedAt: at, finishedAt: at };
+}
+
+/** Answers GET /executions/x with the given promises, one per call, in the order the calls are made. */
+function answerReadsWith(...answers: Promise<ExecutionView>[]): void {
+  api.answers.set('GET /api/v1/executions/x', () => answers.shift());
+}
+
+function later<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 describe('useRunStore', () => {
@@ -96,6 +111,39 @@ describe('useRunStore', () => {
     });
     expect(run.finished).toBe(true);
     run.close();
+  });
+
+  test('a row read before the run was cancelled does not bring the run or its nodes back', async () => {
+    const run = useRunStore();
+    run.execution = execution('waiting');
+    run.live = { review: { status: 'waiting', attempts: 1 } };
+    const stale = later<ExecutionView>();
+    answerReadsWith(stale.promise);
+    const reading = run.refetch();
+    // The end arrives over the socket while that read is under way (a slow request on a busy machine).
+    run.apply(event('execution.cancelled'));
+    stale.resolve({ ...execution('waiting'), nodes: [nodeRow('review', 'approval', 1, 'waiting')] });
+    await reading;
+    expect(run.status).toBe('cancelled');
+    expect(run.finished).toBe(true);
+    expect(run.live['review']?.status).toBe('cancelled');
+    run.close();
+  });
+
+  test('of two reads under way, the one started last wins, whichever answers last', async () => {
+    const run = useRunStore();
+    run.execution = execution('running');
+    const older = later<ExecutionView>();
+    const newer = later<ExecutionView>();
+    answerReadsWith(older.promise, newer.promise);
+    const first = run.refetch();
+    const second = run.refetch();
+    newer.resolve({ ...execution('waiting'), nodes: [nodeRow('review', 'approval', 1, 'waiting')] });
+    await second;
+    older.resolve({ ...execution('running'), nodes: [nodeRow('review', 'approval', 1, 'running')] });
+    await first;
+    expect(run.status).toBe('waiting');
+    expect(run.nodeDetails('review')?.status).toBe('waiting');
   });
 });
 

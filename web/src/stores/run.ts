@@ -40,6 +40,8 @@ export const useRunStore = defineStore('run', () => {
   const socketState = ref<'connecting' | 'live' | 'closed'>('closed');
   let socket: RunSocket | null = null;
   let refetchTimer: ReturnType<typeof setTimeout> | null = null;
+  // Reads can come back out of order (one renews the session first, another does not): only the latest applies.
+  let reads = 0;
 
   const status = computed<ExecutionStatus | null>(() => execution.value?.status ?? null);
   const finished = computed(() => status.value !== null && TERMINAL.includes(status.value));
@@ -51,9 +53,12 @@ export const useRunStore = defineStore('run', () => {
   async function refetch(): Promise<void> {
     const id = execution.value?.id;
     if (!id) return;
+    const read = ++reads;
     const view = await apiRequest<ExecutionView>('GET', `/api/v1/executions/${encodeURIComponent(id)}`);
-    if (execution.value?.id !== id) return;
-    execution.value = view;
+    if (execution.value?.id !== id || read !== reads) return;
+    // A row read before the run's last events lags them: a run that its events ended stays ended.
+    const endedByEvents = TERMINAL.includes(execution.value.status) && !TERMINAL.includes(view.status);
+    execution.value = endedByEvents ? { ...view, status: execution.value.status } : view;
     // Statuses from events are newer than a row read before them: only fill in what the events have not said.
     for (const n of view.nodes ?? []) {
       const current = live.value[n.nodeId];
