@@ -5,6 +5,7 @@ import { DECISION_SIGNAL } from '../core/run-protocol';
 import { parallelApprovalsGraph, reviewGraph } from './fixtures/approval-graphs';
 import { addMember, createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
+import { waitUntil } from './support/wait-until';
 import { openSocket } from './support/ws-client';
 
 jest.setTimeout(120_000);
@@ -113,9 +114,9 @@ describe('timeouts', () => {
 
   it('sends reminders while it waits', async () => {
     const executionId = await startWaiting(owner, { reminderSeconds: 1 });
-    await new Promise((r) => setTimeout(r, 2600));
-    const types = await eventTypes(owner, executionId);
-    expect(types.filter((t) => t === 'approval.reminded:review').length).toBeGreaterThanOrEqual(2);
+    const reminders = async () => (await eventTypes(owner, executionId)).filter((t) => t === 'approval.reminded:review').length;
+    await waitUntil('two reminders recorded', async () => (await reminders()) >= 2, { intervalMs: 250 });
+    expect((await waitForExecution(stack, owner, executionId, () => true)).status).toBe('waiting');
     await decide(owner, executionId, 'review', { decision: 'approve' });
     expect((await waitForExecution(stack, owner, executionId)).status).toBe('succeeded');
   });

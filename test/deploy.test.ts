@@ -9,6 +9,7 @@ import { ensureBaseImage, ensureDockerEngine } from './support/docker-engine';
 import { startExport, waitForExport } from './support/exports';
 import { createWorkflow, pollResource, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
+import { waitUntil } from './support/wait-until';
 import { deploymentImageTag } from '../activities/export/docker-deploy';
 import { deploymentTemporalId } from '../core/export-protocol';
 
@@ -97,14 +98,14 @@ it('runs a service container that answers POST /run, and DELETE stops and remove
   expect(running.status).toBe('running');
   expect(running.hostPort).toBeGreaterThan(0);
 
-  let answer: Response | null = null;
-  const deadline = Date.now() + 30_000;
-  while (!answer && Date.now() < deadline) {
-    answer = await fetch(`${running.url}/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: { topic: 'owls', n: 5 } }) }).catch(() => null);
-    if (!answer) await new Promise((r) => setTimeout(r, 300));
-  }
-  expect(answer?.status).toBe(200);
-  expect(await answer!.json()).toEqual({ outputs: { out: 'Draft about owls x5' } });
+  // The container's server may still be starting: wait until it answers at all.
+  const answer = await waitUntil(
+    'the service answers POST /run',
+    () => fetch(`${running.url}/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: { topic: 'owls', n: 5 } }) }).catch(() => null),
+    { intervalMs: 300 },
+  );
+  expect(answer.status).toBe(200);
+  expect(await answer.json()).toEqual({ outputs: { out: 'Draft about owls x5' } });
   const bad = await fetch(`${running.url}/run`, { method: 'POST', body: JSON.stringify({ inputs: {} }) });
   expect(bad.status).toBe(400);
 

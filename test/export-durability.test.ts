@@ -9,6 +9,7 @@ import { downloadWheel, installWheel, runExported, startExport, waitForExport } 
 import { killAllTessera, spawnTessera, stackEnv, writeWorkflowBundle, type TesseraProcess } from './support/processes';
 import { createWorkflow, registerTenant, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
+import { waitUntil } from './support/wait-until';
 
 jest.setTimeout(240_000);
 
@@ -41,14 +42,12 @@ afterAll(async () => {
   for (const dir of [dataDir, bundleDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function buildChildOf(pid: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const { stdout } = await run('ps', ['--ppid', String(pid), '-o', 'args=']).catch(() => ({ stdout: '' }));
-    if (stdout.includes('-m build --wheel')) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`worker ${pid} never started a wheel build`);
+async function buildChildOf(pid: number): Promise<void> {
+  await waitUntil(
+    `worker ${pid} running a wheel build`,
+    async () => (await run('ps', ['--ppid', String(pid), '-o', 'args=']).catch(() => ({ stdout: '' }))).stdout.includes('-m build --wheel'),
+    { intervalMs: 50 },
+  );
 }
 
 it('finishes an export on a new worker after the first is SIGKILLed mid-build', async () => {
@@ -65,7 +64,7 @@ it('finishes an export on a new worker after the first is SIGKILLed mid-build', 
   const exportId = await startExport(stack, owner, workflowId);
   await waitForExport(stack, owner, exportId, (e) => e.status === 'building', 60_000);
   // Kill only once the worker's build child (python3 -m build) is really running.
-  await buildChildOf(first.child.pid!, 60_000);
+  await buildChildOf(first.child.pid!);
   await first.kill('SIGKILL');
 
   const midway = await stack.request('GET', `/api/v1/exports/${exportId}`, { token: owner.token });

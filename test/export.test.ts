@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
 import { downloadWheel, inputArgs, installWheel, runExported, startExport, waitForExport } from './support/exports';
+import { waitUntil } from './support/wait-until';
 import { openSocket } from './support/ws-client';
 import { exportTemporalId } from '../core/export-protocol';
 
@@ -144,17 +145,12 @@ describe('exported package parity', () => {
   });
 });
 
-/** Waits until the number of processes whose command line names `marker` satisfies `ok` (10 s at most). */
+/** Waits until the number of processes whose command line names `marker` satisfies `ok`. */
 async function waitForProcesses(marker: string, ok: (count: number) => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  let count = -1;
-  while (Date.now() < deadline) {
+  await waitUntil(`the number of processes naming ${marker} as expected`, async () => {
     const { stdout } = await run('ps', ['-eo', 'args']);
-    count = stdout.split('\n').filter((line) => line.includes(marker) && !line.startsWith('ps ')).length;
-    if (ok(count)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`processes naming ${marker}: ${count}, not as expected`);
+    return ok(stdout.split('\n').filter((line) => line.includes(marker) && !line.startsWith('ps ')).length);
+  });
 }
 
 describe('export API', () => {

@@ -10,7 +10,8 @@ import { TEST_TEMPORAL_ADDRESS_ENV, TEST_TEMPORAL_NAMESPACE } from './support/te
 
 // Same list as scripts/temporal.mjs registers for `npm run temporal`.
 const SEARCH_ATTRIBUTES = ['TenantId', 'TesseraWorkflowId', 'ExecutionId'];
-const STARTUP_TIMEOUT_MS = 30_000;
+// A few seconds usually; the rest is for a machine busy with other work.
+const STARTUP_TIMEOUT_MS = 60_000;
 const STATE_FILE_PREFIX = 'tessera-test-temporal-';
 
 /** What teardown (and scripts/test.mjs, should jest die before teardown) needs to stop the server. */

@@ -4,7 +4,7 @@
 // and a route taking ids without a fixture below fails with a message saying what to add.
 import type { Express } from 'express';
 import { reviewGraph } from './fixtures/approval-graphs';
-import { fanOutGraph } from './fixtures/graphs';
+import { fanOutGraph, OUTLASTING_TURN_MS } from './fixtures/graphs';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, TEST_JWT_SECRET, type TestStack } from './support/stack';
 import { API_ROUTES, type ApiRoute } from '../server/openapi';
@@ -140,7 +140,8 @@ async function member(world: TenantWorld, role: Role): Promise<TestSession & { i
 async function buildWorld(name: string): Promise<TenantWorld> {
   const owner = await registerTenant(stack, name);
   const me = await stack.request('GET', '/api/v1/auth/me', { token: owner.token });
-  const workflowId = await createWorkflow(stack, owner, fanOutGraph(60_000));
+  // Still running at the end of the file, however long the matrix takes: the last test checks it is untouched.
+  const workflowId = await createWorkflow(stack, owner, fanOutGraph(OUTLASTING_TURN_MS));
   const executionId = await startRun(stack, owner, workflowId, { topic: 'isolation' });
   const reviewId = await createWorkflow(stack, owner, reviewGraph(), 'review');
   const approvalExecutionId = await startRun(stack, owner, reviewId, {});

@@ -1,10 +1,11 @@
 // A canvas saved through the API runs as a Temporal workflow on a real worker, and its progress reaches a
 // WebSocket client: real PostgreSQL, Redis and Temporal dev server.
 import { Worker } from '@temporalio/worker';
-import { fanOutGraph, singleAgentGraph } from './fixtures/graphs';
+import { fanOutGraph, OUTLASTING_TURN_MS, singleAgentGraph } from './fixtures/graphs';
 import { startFakeLlmServer, type FakeLlmServer } from './fake-llm/server';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
+import { waitUntil } from './support/wait-until';
 import { openSocket } from './support/ws-client';
 
 jest.setTimeout(120_000);
@@ -59,14 +60,12 @@ describe('a 7-node canvas with fan-out, fan-in and a false condition branch', ()
     expect(status).toEqual({ start: 'succeeded', a: 'succeeded', b: 'succeeded', join: 'succeeded', check: 'succeeded', publish: 'skipped', done: 'succeeded' });
   });
 
-  it('runs the fan-out agent turns at the same time', () => {
+  it('records each agent turn with its output, provider and attempts', () => {
     const a = result.nodes.find((n: any) => n.nodeId === 'a');
-    const b = result.nodes.find((n: any) => n.nodeId === 'b');
-    expect(Date.parse(a.startedAt)).toBeLessThan(Date.parse(b.finishedAt));
-    expect(Date.parse(b.startedAt)).toBeLessThan(Date.parse(a.finishedAt));
     expect(a.output.text).toBe('A on otters');
     expect(a.output.provider).toBe('echo');
     expect(a.attempts).toBe(1);
+    expect(Date.parse(a.startedAt)).toBeLessThan(Date.parse(a.finishedAt));
   });
 
   it('delivers every event over the WebSocket once, in seq order, as stored', async () => {
@@ -109,6 +108,20 @@ describe('a 7-node canvas with fan-out, fan-in and a false condition branch', ()
 });
 
 describe('starting runs', () => {
+  it('runs the fan-out agent turns at the same time', async () => {
+    // Each provider call is answered only once both have arrived: run one after the other, the first would
+    // never be answered and the run would not finish. No window of time to hit, however slow the machine.
+    fake.script('fan-a', { holdUntilCalls: 2 });
+    fake.script('fan-b', { holdUntilCalls: 2 });
+    const graph = fanOutGraph(0);
+    for (const n of graph.nodes) if (n.id === 'a' || n.id === 'b') n.data = { provider: 'openai', model: `fan-${n.id}`, prompt: `${n.id} on {{inputs.topic}}`, delayMs: 0 };
+    const workflowId = await createWorkflow(stack, owner, graph);
+    const done = await waitForExecution(stack, owner, await startRun(stack, owner, workflowId, { topic: 'kelp' }));
+    expect(done.status).toBe('succeeded');
+    expect(done.outputs).toEqual({ done: 'short: fake:fan-a:a on kelp + fake:fan-b:b on kelp' });
+    expect(fake.calls.map((c) => c.model).sort()).toEqual(['fan-a', 'fan-b']);
+  });
+
   it('starts one execution for two POSTs with the same Idempotency-Key', async () => {
     const workflowId = await createWorkflow(stack, owner, singleAgentGraph({ provider: 'echo', model: 'echo-1' }));
     const headers = { 'Idempotency-Key': `key-${Date.now()}` };
@@ -157,14 +170,13 @@ describe('starting runs', () => {
 
 describe('cancelling', () => {
   it('cancels a run mid-turn: status cancelled and the running turn stops', async () => {
-    const workflowId = await createWorkflow(stack, owner, singleAgentGraph({ provider: 'echo', model: 'echo-1', delayMs: 30_000 }));
+    // The turn would take an hour: the run can only end within the wait below if the cancel stopped it.
+    const workflowId = await createWorkflow(stack, owner, singleAgentGraph({ provider: 'echo', model: 'echo-1', delayMs: OUTLASTING_TURN_MS }));
     const executionId = await startRun(stack, owner, workflowId);
     await waitForExecution(stack, owner, executionId, (e) => e.nodes.some((n: any) => n.nodeId === 'ask' && n.status === 'running'));
-    const cancelledAt = Date.now();
     const res = await stack.request('POST', `/api/v1/executions/${executionId}/cancel`, { token: owner.token });
     expect(res.status).toBe(202);
     const done = await waitForExecution(stack, owner, executionId);
-    expect(Date.now() - cancelledAt).toBeLessThan(15_000);
     expect(done.status).toBe('cancelled');
     expect(done.nodes.find((n: any) => n.nodeId === 'ask').status).toBe('cancelled');
     expect(done.nodes.find((n: any) => n.nodeId === 'out').status).toBe('cancelled');
@@ -178,7 +190,7 @@ describe('cancelling', () => {
 
   it('a node that fails stops its running sibling, and the sibling is recorded cancelled', async () => {
     fake.script('locked-model', { status: 401, message: 'Incorrect API key provided' });
-    const graph = fanOutGraph(30_000);
+    const graph = fanOutGraph(OUTLASTING_TURN_MS);
     const a = graph.nodes.find((n) => n.id === 'a') as { data: Record<string, unknown> };
     a.data = { provider: 'openai', model: 'locked-model', prompt: 'A on {{inputs.topic}}' };
     const workflowId = await createWorkflow(stack, owner, graph);
@@ -191,16 +203,15 @@ describe('cancelling', () => {
   });
 
   it('aborts a slow provider call when the run is cancelled', async () => {
-    fake.script('slow-model', { delayMs: 30_000 });
+    fake.script('slow-model', { delayMs: OUTLASTING_TURN_MS });
     const workflowId = await createWorkflow(stack, owner, singleAgentGraph({ provider: 'openai', model: 'slow-model' }));
     const executionId = await startRun(stack, owner, workflowId);
-    await fake.waitForCalls(1, 20_000);
+    await fake.waitForCalls(1);
     await stack.request('POST', `/api/v1/executions/${executionId}/cancel`, { token: owner.token });
     const done = await waitForExecution(stack, owner, executionId);
     expect(done.status).toBe('cancelled');
-    const deadline = Date.now() + 10_000;
-    while (!fake.callsFor('slow-model')[0]?.aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(fake.callsFor('slow-model')[0]?.aborted).toBe(true);
+    await waitUntil('the provider sees the call hang up', () => fake.callsFor('slow-model')[0]?.aborted);
+    expect(fake.callsFor('slow-model')[0]?.status).toBeUndefined();
   });
 });
 

@@ -5,9 +5,10 @@ import { temporalWorkflowId } from '../core/events';
 import { migrateAll, tenantRoleName, tenantSchemaName, TenantScope } from '../db';
 import { publicMigrations } from '../migrations/public';
 import { tenantMigrations } from '../migrations/tenant';
-import { fanOutGraph } from './fixtures/graphs';
+import { fanOutGraph, OUTLASTING_TURN_MS } from './fixtures/graphs';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
+import { waitUntil } from './support/wait-until';
 import { openSocket } from './support/ws-client';
 import { RunClient } from '../server/temporal/run-client';
 
@@ -222,13 +223,12 @@ describe('audit log of other modules\' routes', () => {
     const workflowId = await createWorkflow(stack, owner, fanOutGraph());
     expect((await stack.request('DELETE', `/api/v1/workflows/${workflowId}`, { token: owner.token })).status).toBe(204);
     expect((await stack.request('DELETE', `/api/v1/workflows/${workflowId}`, { token: owner.token })).status).toBe(404);
-    // Written once the response is sent: poll briefly.
-    let deletes: any[] = [];
-    for (let i = 0; i < 50 && deletes.length === 0; i++) {
+    // Written once the response is sent: wait for it.
+    const deletes: any[] = await waitUntil('the delete in the audit log', async () => {
       const log = await stack.request('GET', '/api/v1/tenant/audit-log', { token: owner.token });
-      deletes = log.body.entries.filter((e: { action: string }) => e.action === 'workflow.delete');
-      if (deletes.length === 0) await new Promise((r) => setTimeout(r, 100));
-    }
+      const found = log.body.entries.filter((e: { action: string }) => e.action === 'workflow.delete');
+      return found.length > 0 && found;
+    });
     expect(deletes).toEqual([expect.objectContaining({ actorType: 'user', actorId: owner.userId, targetType: 'workflow', targetId: workflowId })]);
   });
 });
@@ -237,7 +237,7 @@ describe('Temporal scoping', () => {
   it("cannot reach another tenant's run with its execution id: every call derives the workflow id from the caller's tenant", async () => {
     const a = await registerTenant(stack);
     const b = await registerTenant(stack);
-    const executionId = await startRun(stack, b, await createWorkflow(stack, b, fanOutGraph(30_000)), { topic: 'b' });
+    const executionId = await startRun(stack, b, await createWorkflow(stack, b, fanOutGraph(OUTLASTING_TURN_MS)), { topic: 'b' });
     await waitForExecution(stack, b, executionId, (e) => e.status === 'running');
     const runs = new RunClient(stack.temporal, stack.taskQueue);
     expect(await runs.describe(a.tenantId, executionId)).toBeNull();
@@ -255,7 +255,7 @@ describe('deleting a tenant', () => {
   it('terminates its open runs, drops its schema and role, and ends every session; other tenants carry on', async () => {
     const owner = await registerTenant(stack);
     const bystander = await registerTenant(stack);
-    const executionId = await startRun(stack, owner, await createWorkflow(stack, owner, fanOutGraph(60_000)), { topic: 'bye' });
+    const executionId = await startRun(stack, owner, await createWorkflow(stack, owner, fanOutGraph(OUTLASTING_TURN_MS)), { topic: 'bye' });
     await waitForExecution(stack, owner, executionId, (e) => e.status === 'running');
     const wrongSlug = await stack.request('DELETE', '/api/v1/tenant', { token: owner.token, body: { confirmSlug: 'not-it' } });
     expect(wrongSlug.status).toBe(400);

@@ -63,5 +63,7 @@ export default defineConfig({
     root: webRoot,
     environment: 'happy-dom',
     include: ['src/**/*.spec.ts'],
+    // Vitest's 5 s default is short for a component mount on a busy machine; a hung test still fails.
+    testTimeout: 30_000,
   },
 });
