@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 export interface TestSocket {
   messages: any[];
   send(message: unknown): void;
+  /** Resolves with the first matching message, received or to come; the deadline (a minute by default) is for none. */
   waitFor(predicate: (m: any) => boolean, timeoutMs?: number): Promise<any>;
   close(): Promise<void>;
 }
@@ -30,7 +31,7 @@ export async function openSocket(wsUrl: string, token: string): Promise<TestSock
   return {
     messages,
     send: (m) => ws.send(JSON.stringify(m)),
-    waitFor(predicate, timeoutMs = 30_000) {
+    waitFor(predicate, timeoutMs = 60_000) {
       const found = messages.find(predicate);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
