@@ -40,6 +40,10 @@ export function temporalDevServerArgs(settings) {
     '--port', String(settings.port),
     '--ui-port', String(settings.uiPort),
     '--db-filename', path.join(settings.dataDir, 'temporal.db'),
+    // WAL with synchronous=normal: about twice the runs/s of SQLite's defaults on the same file, and a
+    // committed transaction still survives a restart of the server (docs/operations.md, "Temporal dev server").
+    '--sqlite-pragma', 'journal_mode=wal',
+    '--sqlite-pragma', 'synchronous=normal',
     '--namespace', settings.namespace,
     ...TESSERA_SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
     '--log-level', 'warn',
