@@ -16,13 +16,17 @@ export interface AgentTurnInput {
   /** Bytes the run's node outputs already hold (RUN_OUTPUTS_MAX_BYTES counts this turn's output on top). */
   runOutputBytes?: number;
   credentialId?: string;
-  request: Omit<AgentTurnRequest, 'apiKey'>;
+  request: Omit<AgentTurnRequest, 'apiKey' | 'baseURL'>;
 }
 
 export type AgentTurnOutput = AgentTurnResult;
 
-/** Resolves a tenant credential to its secret; absent until the credentials vault exists. */
-export type CredentialResolver = (tenantId: string, credentialId: string, provider: ProviderName) => Promise<string | null>;
+/** Resolves a tenant credential to its secret and the server it is for; null when there is no such credential. */
+export type CredentialResolver = (
+  tenantId: string,
+  credentialId: string,
+  provider: ProviderName,
+) => Promise<{ secret: string; baseUrl: string | null } | null>;
 
 /** The few structured log lines a turn writes (pino's shape); never given prompts, outputs or secrets. */
 export interface TurnLogger {
@@ -62,13 +66,14 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
     }
   }
 
-  async function resolveApiKey(input: AgentTurnInput): Promise<string | undefined> {
-    if (!input.credentialId) return undefined;
-    const secret = deps.resolveCredential ? await deps.resolveCredential(input.tenantId, input.credentialId, input.request.provider) : null;
-    if (!secret) {
+  /** The credential's key and server as request fields; none when the node names no credential. */
+  async function resolveCredential(input: AgentTurnInput): Promise<Pick<AgentTurnRequest, 'apiKey' | 'baseURL'>> {
+    if (!input.credentialId) return {};
+    const found = deps.resolveCredential ? await deps.resolveCredential(input.tenantId, input.credentialId, input.request.provider) : null;
+    if (!found) {
       throw ApplicationFailure.nonRetryable(`credential ${input.credentialId} not found for provider ${input.request.provider}`, PROVIDER_ERROR_TYPE);
     }
-    return secret;
+    return { apiKey: found.secret, ...(found.baseUrl ? { baseURL: found.baseUrl } : {}) };
   }
 
   return {
@@ -96,9 +101,9 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
       const llm = deps.providers[input.request.provider];
       let result: AgentTurnResult;
       try {
-        const apiKey = await resolveApiKey(input);
+        const credential = await resolveCredential(input);
         result = await llm.complete(
-          { ...input.request, ...(apiKey ? { apiKey } : {}) },
+          { ...input.request, ...credential },
           { signal: ctx.cancellationSignal, heartbeat: (d?: unknown) => ctx.heartbeat(d) },
         );
       } catch (err) {

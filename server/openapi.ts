@@ -12,7 +12,7 @@ import { createWorkflowBody, listWorkflowsQuery, updateWorkflowBody, validateBod
 import type { Role } from '../db/entities/public';
 import { addUserBody, changeUserBody } from './routes/users';
 import { createApiKeyBody } from './routes/api-keys';
-import { createCredentialBody } from './routes/credentials';
+import { changeCredentialBody, createCredentialBody } from './routes/credentials';
 import { auditLogQuery, deleteTenantBody } from './routes/tenant';
 
 export interface ApiRoute {
@@ -68,8 +68,9 @@ export const API_ROUTES: ApiRoute[] = [
   { method: 'delete', path: '/api-keys/:id', summary: 'Revoke an API key', tag: 'api-keys', role: 'admin', status: 204, takesId: true },
   { method: 'get', path: '/credentials', summary: 'List provider credentials (never the secret)', tag: 'credentials', role: 'editor', status: 200 },
   { method: 'post', path: '/credentials', summary: 'Store a provider credential, encrypted', tag: 'credentials', role: 'admin', body: createCredentialBody, status: 201 },
+  { method: 'patch', path: '/credentials/:id', summary: 'Rename, re-point (base URL) or rotate (new secret) a credential in place', tag: 'credentials', role: 'admin', body: changeCredentialBody, status: 200, takesId: true },
   { method: 'delete', path: '/credentials/:id', summary: 'Delete a provider credential', tag: 'credentials', role: 'admin', status: 204, takesId: true },
-  { method: 'get', path: '/tenant/audit-log', summary: 'The tenant\'s audit log, newest first', tag: 'tenant', role: 'admin', query: auditLogQuery, status: 200 },
+  { method: 'get', path: '/tenant/audit-log', summary: 'The tenant\'s audit log, newest first, filtered by action (or family), actor, target and time; nextBefore pages on', tag: 'tenant', role: 'admin', query: auditLogQuery, status: 200 },
   { method: 'delete', path: '/tenant', summary: 'Delete the tenant: its runs are terminated, its data dropped', tag: 'tenant', role: 'owner', body: deleteTenantBody, status: 204 },
 ];
 

@@ -75,7 +75,7 @@ describe('credentials vault', () => {
     const owner = await registerTenant(stack);
     const created = await call('POST', '/api/v1/credentials', { token: owner.token, body: { provider: 'openai', name: 'Production OpenAI', secret: SECRET } });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ id: expect.any(String), provider: 'openai', name: 'Production OpenAI', createdBy: owner.userId, createdAt: expect.any(String) });
+    expect(created.body).toEqual({ id: expect.any(String), provider: 'openai', name: 'Production OpenAI', baseUrl: null, createdBy: owner.userId, createdAt: expect.any(String), rotatedAt: null, usedBy: [] });
 
     const workflowId = await createWorkflow(stack, owner, singleAgentGraph({ provider: 'openai', model: 'gpt-4o-mini', credentialId: created.body.id }));
     const executionId = await startRun(stack, owner, workflowId);
@@ -137,7 +137,7 @@ describe('credentials vault', () => {
     const owner = await registerTenant(stack);
     const created = await call('POST', '/api/v1/credentials', { token: owner.token, body: { provider: 'anthropic', name: 'Claude', secret: `${SECRET}-c` } });
     const list = await call('GET', '/api/v1/credentials', { token: owner.token });
-    expect(list.body.credentials).toEqual([{ id: created.body.id, provider: 'anthropic', name: 'Claude', createdBy: owner.userId, createdAt: expect.any(String) }]);
+    expect(list.body.credentials).toEqual([{ id: created.body.id, provider: 'anthropic', name: 'Claude', baseUrl: null, createdBy: owner.userId, createdAt: expect.any(String), rotatedAt: null, usedBy: [] }]);
     expect((await call('DELETE', `/api/v1/credentials/${created.body.id}`, { token: owner.token })).status).toBe(204);
     expect((await call('DELETE', `/api/v1/credentials/${created.body.id}`, { token: owner.token })).status).toBe(404);
     expect((await call('GET', '/api/v1/credentials', { token: owner.token })).body.credentials).toEqual([]);

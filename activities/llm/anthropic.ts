@@ -22,9 +22,9 @@ const OFFICIAL_BASE_URL = 'https://api.anthropic.com';
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 1024;
 
 export function createAnthropicProvider(config: AnthropicProviderConfig): LlmProvider {
-  const baseURL = config.baseURL || OFFICIAL_BASE_URL;
   return {
     async complete(req: AgentTurnRequest, ctx: TurnContext): Promise<AgentTurnResult> {
+      const baseURL = req.baseURL || config.baseURL || OFFICIAL_BASE_URL;
       const { apiKey, timeoutMs, clientTimeoutMs, attempt, wantsJson, system } = startRemoteTurn(
         { name: 'anthropic', label: 'Anthropic', keyVariable: 'ANTHROPIC_API_KEY' },
         config.apiKey,

@@ -22,9 +22,9 @@ export interface OpenAiProviderConfig {
 const OFFICIAL_BASE_URL = 'https://api.openai.com/v1';
 
 export function createOpenAiProvider(config: OpenAiProviderConfig): LlmProvider {
-  const baseURL = config.baseURL || OFFICIAL_BASE_URL;
   return {
     async complete(req: AgentTurnRequest, ctx: TurnContext): Promise<AgentTurnResult> {
+      const baseURL = req.baseURL || config.baseURL || OFFICIAL_BASE_URL;
       const { apiKey, timeoutMs, clientTimeoutMs, attempt, wantsJson, system } = startRemoteTurn(
         { name: 'openai', label: 'OpenAI', keyVariable: 'OPENAI_API_KEY' },
         config.apiKey,

@@ -16,6 +16,8 @@ export interface AgentTurnRequest {
   delayMs?: number;
   /** From a tenant credential; overrides the provider's configured key. */
   apiKey?: string;
+  /** From a tenant credential; overrides the provider's configured server (an OpenAI-compatible gateway). */
+  baseURL?: string;
 }
 
 export interface TokenUsage {

@@ -9,20 +9,50 @@ export interface CredentialRecord {
   id: string;
   provider: string;
   name: string;
+  /** The server the key is for (an OpenAI-compatible gateway); null means the provider's configured one. */
+  baseUrl: string | null;
   createdBy: string | null;
   createdAt: Date;
+  /** When the secret was last replaced; null when it is the one it was created with. */
+  rotatedAt: Date | null;
+}
+
+/** Where a credential is named: an agent node of a workflow's current version. */
+export interface CredentialUse {
+  credentialId: string;
+  workflowId: string;
+  workflowName: string;
+  nodeId: string;
+}
+
+/** What a credential's secret opens, as the worker needs it for one call. */
+export interface RevealedCredential {
+  secret: string;
+  baseUrl: string | null;
 }
 
 interface CredentialRow {
   id: string;
   provider: string;
   name: string;
+  base_url: string | null;
   created_by: string | null;
   created_at: Date;
+  rotated_at: Date | null;
 }
 
+const COLUMNS = 'id, provider, name, base_url, created_by, created_at, rotated_at';
+
 function record(row: CredentialRow): CredentialRecord {
-  return { id: row.id, provider: row.provider, name: row.name, createdBy: row.created_by, createdAt: row.created_at };
+  return {
+    id: row.id,
+    provider: row.provider,
+    name: row.name,
+    baseUrl: row.base_url,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    rotatedAt: row.rotated_at,
+  };
 }
 
 /** The 256-bit data key: HKDF of the configured secret, so any string of 16+ characters is a usable setting. */
@@ -44,24 +74,56 @@ export class CredentialRepository {
     this.key = deriveVaultKey(encryptionKey);
   }
 
-  async create(input: { provider: string; name: string; secret: string; createdBy: string | null }): Promise<CredentialRecord> {
+  async create(input: { provider: string; name: string; secret: string; baseUrl?: string | null; createdBy: string | null }): Promise<CredentialRecord> {
     const m = this.scope.manager();
     const id = randomUUID();
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(associatedData(this.scope.tenantId(), id));
-    const ciphertext = Buffer.concat([cipher.update(input.secret, 'utf8'), cipher.final()]);
+    const sealed = this.seal(id, input.secret);
     const rows: CredentialRow[] = await m.query(
-      `insert into credentials (id, provider, name, ciphertext, iv, tag, created_by) values ($1, $2, $3, $4, $5, $6, $7)
-       returning id, provider, name, created_by, created_at`,
-      [id, input.provider, input.name, ciphertext, iv, cipher.getAuthTag(), input.createdBy],
+      `insert into credentials (id, provider, name, base_url, ciphertext, iv, tag, created_by) values ($1, $2, $3, $4, $5, $6, $7, $8)
+       returning ${COLUMNS}`,
+      [id, input.provider, input.name, input.baseUrl ?? null, sealed.ciphertext, sealed.iv, sealed.tag, input.createdBy],
     );
     return record(rows[0] as CredentialRow);
   }
 
   async list(): Promise<CredentialRecord[]> {
-    const rows: CredentialRow[] = await this.scope.manager().query(`select id, provider, name, created_by, created_at from credentials order by created_at`);
+    const rows: CredentialRow[] = await this.scope.manager().query(`select ${COLUMNS} from credentials order by created_at`);
     return rows.map(record);
+  }
+
+  /**
+   * Renames, re-points or rotates a credential in place, so the agent nodes that name it keep working; a new
+   * secret is sealed afresh (new IV). Null when there is no such credential.
+   */
+  async update(id: string, change: { name?: string; baseUrl?: string | null; secret?: string }): Promise<CredentialRecord | null> {
+    const sealed = change.secret !== undefined ? this.seal(id, change.secret) : null;
+    const rows = returnedRows<CredentialRow>(
+      await this.scope.manager().query(
+        `update credentials set
+           name = coalesce($2, name),
+           base_url = case when $3::boolean then $4 else base_url end,
+           ciphertext = coalesce($5, ciphertext), iv = coalesce($6, iv), tag = coalesce($7, tag),
+           rotated_at = case when $5::bytea is null then rotated_at else now() end
+         where id = $1 returning ${COLUMNS}`,
+        [id, change.name ?? null, change.baseUrl !== undefined, change.baseUrl ?? null, sealed?.ciphertext ?? null, sealed?.iv ?? null, sealed?.tag ?? null],
+      ),
+    );
+    return rows[0] ? record(rows[0]) : null;
+  }
+
+  /** The agent nodes of current workflow versions that name a credential (all of them, or one). */
+  async uses(credentialId?: string): Promise<CredentialUse[]> {
+    const rows: { credential_id: string; workflow_id: string; workflow_name: string; node_id: string }[] = await this.scope.manager().query(
+      `select n->'data'->>'credentialId' as credential_id, w.id as workflow_id, w.name as workflow_name, n->>'id' as node_id
+         from workflows w
+         join workflow_versions v on v.workflow_id = w.id and v.version = w.current_version
+         cross join lateral jsonb_array_elements(case when jsonb_typeof(v.graph->'nodes') = 'array' then v.graph->'nodes' else '[]'::jsonb end) n
+        where n->>'type' = 'agent' and n->'data'->>'credentialId' is not null
+          and ($1::text is null or lower(n->'data'->>'credentialId') = $1)
+        order by w.name, n->>'id'`,
+      [credentialId ?? null],
+    );
+    return rows.map((r) => ({ credentialId: r.credential_id.toLowerCase(), workflowId: r.workflow_id, workflowName: r.workflow_name, nodeId: r.node_id }));
   }
 
   async remove(id: string): Promise<boolean> {
@@ -69,16 +131,24 @@ export class CredentialRepository {
     return rows.length > 0;
   }
 
-  /** The plaintext secret of a credential for `provider`; null when there is none. Only the worker calls this. */
-  async reveal(id: string, provider: string): Promise<string | null> {
-    const rows: { ciphertext: Buffer; iv: Buffer; tag: Buffer }[] = await this.scope
+  /** The plaintext secret (and server) of a credential for `provider`; null when there is none. Only the worker calls this. */
+  async reveal(id: string, provider: string): Promise<RevealedCredential | null> {
+    const rows: { ciphertext: Buffer; iv: Buffer; tag: Buffer; base_url: string | null }[] = await this.scope
       .manager()
-      .query(`select ciphertext, iv, tag from credentials where id = $1 and provider = $2`, [id, provider]);
+      .query(`select ciphertext, iv, tag, base_url from credentials where id = $1 and provider = $2`, [id, provider]);
     const row = rows[0];
     if (!row) return null;
     const decipher = createDecipheriv('aes-256-gcm', this.key, row.iv);
     decipher.setAAD(associatedData(this.scope.tenantId(), id));
     decipher.setAuthTag(row.tag);
-    return Buffer.concat([decipher.update(row.ciphertext), decipher.final()]).toString('utf8');
+    return { secret: Buffer.concat([decipher.update(row.ciphertext), decipher.final()]).toString('utf8'), baseUrl: row.base_url };
+  }
+
+  private seal(id: string, secret: string): { ciphertext: Buffer; iv: Buffer; tag: Buffer } {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(associatedData(this.scope.tenantId(), id));
+    const ciphertext = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+    return { ciphertext, iv, tag: cipher.getAuthTag() };
   }
 }

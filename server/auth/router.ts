@@ -11,7 +11,7 @@ export const registerBodySchema = z.object({
   tenantName: z.string().trim().min(1).max(100),
   // Trimmed before the format check: a stray blank from a paste should not fail sign-up.
   email: z.string().trim().pipe(z.email().max(254)),
-  password: z.string().min(8).max(200),
+  password: z.string().min(8, 'the password needs at least 8 characters').max(200, 'the password is longer than 200 characters'),
   name: z.string().trim().max(100).optional(),
 });
 export type RegisterBody = z.infer<typeof registerBodySchema>;

@@ -16,7 +16,14 @@ export const deleteTenantBody = z.object({ confirmSlug: z.string().min(1).max(10
 
 export const auditLogQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: z.string().regex(/^\d{1,18}$/).optional(),
+  before: z.string().regex(/^\d{1,18}$/, 'before is the id of an entry').optional(),
+  /** An action (`credential.create`) or its family (`credential`). */
+  action: z.string().trim().regex(/^[a-z_]+(\.[a-z_]+)*$/, 'action is like credential or credential.create').max(100).optional(),
+  actorId: z.string().trim().min(1).max(100).optional(),
+  targetType: z.string().trim().min(1).max(100).optional(),
+  targetId: z.string().trim().min(1).max(100).optional(),
+  since: z.coerce.date({ error: 'since is a date' }).optional(),
+  until: z.coerce.date({ error: 'until is a date' }).optional(),
 });
 
 export interface TenantRouterDeps {
@@ -32,8 +39,11 @@ export function createTenantRouter(deps: TenantRouterDeps): Router {
   const router = Router();
 
   router.get('/audit-log', requireRole('admin'), async (req, res) => {
-    const q = parseWith(auditLogQuery, req.query, 'query');
-    res.json({ entries: await scope.run(principalOf(req).tenantId, () => auditLog.list(q.limit, q.before)) });
+    const { limit, before, ...filter } = parseWith(auditLogQuery, req.query, 'query');
+    // One more than asked tells whether another page follows without a count over the whole log.
+    const rows = await scope.run(principalOf(req).tenantId, () => auditLog.list(limit + 1, before, filter));
+    const entries = rows.slice(0, limit);
+    res.json({ entries, nextBefore: rows.length > limit ? (entries.at(-1)?.id ?? null) : null });
   });
 
   router.delete('/', requireRole('owner'), async (req, res) => {

@@ -15,7 +15,7 @@ export const addUserBody = z.object({
   email: z.string().trim().pipe(z.email().max(254)),
   name: z.string().trim().max(100).optional(),
   /** The member's first password, handed over by the admin out of band. */
-  password: z.string().min(8).max(200),
+  password: z.string().min(8, 'the password needs at least 8 characters').max(200, 'the password is longer than 200 characters'),
   role: z.enum(ROLES),
 });
 
