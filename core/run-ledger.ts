@@ -1,0 +1,148 @@
+// The ledger of a run: the rows and events each transition of the run machine records, and the one place
+// their idempotency keys are made (a retried write, a replayed workflow or a re-sent batch stores nothing
+// twice). Node events carry what a view needs without re-reading the rows: the node's status, attempt,
+// handle, output size and a short preview of its output.
+import type { ExecutionStatus, NewExecutionEvent, NodeStatus } from './events';
+import { jsonBytes } from './limits';
+
+export interface RunError {
+  code: string;
+  message: string;
+  nodeId?: string;
+}
+
+export interface LedgerNodeRow {
+  nodeId: string;
+  status?: NodeStatus;
+  attempts?: number;
+  input?: Record<string, unknown> | null;
+  output?: unknown;
+  error?: RunError | null;
+  usage?: { inputTokens: number; outputTokens: number; totalTokens: number } | null;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface LedgerExecutionRow {
+  status?: ExecutionStatus;
+  outputs?: Record<string, unknown>;
+  error?: RunError | null;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** What one or more transitions record: the shape `recordProgress` and the agent turn write. */
+export interface Ledger {
+  events: NewExecutionEvent[];
+  nodes: LedgerNodeRow[];
+  execution?: LedgerExecutionRow;
+}
+
+export const PREVIEW_CHARS = 200;
+
+/** Idempotency keys: one per transition (a retry per attempt), the same in every process that writes them. */
+export const ledgerKey = {
+  executionStarted: () => 'execution:started',
+  /** A run ends once: its success, failure, timeout or cancellation share one key. */
+  executionEnded: () => 'execution:final',
+  nodeStarted: (nodeId: string) => `node:${nodeId}:started`,
+  nodeSucceeded: (nodeId: string) => `node:${nodeId}:succeeded`,
+  nodeFailed: (nodeId: string) => `node:${nodeId}:failed`,
+  nodeSkipped: (nodeId: string) => `node:${nodeId}:skipped`,
+  nodeWaiting: (nodeId: string) => `node:${nodeId}:waiting`,
+  nodeRetrying: (nodeId: string, attempt: number) => `node:${nodeId}:retrying:${attempt}`,
+} as const;
+
+/** A short text of an output for a view: an agent's text, a string as is, anything else as JSON. */
+export function outputPreview(output: unknown): string {
+  if (output === undefined || output === null) return '';
+  const text = typeof output === 'string' ? output : typeof (output as { text?: unknown }).text === 'string' ? (output as { text: string }).text : JSON.stringify(output);
+  return text.length > PREVIEW_CHARS ? text.slice(0, PREVIEW_CHARS) : text;
+}
+
+function succeededData(output: unknown, attempt: number, handle: string | null): Record<string, unknown> {
+  return { status: 'succeeded', attempt, ...(handle ? { handle } : {}), outputBytes: jsonBytes(output ?? null), preview: outputPreview(output) };
+}
+
+const nodeOnly = (row: LedgerNodeRow): Ledger => ({ events: [], nodes: [row] });
+
+export const entry = {
+  executionStarted: (at: string): Ledger => ({
+    events: [{ type: 'execution.started', at, key: ledgerKey.executionStarted() }],
+    nodes: [],
+    execution: { status: 'running', startedAt: at },
+  }),
+
+  /** A trigger, transform, condition or output node, computed in one go. */
+  pureSucceeded: (nodeId: string, output: unknown, handle: string | null, startedAt: string, at: string): Ledger => ({
+    nodes: [{ nodeId, status: 'succeeded', attempts: 1, output: output ?? null, startedAt, finishedAt: at }],
+    events: [
+      { type: 'node.started', nodeId, at: startedAt, data: { status: 'running', attempt: 1 }, key: ledgerKey.nodeStarted(nodeId) },
+      { type: 'node.succeeded', nodeId, at, data: succeededData(output, 1, handle), key: ledgerKey.nodeSucceeded(nodeId) },
+    ],
+  }),
+
+  /** An agent attempt begins: the row says running with this attempt; the first attempt is the node's start. */
+  agentRunning: (nodeId: string, texts: { prompt: string; system?: string }, attempt: number, at: string): Ledger => ({
+    nodes: [{ nodeId, status: 'running', attempts: attempt, input: { system: texts.system ?? null, prompt: texts.prompt }, ...(attempt === 1 ? { startedAt: at } : {}) }],
+    events: attempt === 1 ? [{ type: 'node.started', nodeId, at, data: { status: 'running', attempt }, key: ledgerKey.nodeStarted(nodeId) }] : [],
+  }),
+
+  nodeRetrying: (nodeId: string, attempt: number, error: string, at: string): Ledger => ({
+    nodes: [],
+    events: [{ type: 'node.retrying', nodeId, at, data: { status: 'running', attempt, nextAttempt: attempt + 1, error }, key: ledgerKey.nodeRetrying(nodeId, attempt) }],
+  }),
+
+  agentSucceeded: (nodeId: string, output: unknown, attempt: number, at: string): Ledger => {
+    const usage = (output as { usage?: LedgerNodeRow['usage'] }).usage ?? null;
+    const text = (output as { text?: unknown }).text;
+    return {
+      nodes: [{ nodeId, status: 'succeeded', attempts: attempt, output, usage, finishedAt: at }],
+      events: [
+        {
+          type: 'node.succeeded',
+          nodeId,
+          at,
+          data: { ...succeededData(output, attempt, null), usage, textPreview: typeof text === 'string' ? text.slice(0, 500) : '' },
+          key: ledgerKey.nodeSucceeded(nodeId),
+        },
+      ],
+    };
+  },
+
+  nodeWaiting: (nodeId: string, at: string): Ledger => ({
+    nodes: [{ nodeId, status: 'waiting', attempts: 1, startedAt: at }],
+    events: [{ type: 'node.waiting', nodeId, at, data: { status: 'waiting', attempt: 1 }, key: ledgerKey.nodeWaiting(nodeId) }],
+  }),
+
+  approvalSucceeded: (nodeId: string, output: { decision: string }, at: string): Ledger => ({
+    nodes: [{ nodeId, status: 'succeeded', output, finishedAt: at }],
+    events: [{ type: 'node.succeeded', nodeId, at, data: succeededData(output, 1, output.decision), key: ledgerKey.nodeSucceeded(nodeId) }],
+  }),
+
+  nodeFailed: (nodeId: string, error: RunError, attempts: number, at: string): Ledger => ({
+    nodes: [{ nodeId, status: 'failed', attempts, error: { code: error.code, message: error.message, nodeId }, finishedAt: at }],
+    events: [{ type: 'node.failed', nodeId, at, data: { status: 'failed', attempt: attempts, error: error.message, code: error.code }, key: ledgerKey.nodeFailed(nodeId) }],
+  }),
+
+  nodeSkipped: (nodeId: string, at: string): Ledger => ({
+    nodes: [{ nodeId, status: 'skipped' }],
+    events: [{ type: 'node.skipped', nodeId, at, data: { status: 'skipped' }, key: ledgerKey.nodeSkipped(nodeId) }],
+  }),
+
+  /** A node stopped by the run's end (a failed sibling, a cancel): a row only, as before issue 10. */
+  nodeCancelled: (nodeId: string, at: string): Ledger => nodeOnly({ nodeId, status: 'cancelled', finishedAt: at }),
+
+  executionEnded: (status: 'succeeded' | 'failed' | 'cancelled' | 'timed_out', outputs: Record<string, unknown>, error: RunError | null, at: string): Ledger => ({
+    nodes: [],
+    events: [
+      {
+        type: `execution.${status}`,
+        at,
+        ...(status === 'succeeded' ? { data: { outputs } } : error ? { data: { error } } : {}),
+        key: ledgerKey.executionEnded(),
+      },
+    ],
+    execution: { status, outputs, finishedAt: at, ...(error ? { error } : {}) },
+  }),
+};

@@ -1,0 +1,388 @@
+// The run machine (DESIGN.md §8): the single definition of what a canvas run does. `step(plan, state,
+// happening)` answers the next state, the commands to carry out (evaluate texts, call an agent, wait for an
+// approval, stop what runs, finish) and the ledger: the node and execution rows and the events to record,
+// with their idempotency keys (made only in run-ledger.ts). Pure: no I/O, no clock (every happening brings
+// its `at`), so the workflow replays it, the browser folds events with it and the Python runner mirrors it.
+// Skips, retries, failure fan-out to siblings, cancellation and approval timeouts are decided here only.
+import type { ApprovalContext } from './approval';
+import { APPROVAL_CONTEXT_NODES_MAX_BYTES } from './approval';
+import { EVALUATION_ERROR, nodeEvaluation, type EvaluateNodesInput, type NodeEvaluationRequest, type NodeEvaluationResult } from './evaluation-protocol';
+import type { ExecutionStatus, NodeStatus } from './events';
+import { jsonBytes } from './limits';
+import type { PlanNode, RunPlan } from './plan';
+import { entry, type Ledger, type RunError } from './run-ledger';
+import { isNodeTerminal, isRunComplete, nextSteps } from './scheduler';
+
+export type { Ledger, RunError } from './run-ledger';
+
+export const DEFAULT_AGENT_ATTEMPTS = 3;
+/** Temporal's own cap of a retry interval when a node gives none (what the activity retry policy used). */
+export const MAX_RETRY_INTERVAL_MS = 120_000;
+
+export interface MachineNodeState {
+  status: NodeStatus;
+  /** Attempts started (agents count their retries; other nodes 1 once they ran, 0 before or when skipped). */
+  attempts: number;
+  handle: string | null;
+}
+
+export interface RunState {
+  status: Extract<ExecutionStatus, 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out'>;
+  inputs: Record<string, unknown>;
+  nodes: Record<string, MachineNodeState>;
+  /** Every node's output by id (the scope texts are evaluated over). */
+  nodeOutputs: Record<string, unknown>;
+  outputBytes: Record<string, number>;
+  /** The run's outputs (output nodes). */
+  outputs: Record<string, unknown>;
+  /** The rendered texts of agents in flight, so a retry sends the same prompt. */
+  agentTexts: Record<string, AgentCall>;
+  /** Bytes the run holds, for the evaluation and agent caps (core/limits.ts). */
+  used: { run: number; outputs: number };
+  /** Nodes whose texts are being evaluated (one evaluation at a time keeps the byte budget exact). */
+  evaluating: string[];
+  /** When the evaluation was asked for: the `startedAt` of the pure nodes it completes. */
+  evaluationAt: string | null;
+  error: RunError | null;
+}
+
+export type Happening =
+  | { type: 'started'; at: string }
+  | { type: 'evaluated'; at: string; results: Record<string, NodeEvaluationResult> }
+  | { type: 'nodeSucceeded'; at: string; nodeId: string; output: unknown; attempt: number }
+  | {
+      type: 'nodeFailed';
+      at: string;
+      nodeId: string;
+      attempt: number;
+      code: string;
+      message: string;
+      /** A failure another attempt may not repeat (a 429, a 5xx, a timeout, a lost worker). */
+      retryable: boolean;
+      /** The provider's Retry-After, which beats the node's backoff. */
+      retryAfterMs?: number;
+    }
+  | { type: 'approvalDecided'; at: string; nodeId: string; output: { decision: string } }
+  /** An approval with `onTimeout: fail` reached its deadline (the other timeouts decide it: approvalDecided). */
+  | { type: 'approvalTimedOut'; at: string; nodeId: string; timeoutSeconds: number }
+  | { type: 'cancelRequested'; at: string }
+  /** Something broke outside any node (the evaluation pool kept failing): the run fails with RUN_ERROR. */
+  | { type: 'runFailed'; at: string; message: string };
+
+export interface AgentCall {
+  prompt: string;
+  system?: string;
+}
+
+export type Command =
+  | { type: 'evaluate'; input: EvaluateNodesInput }
+  /** `delayMs` before the call: a retry's backoff. `runOutputBytes` lets the turn refuse an output over the run's cap. */
+  | { type: 'callAgent'; nodeId: string; attempt: number; delayMs: number; texts: AgentCall; runOutputBytes: number }
+  | { type: 'waitApproval'; nodeId: string; title: string; instructions: string | null; context: ApprovalContext }
+  /** Stop every agent turn and approval in flight (a sibling failed, or the run is cancelled). */
+  | { type: 'stopInFlight' }
+  | { type: 'finish'; status: 'succeeded' | 'failed' | 'cancelled' | 'timed_out'; outputs: Record<string, unknown>; error: RunError | null };
+
+export interface StepResult {
+  state: RunState;
+  commands: Command[];
+  ledger: Ledger;
+}
+
+/** The state before `started`. */
+export function initialState(plan: RunPlan, inputs: Record<string, unknown>): RunState {
+  return {
+    status: 'running',
+    inputs,
+    nodes: Object.fromEntries(plan.nodes.map((n) => [n.id, { status: 'pending' as NodeStatus, attempts: 0, handle: null }])),
+    nodeOutputs: {},
+    outputBytes: {},
+    outputs: {},
+    agentTexts: {},
+    used: { run: 0, outputs: 0 },
+    evaluating: [],
+    evaluationAt: null,
+    error: null,
+  };
+}
+
+export function isFinished(state: RunState): boolean {
+  return state.status !== 'running';
+}
+
+/** What an in-flight node's attempt number is, for the `state` query and the rows. */
+export function attemptsOf(state: RunState, nodeId: string): number {
+  return state.nodes[nodeId]?.attempts ?? 0;
+}
+
+/** One transition. The input state is not changed. */
+export function step(plan: RunPlan, previous: RunState, happening: Happening): StepResult {
+  const run = new Transition(plan, copyState(previous), happening.at);
+  // Whatever arrives once the run has ended (a cancelled turn reporting back) changes nothing.
+  if (isFinished(previous)) return run.result();
+  switch (happening.type) {
+    case 'started':
+      run.ledger.push(entry.executionStarted(happening.at));
+      break;
+    case 'evaluated':
+      run.evaluated(happening.results);
+      break;
+    case 'nodeSucceeded':
+      if (run.isInFlight(happening.nodeId)) run.agentSucceeded(happening.nodeId, happening.output, happening.attempt);
+      break;
+    case 'nodeFailed':
+      if (run.isInFlight(happening.nodeId)) run.agentFailed(happening);
+      break;
+    case 'approvalDecided':
+      if (run.isInFlight(happening.nodeId)) run.approvalDecided(happening.nodeId, happening.output);
+      break;
+    case 'approvalTimedOut':
+      if (run.isInFlight(happening.nodeId)) {
+        const { nodeId, timeoutSeconds } = happening;
+        run.fail({ nodeId, code: 'APPROVAL_TIMED_OUT', message: `approval ${nodeId} was not decided within ${timeoutSeconds} s` }, 'timed_out');
+      }
+      break;
+    case 'cancelRequested':
+      run.end('cancelled');
+      break;
+    case 'runFailed':
+      run.fail({ code: 'RUN_ERROR', message: happening.message });
+      break;
+  }
+  if (!isFinished(run.state)) run.advance();
+  return run.result();
+}
+
+/** Builds one step's state, commands and ledger; each method is one kind of transition. */
+class Transition {
+  readonly commands: Command[] = [];
+  readonly ledger: Ledger[] = [];
+  private readonly nodesById: Map<string, PlanNode>;
+
+  constructor(
+    private readonly plan: RunPlan,
+    readonly state: RunState,
+    private readonly at: string,
+  ) {
+    this.nodesById = new Map(plan.nodes.map((n) => [n.id, n]));
+  }
+
+  result(): StepResult {
+    return { state: this.state, commands: this.commands, ledger: mergeLedgers(this.ledger) };
+  }
+
+  isInFlight(nodeId: string): boolean {
+    const s = this.state.nodes[nodeId]?.status;
+    return s === 'running' || s === 'waiting';
+  }
+
+  /** Skips what can never run, completes triggers, asks for the texts of ready nodes, or ends the run. */
+  advance(): void {
+    const s = this.state;
+    for (;;) {
+      const { ready, skip } = nextSteps(this.plan, s.nodes);
+      for (const id of skip) {
+        s.nodes[id] = { status: 'skipped', attempts: 0, handle: null };
+        this.ledger.push(entry.nodeSkipped(id, this.at));
+      }
+      const toEvaluate = ready.filter((id) => !s.evaluating.includes(id));
+      const triggers = toEvaluate.filter((id) => nodeEvaluation(this.node(id)) === null);
+      for (const id of triggers) this.pureSucceeded(this.node(id), s.inputs, jsonBytes(s.inputs), this.at);
+      if (skip.length || triggers.length) continue;
+      if (toEvaluate.length && !s.evaluating.length) {
+        s.evaluating = toEvaluate;
+        s.evaluationAt = this.at;
+        const requests = toEvaluate.map((id) => nodeEvaluation(this.node(id))).filter((r): r is NodeEvaluationRequest => r !== null);
+        this.commands.push({
+          type: 'evaluate',
+          input: { scope: { inputs: s.inputs, nodes: s.nodeOutputs }, nowMs: Date.parse(this.at), nodes: requests, usedBytes: { ...s.used } },
+        });
+      }
+      break;
+    }
+    if (isRunComplete(this.plan, s.nodes)) {
+      this.end('succeeded');
+      return;
+    }
+    const inFlight = this.plan.nodes.some((n) => this.isInFlight(n.id));
+    if (!inFlight && !s.evaluating.length && !this.commands.length) {
+      this.fail({ code: 'RUN_ERROR', message: 'the run cannot make progress: no node is ready or running' });
+    }
+  }
+
+  /** The texts of a wave: pure nodes complete, agents and approvals start, a failed text fails the run. */
+  evaluated(results: Record<string, NodeEvaluationResult>): void {
+    const s = this.state;
+    const wave = s.evaluating;
+    const startedAt = s.evaluationAt ?? this.at;
+    s.evaluating = [];
+    s.evaluationAt = null;
+    for (const id of wave) {
+      const node = this.node(id);
+      const result = results[id];
+      if (result?.status === 'deferred') continue; // still pending: asked again in the next evaluation
+      if (result?.status === 'failed') {
+        const code = result.code === EVALUATION_ERROR ? 'NODE_ERROR' : result.code;
+        this.fail({ nodeId: id, code, message: `${node.type} node ${id}: ${result.message}` });
+        return;
+      }
+      const values = result?.values ?? {};
+      if (node.type === 'agent') {
+        const texts: AgentCall = { prompt: String(values.prompt ?? ''), ...(node.data.system !== undefined ? { system: String(values.system ?? '') } : {}) };
+        this.startAgent(node, texts, 1, 0);
+      } else if (node.type === 'approval') {
+        s.nodes[id] = { status: 'waiting', attempts: 1, handle: null };
+        this.ledger.push(entry.nodeWaiting(id, this.at));
+        this.commands.push({
+          type: 'waitApproval',
+          nodeId: id,
+          title: String(values.title ?? ''),
+          instructions: node.data.instructions !== undefined ? String(values.instructions ?? '') : null,
+          context: this.approvalContext(),
+        });
+      } else {
+        this.pureSucceeded(node, values.value, result?.bytes, startedAt);
+      }
+    }
+  }
+
+  agentSucceeded(nodeId: string, output: unknown, attempt: number): void {
+    const s = this.state;
+    this.keepOutput(nodeId, output, jsonBytes(output));
+    s.nodes[nodeId] = { status: 'succeeded', attempts: attempt, handle: null };
+    this.ledger.push(entry.agentSucceeded(nodeId, output, attempt, this.at));
+  }
+
+  /** A retryable failure with attempts left is retried after the node's backoff; any other fails the run. */
+  agentFailed(h: Extract<Happening, { type: 'nodeFailed' }>): void {
+    const node = this.node(h.nodeId);
+    if (node.type !== 'agent') return;
+    const retry = node.data.retry;
+    const maximumAttempts = retry?.maximumAttempts ?? DEFAULT_AGENT_ATTEMPTS;
+    if (h.retryable && h.attempt < maximumAttempts) {
+      const initialMs = (retry?.initialIntervalSeconds ?? 1) * 1000;
+      const backoff = Math.min(initialMs * (retry?.backoffCoefficient ?? 2) ** (h.attempt - 1), MAX_RETRY_INTERVAL_MS);
+      this.ledger.push(entry.nodeRetrying(h.nodeId, h.attempt, h.message, this.at));
+      this.startAgent(node, this.state.agentTexts[h.nodeId] ?? { prompt: '' }, h.attempt + 1, h.retryAfterMs ?? backoff);
+      return;
+    }
+    this.state.nodes[h.nodeId] = { ...this.state.nodes[h.nodeId]!, attempts: h.attempt };
+    this.fail({ nodeId: h.nodeId, code: h.code, message: h.message });
+  }
+
+  approvalDecided(nodeId: string, output: { decision: string }): void {
+    this.keepOutput(nodeId, output, jsonBytes(output));
+    this.state.nodes[nodeId] = { status: 'succeeded', attempts: 1, handle: output.decision };
+    this.ledger.push(entry.approvalSucceeded(nodeId, output, this.at));
+  }
+
+  /** The run fails: the node that failed is recorded, every other unfinished node is cancelled (fan-out). */
+  fail(error: RunError, status: 'failed' | 'timed_out' = 'failed'): void {
+    const s = this.state;
+    s.error = error;
+    if (error.nodeId) {
+      const attempts = Math.max(s.nodes[error.nodeId]?.attempts ?? 0, 1);
+      s.nodes[error.nodeId] = { status: 'failed', attempts, handle: null };
+      this.ledger.push(entry.nodeFailed(error.nodeId, error, attempts, this.at));
+    }
+    this.end(status);
+  }
+
+  /** Ends the run: unfinished nodes are cancelled, what runs is stopped, and the end is recorded. */
+  end(status: 'succeeded' | 'failed' | 'cancelled' | 'timed_out'): void {
+    const s = this.state;
+    const stopping = this.plan.nodes.some((n) => this.isInFlight(n.id));
+    for (const n of this.plan.nodes) {
+      const ns = s.nodes[n.id]!;
+      if (!isNodeTerminal(ns)) {
+        s.nodes[n.id] = { ...ns, status: 'cancelled' };
+        this.ledger.push(entry.nodeCancelled(n.id, this.at));
+      }
+    }
+    s.status = status;
+    s.evaluating = [];
+    this.commands.length = 0;
+    if (stopping) this.commands.push({ type: 'stopInFlight' });
+    this.ledger.push(entry.executionEnded(status, s.outputs, s.error, this.at));
+    this.commands.push({ type: 'finish', status, outputs: s.outputs, error: s.error });
+  }
+
+  private startAgent(node: Extract<PlanNode, { type: 'agent' }>, texts: AgentCall, attempt: number, delayMs: number): void {
+    const s = this.state;
+    s.nodes[node.id] = { status: 'running', attempts: attempt, handle: null };
+    s.agentTexts[node.id] = texts;
+    this.ledger.push(entry.agentRunning(node.id, texts, attempt, this.at));
+    this.commands.push({ type: 'callAgent', nodeId: node.id, attempt, delayMs, texts, runOutputBytes: s.used.run });
+  }
+
+  private pureSucceeded(node: PlanNode, value: unknown, bytes: number | undefined, startedAt: string): void {
+    const s = this.state;
+    let output = value;
+    let handle: string | null = null;
+    if (node.type === 'condition') {
+      handle = value ? 'true' : 'false';
+      output = { result: Boolean(value) };
+      bytes = undefined;
+    }
+    if (node.type === 'output') {
+      s.outputs[node.id] = output;
+      s.used.outputs += bytes ?? jsonBytes(output);
+    }
+    this.keepOutput(node.id, output, bytes ?? jsonBytes(output));
+    s.nodes[node.id] = { status: 'succeeded', attempts: 1, handle };
+    this.ledger.push(entry.pureSucceeded(node.id, output, handle, startedAt, this.at));
+  }
+
+  private keepOutput(nodeId: string, output: unknown, bytes: number): void {
+    const s = this.state;
+    delete s.agentTexts[nodeId];
+    s.nodeOutputs[nodeId] = output;
+    s.outputBytes[nodeId] = bytes;
+    s.used.run += bytes;
+  }
+
+  /** The run as an approver sees it: its inputs and as many node outputs as fit the approval record. */
+  private approvalContext(): ApprovalContext {
+    const s = this.state;
+    const nodes: Record<string, unknown> = {};
+    const omittedNodes: string[] = [];
+    let bytes = 0;
+    for (const [nodeId, output] of Object.entries(s.nodeOutputs)) {
+      bytes += s.outputBytes[nodeId] ?? 0;
+      if (bytes <= APPROVAL_CONTEXT_NODES_MAX_BYTES) nodes[nodeId] = output;
+      else omittedNodes.push(nodeId);
+    }
+    return { inputs: s.inputs, nodes, ...(omittedNodes.length ? { omittedNodes } : {}) };
+  }
+
+  private node(id: string): PlanNode {
+    const node = this.nodesById.get(id);
+    if (!node) throw new Error(`node ${id} is not in the plan`);
+    return node;
+  }
+}
+
+/** A copy a step may change: every map is copied (values are replaced, never changed in place). */
+function copyState(s: RunState): RunState {
+  return {
+    ...s,
+    nodes: { ...s.nodes },
+    nodeOutputs: { ...s.nodeOutputs },
+    outputBytes: { ...s.outputBytes },
+    outputs: { ...s.outputs },
+    agentTexts: { ...s.agentTexts },
+    used: { ...s.used },
+    evaluating: [...s.evaluating],
+  };
+}
+
+/** One ledger of several, in order: events and rows appended, the execution row's fields the latest. */
+export function mergeLedgers(parts: Ledger[]): Ledger {
+  const merged: Ledger = { events: [], nodes: [] };
+  for (const p of parts) {
+    merged.events.push(...p.events);
+    merged.nodes.push(...p.nodes);
+    if (p.execution) merged.execution = { ...merged.execution, ...p.execution };
+  }
+  return merged;
+}
