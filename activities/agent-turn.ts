@@ -1,4 +1,5 @@
-// The `runAgentTurn` activity: one LLM turn of an agent node, with its progress recorded around it.
+// The `runAgentTurn` activity: one LLM turn of an agent node. It first records the ledger the run hands it
+// (what the run has to say so far, this attempt's `running` row among it), then calls the model.
 // Provider errors become Temporal failures: retryable ones (429, 5xx, timeouts) are retried by the
 // node's retry policy, the rest fail the node at once with the provider's own message.
 import { Context } from '@temporalio/activity';
@@ -6,6 +7,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ProviderName } from '../core/graph';
 import { DEFAULT_RUN_LIMITS, OUTPUT_TOO_LARGE, formatBytes, jsonBytes, type RunLimits } from '../core/limits';
 import { ProviderError, isAbortError, type AgentTurnRequest, type AgentTurnResult, type LlmProvider } from './llm';
+import type { Ledger } from '../core/run-ledger';
 import { writeProgress, type ProgressDeps } from './progress';
 
 export interface AgentTurnInput {
@@ -13,6 +15,13 @@ export interface AgentTurnInput {
   executionId: string;
   nodeId: string;
   maximumAttempts: number;
+  /**
+   * The attempt, counted by the run machine (which retries: Temporal makes one attempt). Absent from a run
+   * started before issue 10 (workflows/legacy): Temporal retries it and the turn writes its own progress.
+   */
+  attempt?: number;
+  /** What the run has yet to record (this attempt's `running` row among it): written before the model is called. */
+  ledger?: Ledger;
   /** Bytes the run's node outputs already hold (RUN_OUTPUTS_MAX_BYTES counts this turn's output on top). */
   runOutputBytes?: number;
   credentialId?: string;
@@ -79,10 +88,12 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
   return {
     async runAgentTurn(input: AgentTurnInput): Promise<AgentTurnOutput> {
       const ctx = Context.current();
-      const attempt = ctx.info.attempt;
+      const legacy = input.attempt === undefined;
+      const attempt = input.attempt ?? ctx.info.attempt;
       const { tenantId, executionId, nodeId } = input;
       const startedAt = now().toISOString();
-      await writeProgress(deps, {
+      if (input.ledger) await writeProgress(deps, { tenantId, executionId, ...input.ledger });
+      if (legacy) await writeProgress(deps, {
         tenantId,
         executionId,
         nodes: [
@@ -114,7 +125,7 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
         const retryable = err instanceof ProviderError ? err.retryable : true;
         const message = err instanceof Error ? err.message : String(err);
         deps.logger?.warn({ ...logFields, retryable, status: err instanceof ProviderError ? err.status : undefined, error: message }, 'agent turn failed');
-        if (retryable && attempt < input.maximumAttempts) {
+        if (legacy && retryable && attempt < input.maximumAttempts) {
           await writeProgress(deps, {
             tenantId,
             executionId,
@@ -143,6 +154,8 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
       checkOutputSize(result, input.runOutputBytes ?? 0);
       const finishedAt = now().toISOString();
       deps.logger?.info({ ...logFields, ms: Date.parse(finishedAt) - Date.parse(startedAt), usage: result.usage }, 'agent turn succeeded');
+      // A run of the machine records the turn's end itself, with the next thing it carries.
+      if (!legacy) return result;
       await writeProgress(deps, {
         tenantId,
         executionId,

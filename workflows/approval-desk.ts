@@ -15,6 +15,7 @@ import {
 } from '../core/approval';
 import type { ApprovalData } from '../core/graph';
 import type { RecordProgressInput } from '../activities';
+import type { Ledger } from '../core/run-machine';
 import { DECIDE_UPDATE, DECISION_SIGNAL, type ApprovalDecisionResult } from '../core/run-protocol';
 import { NodeFailed } from './node-failed';
 
@@ -71,14 +72,23 @@ export class ApprovalDesk {
     return Object.fromEntries([...this.waits.values()].map((w) => [w.nodeId, { status: w.outcome ?? 'pending', decisions: w.decisions.length }]));
   }
 
-  /** Opens the approval and waits for its outcome; throws NodeFailed when it times out with `onTimeout: fail`. */
-  async wait(nodeId: string, data: ApprovalData, shown: { title: string; instructions: string | null; context: ApprovalContext }): Promise<ApprovalOutput> {
+  /**
+   * Opens the approval and waits for its outcome; throws NodeFailed when it times out with `onTimeout: fail`.
+   * `carry` is the run machine's ledger still to record (the node's `waiting` row and event among it): it is
+   * written with the approval's row, in the one write that opens it.
+   */
+  async wait(
+    nodeId: string,
+    data: ApprovalData,
+    shown: { title: string; instructions: string | null; context: ApprovalContext },
+    carry: Ledger,
+  ): Promise<ApprovalOutput> {
     const wait: Wait = { id: uuid4(), nodeId, data, decisions: [], outcome: null, settled: false };
     this.waits.set(nodeId, wait);
     const requestedAt = Date.now();
     const expiresAt = data.timeoutSeconds ? new Date(requestedAt + data.timeoutSeconds * 1000).toISOString() : null;
     await this.record({
-      nodes: [{ nodeId, status: 'waiting', attempts: 1, startedAt: new Date(requestedAt).toISOString() }],
+      nodes: carry.nodes,
       approvals: [
         {
           id: wait.id,
@@ -97,7 +107,7 @@ export class ApprovalDesk {
         },
       ],
       events: [
-        { type: 'node.waiting', nodeId, at: at(), key: `node:${nodeId}:waiting` },
+        ...carry.events,
         {
           type: 'approval.requested',
           nodeId,
@@ -106,7 +116,7 @@ export class ApprovalDesk {
           key: `approval:${nodeId}:requested`,
         },
       ],
-      execution: { status: 'waiting' },
+      execution: { ...carry.execution, status: 'waiting' },
     });
 
     let reminders = 0;

@@ -1,328 +1,282 @@
-// The `canvasRun` workflow: interprets a compiled run plan. The texts of each wave of ready nodes
-// (transform, condition and output values, agent prompts, approval titles) are evaluated by one local
-// activity in the worker's bounded evaluation threads, never in this sandbox; agent turns are activities
-// with the node's retry and timeout policy; approvals are durable waits (approval-desk.ts). Ready nodes run
-// in parallel; a node whose incoming edges are all inactive is skipped.
+// The `canvasRun` workflow: drives the run machine (core/run-machine.ts) over a compiled plan. The machine
+// decides everything (what runs next, skips, retries, failure fan-out, cancellation, approval timeouts) and
+// what to record; this file only carries out its commands and feeds back what happened:
+//   evaluate    → one local activity evaluates a wave's texts in the worker's bounded threads
+//   callAgent   → one `runAgentTurn` activity, which first records the ledger still pending
+//   waitApproval → a durable wait (approval-desk.ts), opened with the ledger still pending
+//   finish      → stop what runs, record the end in the step that completes the run, return
+// Progress nobody carries is written by a local activity only when the run would otherwise wait on the
+// outside world, so no progress write is ever a sequential round trip before an agent turn.
 import {
   ApplicationFailure,
-  CancellationScope,
   ActivityCancellationType,
+  CancellationScope,
+  condition,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
 } from '@temporalio/workflow';
-import type { TesseraActivities, AgentTurnOutput } from '../activities';
-import { APPROVAL_CONTEXT_NODES_MAX_BYTES, type ApprovalContext } from '../core/approval';
-import { EVALUATION_ERROR, nodeEvaluation, type NodeEvaluationRequest } from '../core/evaluation-protocol';
+import type { AgentTurnInput, TesseraActivities } from '../activities';
 import { OUTPUT_TOO_LARGE, jsonBytes } from '../core/limits';
 import type { PlanNode } from '../core/plan';
-import { isRunComplete, nextSteps, type NodeRunState } from '../core/scheduler';
+import { initialState, mergeLedgers, step, DEFAULT_AGENT_ATTEMPTS, type Command, type Happening, type Ledger, type RunState } from '../core/run-machine';
+import { STATE_QUERY, type CanvasRunInput, type CanvasRunResult, type RunStateView } from '../core/run-protocol';
 import { ApprovalDesk } from './approval-desk';
+import { legacyCanvasRun } from './legacy/canvas-run-51439c9';
 import { NodeFailed } from './node-failed';
-import { ProgressBuffer } from './progress-buffer';
-import {
-  STATE_QUERY,
-  type CanvasRunInput,
-  type CanvasRunResult,
-  type RunStateView,
-} from '../core/run-protocol';
+import { PROGRESS_BATCH_BYTES, ProgressBuffer, type ApprovalUpdate } from './progress-buffer';
 
 export const stateQuery = defineQuery<RunStateView>(STATE_QUERY);
 
+/** Histories without this marker began under the interpreter of 51439c9 and finish under it. */
+export const RUN_MACHINE_PATCH = 'run-machine';
+
 // Progress writes retry without an attempt limit (a database restart must not fail runs), bounded in time.
-const { recordProgress } = proxyActivities<TesseraActivities>({
+const { recordProgress } = proxyLocalActivities<TesseraActivities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds' },
 });
 
-// One wave's texts. Each is bounded by EXPRESSION_TIMEOUT_MS once a thread takes it (a limit reached is a
-// per-node result, not a failure); the rest of the time is the wait for a thread. Only a failure of the pool
-// itself fails the activity, and that is worth retrying.
+// One wave's texts, bounded per text by EXPRESSION_TIMEOUT_MS (a limit reached is a per-node result); only a
+// failure of the pool itself fails the activity, and that is worth retrying.
 const { evaluateNodes } = proxyLocalActivities<TesseraActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 10 },
 });
 
-const DEFAULT_AGENT_ATTEMPTS = 3;
-const AGENT_HEARTBEAT_TIMEOUT = '10 seconds';
-
+/** One attempt per activity: the run machine retries, so it knows every attempt. */
 function agentActivity(node: Extract<PlanNode, { type: 'agent' }>) {
-  const data = node.data;
-  const turnSeconds = Math.max(data.timeoutSeconds ?? 300, Math.ceil((data.delayMs ?? 0) / 1000) + 60);
+  const turnSeconds = Math.max(node.data.timeoutSeconds ?? 300, Math.ceil((node.data.delayMs ?? 0) / 1000) + 60);
   return proxyActivities<TesseraActivities>({
     startToCloseTimeout: `${turnSeconds} seconds`,
-    heartbeatTimeout: AGENT_HEARTBEAT_TIMEOUT,
+    heartbeatTimeout: '10 seconds',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      maximumAttempts: data.retry?.maximumAttempts ?? DEFAULT_AGENT_ATTEMPTS,
-      initialInterval: `${data.retry?.initialIntervalSeconds ?? 1} seconds`,
-      backoffCoefficient: data.retry?.backoffCoefficient ?? 2,
-      maximumInterval: '2 minutes',
-    },
+    retry: { maximumAttempts: 1 },
   }).runAgentTurn;
 }
 
-/** The failure code of an agent turn: its own when it refused an oversized output, else AGENT_FAILED. */
-function agentFailureCode(err: unknown): string {
-  for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause) {
-    if ((e as { type?: unknown }).type === OUTPUT_TOO_LARGE) return OUTPUT_TOO_LARGE;
-  }
-  return 'AGENT_FAILED';
-}
-
-function failureMessage(err: unknown): string {
-  // An activity failure wraps the provider's error as its cause; users want the provider's words.
-  let e: unknown = err;
-  while (e instanceof Error && 'cause' in e && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(err);
-}
-
 export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult> {
-  const { plan, tenantId, executionId } = input;
-  const nodesById = new Map(plan.nodes.map((n) => [n.id, n]));
-  const states: Record<string, NodeRunState & { attempts: number }> = {};
-  for (const n of plan.nodes) states[n.id] = { status: 'pending', attempts: 0 };
-  const nodeOutputs: Record<string, unknown> = {};
-  const outputs: Record<string, unknown> = {};
-  let status: RunStateView['status'] = 'running';
+  if (!patched(RUN_MACHINE_PATCH)) return legacyCanvasRun(input);
+  return new RunDriver(input).run();
+}
 
-  setHandler(stateQuery, () => ({
-    status: status === 'running' && desk.pendingCount() ? 'waiting' : status,
-    nodes: Object.fromEntries(Object.entries(states).map(([id, s]) => [id, { status: s.status, attempts: s.attempts, handle: s.handle ?? null }])),
-    outputs,
-    approvals: desk.view(),
-  }));
+class RunDriver {
+  private state: RunState;
+  private readonly nodes: Map<string, PlanNode>;
+  /** What happened and is not fed to the machine yet, in order. */
+  private readonly inbox: Happening[] = [];
+  /** The machine's ledger nobody has recorded yet, oldest first. */
+  private pending: Ledger[] = [];
+  /** Background progress writes, one after another so rows change in the order the machine decided. */
+  private writes: Promise<void> = Promise.resolve();
+  /** Agent turns and approvals in flight, in a scope of their own so a failed sibling can stop them. */
+  private readonly turns = new CancellationScope();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly desk: ApprovalDesk;
+  private end: Extract<Command, { type: 'finish' }> | null = null;
+  private cancelled: unknown = null;
 
-  const progress = new ProgressBuffer((batch) => recordProgress({ tenantId, executionId, ...batch }));
-  const at = () => new Date().toISOString();
-  const flush = progress.flush.bind(progress);
-
-  // Sizes of what the run holds, so the evaluation and agent activities can keep it within the run's caps.
-  const outputBytes: Record<string, number> = {};
-  const used = { run: 0, outputs: 0 };
-  function keepOutput(nodeId: string, output: unknown, bytes = jsonBytes(output)): void {
-    nodeOutputs[nodeId] = output;
-    outputBytes[nodeId] = bytes;
-    used.run += bytes;
+  constructor(private readonly input: CanvasRunInput) {
+    this.state = initialState(input.plan, input.inputs);
+    this.nodes = new Map(input.plan.nodes.map((n) => [n.id, n]));
+    const { tenantId, executionId } = input;
+    // An approval's writes are small (its context is capped) and never lost to a cancel half-way.
+    this.desk = new ApprovalDesk((batch) => CancellationScope.nonCancellable(() => recordProgress({ tenantId, executionId, ...batch })), input.plan.workflowId);
+    setHandler(stateQuery, () => ({
+      status: this.state.status === 'running' && this.desk.pendingCount() ? 'waiting' : this.state.status,
+      nodes: Object.fromEntries(Object.entries(this.state.nodes).map(([id, s]) => [id, { status: s.status, attempts: s.attempts, handle: s.handle }])),
+      outputs: this.state.outputs,
+      approvals: this.desk.view(),
+    }));
   }
 
-  const scope = () => ({ inputs: input.inputs, nodes: nodeOutputs });
-  const desk = new ApprovalDesk((batch) => recordProgress({ tenantId, executionId, ...batch }), plan.workflowId);
-
-  /** The run as an approver sees it: its inputs and as many node outputs as fit the approval record. */
-  function approvalContext(): ApprovalContext {
-    const nodes: Record<string, unknown> = {};
-    const omittedNodes: string[] = [];
-    let bytes = 0;
-    for (const [nodeId, output] of Object.entries(nodeOutputs)) {
-      bytes += outputBytes[nodeId] ?? 0;
-      if (bytes <= APPROVAL_CONTEXT_NODES_MAX_BYTES) nodes[nodeId] = output;
-      else omittedNodes.push(nodeId);
+  async run(): Promise<CanvasRunResult> {
+    try {
+      this.feed({ type: 'started', at: now() });
+      while (!this.end) {
+        await condition(() => this.inbox.length > 0);
+        this.feed(this.inbox.shift()!);
+      }
+    } catch (err) {
+      if (!isCancellation(err)) throw err;
+      this.cancelled = err;
+      this.feed({ type: 'cancelRequested', at: now() });
     }
-    return { inputs: input.inputs, nodes, ...(omittedNodes.length ? { omittedNodes } : {}) };
+    return this.finish();
   }
 
-  /** Records the end of a trigger, transform, condition or output node, from its evaluated value. */
-  function completePureNode(node: PlanNode, value: unknown, bytes: number | undefined, startedAt: string): void {
-    let output = value;
-    let handle: string | null = null;
-    if (node.type === 'trigger') output = input.inputs;
-    if (node.type === 'condition') {
-      handle = value ? 'true' : 'false';
-      output = { result: Boolean(value) };
-      bytes = undefined;
+  /** One step of the machine: keep its state and ledger, carry out its commands. */
+  private feed(happening: Happening): void {
+    const { state, commands, ledger } = step(this.input.plan, this.state, happening);
+    this.state = state;
+    if (ledger.events.length || ledger.nodes.length || ledger.execution) this.pending.push(ledger);
+    // The pending ledger rides with the first turn or approval this step opens (an approval first: its write
+    // also sets the run `waiting`); a step that opens neither and evaluates nothing waits on the outside
+    // world, so what it has to say is written now, in the background.
+    const carrier = commands.find((c) => c.type === 'waitApproval') ?? commands.find((c) => c.type === 'callAgent');
+    let carry: Ledger = { events: [], nodes: [] };
+    if (carrier && this.pendingBytes() < PROGRESS_BATCH_BYTES) carry = this.takePending();
+    for (const command of commands) this.execute(command, command === carrier ? carry : { events: [], nodes: [] });
+    const evaluating = commands.some((c) => c.type === 'evaluate');
+    if (!this.end && this.pending.length && (!evaluating || this.pendingBytes() >= PROGRESS_BATCH_BYTES)) {
+      const batch = this.takePending();
+      this.writes = this.writes.then(() => this.record(batch));
     }
-    if (node.type === 'output') {
-      outputs[node.id] = output;
-      used.outputs += bytes ?? jsonBytes(output);
-    }
-    keepOutput(node.id, output, bytes);
-    states[node.id] = { status: 'succeeded', handle, attempts: 1 };
-    const finishedAt = at();
-    progress.node({ nodeId: node.id, status: 'succeeded', attempts: 1, output: output ?? null, startedAt, finishedAt });
-    progress.event({ type: 'node.started', nodeId: node.id, at: startedAt, data: { attempt: 1 }, key: `node:${node.id}:started` });
-    progress.event({ type: 'node.succeeded', nodeId: node.id, at: finishedAt, data: handle ? { handle } : {}, key: `node:${node.id}:succeeded` });
   }
 
-  async function runAgentNode(node: Extract<PlanNode, { type: 'agent' }>, texts: Record<string, unknown>): Promise<void> {
-    const data = node.data;
-    const request = {
+  private execute(command: Command, carry: Ledger): void {
+    switch (command.type) {
+      case 'evaluate':
+        evaluateNodes(command.input).then(
+          ({ results }) => this.inbox.push({ type: 'evaluated', at: now(), results }),
+          (err: unknown) => {
+            if (!isCancellation(err)) this.inbox.push(runFailed(err));
+          },
+        );
+        return;
+      case 'callAgent':
+        return this.track(this.callAgent(command, carry));
+      case 'waitApproval':
+        return this.track(this.waitApproval(command, carry));
+      case 'stopInFlight':
+        this.turns.cancel();
+        return;
+      case 'finish':
+        this.end = command;
+        return;
+    }
+  }
+
+  private async callAgent(command: Extract<Command, { type: 'callAgent' }>, carry: Ledger): Promise<void> {
+    const { nodeId, attempt } = command;
+    const node = this.nodes.get(nodeId) as Extract<PlanNode, { type: 'agent' }>;
+    try {
+      const output = await this.turns.run(async () => {
+        if (command.delayMs > 0) await sleep(command.delayMs);
+        return agentActivity(node)(agentTurnInput(this.input, node, command, carry));
+      });
+      this.inbox.push({ type: 'nodeSucceeded', at: now(), nodeId, output, attempt });
+    } catch (err) {
+      // The turn may not have written what it carried: it goes first in what is written next.
+      this.pending.unshift(carry);
+      if (!isCancellation(err)) this.inbox.push({ type: 'nodeFailed', at: now(), nodeId, attempt, ...agentFailure(err) });
+    }
+  }
+
+  private async waitApproval(command: Extract<Command, { type: 'waitApproval' }>, carry: Ledger): Promise<void> {
+    const { nodeId } = command;
+    const node = this.nodes.get(nodeId) as Extract<PlanNode, { type: 'approval' }>;
+    try {
+      const shown = { title: command.title, instructions: command.instructions, context: command.context };
+      const output = await this.turns.run(() => this.desk.wait(nodeId, node.data, shown, carry));
+      this.inbox.push({ type: 'approvalDecided', at: now(), nodeId, output });
+    } catch (err) {
+      if (err instanceof NodeFailed && err.code === 'APPROVAL_TIMED_OUT') {
+        this.inbox.push({ type: 'approvalTimedOut', at: now(), nodeId, timeoutSeconds: node.data.timeoutSeconds ?? 0 });
+      } else if (!isCancellation(err)) {
+        this.inbox.push(runFailed(err));
+      }
+    }
+  }
+
+  /** Waits for what was stopped, records the run's end with everything still pending, and ends. */
+  private async finish(): Promise<CanvasRunResult> {
+    const end = this.end!;
+    // The end is recorded even if a cancel arrives now: the run is already over.
+    await CancellationScope.nonCancellable(async () => {
+      await Promise.allSettled(this.inFlight);
+      await this.writes;
+      const approvals = end.status === 'succeeded' ? [] : this.desk.closeOpen('cancelled');
+      await this.record(this.takePending(), approvals);
+    });
+    if (this.cancelled) throw this.cancelled;
+    if (end.error) throw ApplicationFailure.nonRetryable(end.error.message, end.error.code);
+    return { outputs: end.outputs };
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private takePending(): Ledger {
+    const ledger = mergeLedgers(this.pending);
+    this.pending = [];
+    return ledger;
+  }
+
+  private pendingBytes(): number {
+    return this.pending.reduce((sum, l) => sum + jsonBytes(l), 0);
+  }
+
+  /** Writes a ledger through the local progress activity, in batches that each fit one payload. */
+  private async record(ledger: Ledger, approvals: ApprovalUpdate[] = []): Promise<void> {
+    const { tenantId, executionId } = this.input;
+    const buffer = new ProgressBuffer((batch) => recordProgress({ tenantId, executionId, ...batch }));
+    for (const node of ledger.nodes) buffer.node(node);
+    for (const event of ledger.events) buffer.event(event);
+    await CancellationScope.nonCancellable(() => buffer.flush(ledger.execution, approvals));
+  }
+}
+
+const now = () => new Date().toISOString();
+
+function agentTurnInput(input: CanvasRunInput, node: Extract<PlanNode, { type: 'agent' }>, command: Extract<Command, { type: 'callAgent' }>, carry: Ledger): AgentTurnInput {
+  const data = node.data;
+  return {
+    tenantId: input.tenantId,
+    executionId: input.executionId,
+    nodeId: node.id,
+    attempt: command.attempt,
+    maximumAttempts: data.retry?.maximumAttempts ?? DEFAULT_AGENT_ATTEMPTS,
+    runOutputBytes: command.runOutputBytes,
+    ledger: carry,
+    ...(data.credentialId ? { credentialId: data.credentialId } : {}),
+    request: {
       provider: data.provider,
       model: data.model,
-      prompt: String(texts.prompt ?? ''),
-      ...(data.system !== undefined ? { system: String(texts.system ?? '') } : {}),
+      prompt: command.texts.prompt,
+      ...(command.texts.system !== undefined ? { system: command.texts.system } : {}),
       ...(data.temperature !== undefined ? { temperature: data.temperature } : {}),
       ...(data.maxTokens !== undefined ? { maxTokens: data.maxTokens } : {}),
       ...(data.responseFormat !== undefined ? { responseFormat: data.responseFormat } : {}),
       ...(data.timeoutSeconds !== undefined ? { timeoutMs: data.timeoutSeconds * 1000 } : {}),
       ...(data.delayMs !== undefined ? { delayMs: data.delayMs } : {}),
-    };
-    let result: AgentTurnOutput;
-    try {
-      result = await agentActivity(node)({
-        tenantId,
-        executionId,
-        nodeId: node.id,
-        maximumAttempts: data.retry?.maximumAttempts ?? DEFAULT_AGENT_ATTEMPTS,
-        runOutputBytes: used.run,
-        ...(data.credentialId ? { credentialId: data.credentialId } : {}),
-        request,
-      });
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      throw new NodeFailed(node.id, agentFailureCode(err), failureMessage(err));
+    },
+  };
+}
+
+/** How a failed turn reads to the machine: the provider's words, whether a retry may help, its Retry-After. */
+function agentFailure(err: unknown): { code: string; message: string; retryable: boolean; retryAfterMs?: number } {
+  let code = 'AGENT_FAILED';
+  let retryable = true;
+  let retryAfterMs: number | undefined;
+  let deepest: unknown = err;
+  for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    deepest = e;
+    if (e instanceof ApplicationFailure) {
+      if (e.type === OUTPUT_TOO_LARGE) code = OUTPUT_TOO_LARGE;
+      if (e.nonRetryable) retryable = false;
+      if (e.nextRetryDelay !== undefined && e.nextRetryDelay !== null) retryAfterMs = durationMs(e.nextRetryDelay);
     }
-    keepOutput(node.id, result);
-    states[node.id] = { status: 'succeeded', attempts: states[node.id]?.attempts ?? 1 };
   }
+  const message = deepest instanceof Error ? deepest.message : String(err);
+  return { code, message, retryable, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+}
 
-  async function runApprovalNode(node: Extract<PlanNode, { type: 'approval' }>, texts: Record<string, unknown>): Promise<void> {
-    const shown = {
-      title: String(texts.title ?? ''),
-      instructions: node.data.instructions !== undefined ? String(texts.instructions ?? '') : null,
-      context: approvalContext(),
-    };
-    states[node.id] = { status: 'waiting', attempts: 1 };
-    const output = await desk.wait(node.id, node.data, shown);
-    keepOutput(node.id, output);
-    const handle = output.decision;
-    states[node.id] = { status: 'succeeded', attempts: 1, handle };
-    progress.node({ nodeId: node.id, status: 'succeeded', output, finishedAt: at() });
-    progress.event({ type: 'node.succeeded', nodeId: node.id, at: at(), data: { handle }, key: `node:${node.id}:succeeded` });
-  }
+function durationMs(d: unknown): number | undefined {
+  if (typeof d === 'number') return d;
+  if (typeof d === 'string') return /^\d+$/.test(d) ? Number(d) : undefined;
+  return undefined;
+}
 
-  // A cancelled run is seen here, not only where a node happens to notice it: the nodes' scope swallows its
-  // own cancellation (a failed sibling cancels it too), so the loop asks the run's scope after every wait.
-  const runScope = CancellationScope.current();
-  async function stopIfCancelled(): Promise<void> {
-    if (runScope.consideredCancelled) await runScope.cancelRequested;
-  }
-
-  // Agent turns and approvals run in a scope of their own, so one failing node can stop its siblings.
-  const turns = new CancellationScope();
-  const running = new Map<string, Promise<void>>();
-  let failure: NodeFailed | null = null;
-
-  type WaitingNode = Extract<PlanNode, { type: 'agent' | 'approval' }>;
-  function launch(node: WaitingNode, texts: Record<string, unknown>): void {
-    states[node.id] = { status: node.type === 'agent' ? 'running' : 'waiting', attempts: 1 };
-    const p = turns
-      .run(() => (node.type === 'agent' ? runAgentNode(node, texts) : runApprovalNode(node, texts)))
-      .catch((err: unknown) => {
-        if (err instanceof NodeFailed) {
-          failure ??= err;
-          states[node.id] = { status: 'failed', attempts: states[node.id]?.attempts ?? 1 };
-          progress.node({ nodeId: node.id, status: 'failed', error: { code: err.code, message: err.message, nodeId: node.id }, finishedAt: at() });
-          progress.event({ type: 'node.failed', nodeId: node.id, at: at(), data: { error: err.message }, key: `node:${node.id}:failed` });
-          turns.cancel();
-        } else if (isCancellation(err)) {
-          states[node.id] = { status: 'cancelled', attempts: states[node.id]?.attempts ?? 1 };
-          progress.node({ nodeId: node.id, status: 'cancelled', finishedAt: at() });
-        } else {
-          throw err;
-        }
-      })
-      .finally(() => running.delete(node.id));
-    running.set(node.id, p);
-  }
-
-  /**
-   * Runs one wave of ready nodes: one evaluation call for all their texts, then each node completes (trigger,
-   * transform, condition, output), is launched (agent, approval) or fails with the evaluation's code. A node
-   * whose result was deferred (to keep the call's result one payload) stays pending and is ready again next.
-   */
-  async function runWave(nodes: PlanNode[]): Promise<void> {
-    const startedAt = at();
-    const requests = nodes.map(nodeEvaluation).filter((r): r is NodeEvaluationRequest => r !== null);
-    const { results } = requests.length ? await evaluateNodes({ scope: scope(), nowMs: Date.now(), nodes: requests, usedBytes: used }) : { results: {} };
-    const launches: [WaitingNode, Record<string, unknown>][] = [];
-    for (const node of nodes) {
-      const result = results[node.id];
-      if (result?.status === 'deferred') continue;
-      if (result?.status === 'failed') {
-        const code = result.code === EVALUATION_ERROR ? 'NODE_ERROR' : result.code;
-        failure ??= new NodeFailed(node.id, code, `${node.type} node ${node.id}: ${result.message}`);
-        turns.cancel();
-        return;
-      }
-      const values = result?.values ?? {};
-      if (node.type === 'agent' || node.type === 'approval') launches.push([node, values]);
-      else completePureNode(node, values.value, result?.bytes, startedAt);
-    }
-    if (launches.length || progress.full) await flush();
-    for (const [node, texts] of launches) launch(node, texts);
-  }
-
-  try {
-    progress.event({ type: 'execution.started', at: at(), key: 'execution:started' });
-    await flush({ status: 'running', startedAt: at() });
-
-    while (!failure && !isRunComplete(plan, states)) {
-      const { ready, skip } = nextSteps(plan, states);
-      for (const id of skip) {
-        states[id] = { status: 'skipped', attempts: 0 };
-        progress.node({ nodeId: id, status: 'skipped' });
-        progress.event({ type: 'node.skipped', nodeId: id, at: at(), key: `node:${id}:skipped` });
-      }
-      if (ready.length) await runWave(ready.map((id) => nodesById.get(id)!));
-      if (ready.length || skip.length) continue;
-
-      await flush();
-      if (!running.size) throw new Error('the run cannot make progress: no node is ready or running');
-      await Promise.race(running.values());
-      await stopIfCancelled();
-    }
-    await Promise.all(running.values());
-    await stopIfCancelled();
-  } catch (err) {
-    if (isCancellation(err)) {
-      await CancellationScope.nonCancellable(async () => {
-        status = 'cancelled';
-        turns.cancel();
-        await Promise.allSettled(running.values());
-        for (const n of plan.nodes) {
-          const s = states[n.id]!;
-          if (s.status === 'pending' || s.status === 'running' || s.status === 'waiting') {
-            states[n.id] = { ...s, status: 'cancelled' };
-            progress.node({ nodeId: n.id, status: 'cancelled', finishedAt: at() });
-          }
-        }
-        progress.event({ type: 'execution.cancelled', at: at(), key: 'execution:final' });
-        await flush({ status: 'cancelled', finishedAt: at(), outputs }, desk.closeOpen('cancelled'));
-      });
-      throw err;
-    }
-    failure ??= err instanceof NodeFailed ? err : new NodeFailed('', 'RUN_ERROR', failureMessage(err));
-  }
-
-  if (failure) {
-    const f: NodeFailed = failure;
-    status = f.code === 'APPROVAL_TIMED_OUT' ? 'timed_out' : 'failed';
-    if (f.nodeId && states[f.nodeId]?.status !== 'failed') {
-      states[f.nodeId] = { status: 'failed', attempts: states[f.nodeId]?.attempts ?? 1 };
-      progress.node({ nodeId: f.nodeId, status: 'failed', error: { code: f.code, message: f.message, nodeId: f.nodeId }, finishedAt: at() });
-      progress.event({ type: 'node.failed', nodeId: f.nodeId, at: at(), data: { error: f.message }, key: `node:${f.nodeId}:failed` });
-    }
-    for (const n of plan.nodes) {
-      const s = states[n.id]!;
-      if (s.status === 'pending' || s.status === 'running' || s.status === 'waiting') {
-        states[n.id] = { ...s, status: 'cancelled' };
-        progress.node({ nodeId: n.id, status: 'cancelled', finishedAt: at() });
-      }
-    }
-    const error = { code: f.code, message: f.message, ...(f.nodeId ? { nodeId: f.nodeId } : {}) };
-    progress.event({ type: status === 'timed_out' ? 'execution.timed_out' : 'execution.failed', at: at(), data: { error }, key: 'execution:final' });
-    // The run's end is recorded even if a cancel arrives now: the run has already failed.
-    await CancellationScope.nonCancellable(() => flush({ status, error, outputs, finishedAt: at() }, desk.closeOpen('cancelled')));
-    throw ApplicationFailure.nonRetryable(f.message, f.code);
-  }
-
-  // Every node is done: a cancel arriving now is too late, and must not leave the success unrecorded.
-  status = 'succeeded';
-  progress.event({ type: 'execution.succeeded', at: at(), data: { outputs }, key: 'execution:final' });
-  await CancellationScope.nonCancellable(() => flush({ status: 'succeeded', outputs, finishedAt: at() }));
-  return { outputs };
+function runFailed(err: unknown): Happening {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return { type: 'runFailed', at: now(), message: e instanceof Error ? e.message : String(err) };
 }
