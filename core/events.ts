@@ -8,6 +8,8 @@ export const TERMINAL_EXECUTION_STATUSES: readonly ExecutionStatus[] = ['succeed
 
 export const NODE_STATUSES = ['pending', 'running', 'waiting', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
 export type NodeStatus = (typeof NODE_STATUSES)[number];
+/** A node in one of these has not finished; a run that ends settles them. */
+export const OPEN_NODE_STATUSES: readonly NodeStatus[] = ['pending', 'running', 'waiting'];
 
 export const EVENT_TYPES = [
   'execution.started',
@@ -36,6 +38,8 @@ export const EVENT_TYPES = [
   'export.failed',
 ] as const;
 export type ExecutionEventType = (typeof EVENT_TYPES)[number];
+/** The events that end a run, one per terminal status. */
+export const RUN_END_EVENTS = ['execution.succeeded', 'execution.failed', 'execution.cancelled', 'execution.timed_out'] as const satisfies readonly ExecutionEventType[];
 
 export const executionEventSchema = z.object({
   seq: z.number().int().positive(),

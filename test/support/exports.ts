@@ -5,12 +5,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { FINISHED_EXPORT_STATUSES } from '../../core/export-protocol';
 import { SYSTEM_PYTHON } from './python-evaluators';
 import { pollResource, type TestSession } from './session';
 import type { TestStack } from './stack';
 
 const run = promisify(execFile);
-const TERMINAL = ['succeeded', 'failed', 'cancelled'];
+const TERMINAL: readonly string[] = FINISHED_EXPORT_STATUSES;
 
 export async function startExport(stack: TestStack, session: TestSession, workflowId: string, body: Record<string, unknown> = {}): Promise<string> {
   const res = await stack.request('POST', `/api/v1/workflows/${workflowId}/exports`, { token: session.token, body });

@@ -1,5 +1,6 @@
 // What a user of the API does in tests: register a tenant, save a workflow, start a run, wait for it.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { TERMINAL_EXECUTION_STATUSES } from '../../core/events';
 import { hashPassword } from '../../server/auth/passwords';
 import type { ApiClient, TestStack } from './stack';
 
@@ -31,7 +32,7 @@ export async function startRun(stack: ApiClient, session: TestSession, workflowI
   return res.body.id;
 }
 
-const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+const TERMINAL: readonly string[] = TERMINAL_EXECUTION_STATUSES;
 
 /** Polls GET /executions/:id until `done` holds (default: a terminal status). */
 export async function waitForExecution(
