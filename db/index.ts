@@ -1,6 +1,7 @@
 // The data layer: DataSource, tenant scope, migrator, entities and repositories.
 export * from './data-source';
 export * from './tenant-scope';
+export * from './event-log';
 export * from './migrator';
 export * from './entities/public';
 export * from './entities/tenant';

@@ -1,10 +1,10 @@
-// Exports and deployments inside the current tenant scope, and the export event log (gapless per-export
-// seq, idempotent per event key, like an execution's).
-import { MoreThan } from 'typeorm';
+// Exports and deployments inside the current tenant scope; an export's events go to its event log
+// (db/event-log.ts, the same log as a run's).
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { ExecutionEvent, NewExecutionEvent } from '../../core/events';
 import type { TenantScope } from '../tenant-scope';
-import { DeploymentRow, ExportEventRow, ExportRow } from '../entities/exports';
+import { EventLog, EXPORT_LOG } from '../event-log';
+import { DeploymentRow, ExportRow } from '../entities/exports';
 
 export type ExportChanges = Partial<Pick<ExportRow, 'status' | 'wheelFile' | 'sha256' | 'sizeBytes' | 'storagePath' | 'buildLog' | 'error' | 'finishedAt'>>;
 export type DeploymentChanges = Partial<
@@ -12,7 +12,11 @@ export type DeploymentChanges = Partial<
 >;
 
 export class ExportRepository {
-  constructor(private readonly scope: TenantScope) {}
+  private readonly log: EventLog;
+
+  constructor(private readonly scope: TenantScope) {
+    this.log = new EventLog(scope, EXPORT_LOG);
+  }
 
   async insert(row: Omit<ExportRow, 'createdAt' | 'lastSeq' | 'finishedAt' | 'wheelFile' | 'sha256' | 'sizeBytes' | 'storagePath' | 'buildLog' | 'error'>): Promise<ExportRow> {
     const m = this.scope.manager();
@@ -26,25 +30,9 @@ export class ExportRepository {
 
   /** Applies changes and appends events in one transaction; returns the newly stored events to publish. */
   async record(exportId: string, changes: ExportChanges, events: NewExecutionEvent[]): Promise<ExecutionEvent[]> {
-    const m = this.scope.manager();
-    const row = await m.findOne(ExportRow, { where: { id: exportId }, lock: { mode: 'pessimistic_write' } });
-    if (!row) throw new Error(`export ${exportId} not found`);
-    const keys = events.map((e) => e.key).filter((k): k is string => Boolean(k));
-    const seen = new Set<string>();
-    if (keys.length) {
-      const rows: { dedupe_key: string }[] = await m.query('select dedupe_key from export_events where export_id = $1 and dedupe_key = any($2)', [exportId, keys]);
-      rows.forEach((r) => seen.add(r.dedupe_key));
-    }
-    const fresh = events.filter((e) => !e.key || !seen.has(e.key));
-    let seq = row.lastSeq;
-    const stored: ExecutionEvent[] = [];
-    for (const e of fresh) {
-      seq += 1;
-      await m.insert(ExportEventRow, { exportId, seq, type: e.type, at: new Date(e.at), data: e.data ?? null, dedupeKey: e.key ?? null } as QueryDeepPartialEntity<ExportEventRow>);
-      stored.push({ seq, executionId: exportId, type: e.type, at: new Date(e.at).toISOString(), ...(e.data ? { data: e.data } : {}) });
-    }
-    const update: QueryDeepPartialEntity<ExportRow> = { ...(changes as QueryDeepPartialEntity<ExportRow>), ...(seq !== row.lastSeq ? { lastSeq: seq } : {}) };
-    if (Object.keys(update).length) await m.update(ExportRow, { id: exportId }, update);
+    // The log locks the export's row first (and fails for an unknown export), then the changes follow.
+    const stored = await this.log.append(exportId, events);
+    if (Object.keys(changes).length) await this.scope.manager().update(ExportRow, { id: exportId }, changes as QueryDeepPartialEntity<ExportRow>);
     return stored;
   }
 
@@ -67,9 +55,7 @@ export class ExportRepository {
   }
 
   async events(exportId: string, afterSeq: number, limit: number): Promise<ExecutionEvent[]> {
-    const rows = await this.scope.manager().find(ExportEventRow, { where: { exportId, seq: MoreThan(afterSeq) }, order: { seq: 'ASC' }, take: limit });
-    return rows
-      .map((r) => ({ seq: r.seq, executionId: r.exportId, type: r.type as ExecutionEvent['type'], at: new Date(r.at).toISOString(), ...(r.data ? { data: r.data } : {}) }));
+    return this.log.after(exportId, afterSeq, limit);
   }
 
   async insertDeployment(row: Pick<DeploymentRow, 'id' | 'exportId' | 'mode' | 'status' | 'inputs' | 'baseImage' | 'temporalWorkflowId' | 'createdBy' | 'containerPort'>): Promise<DeploymentRow> {

@@ -1,14 +1,14 @@
 // Writes a run's progress in one transaction: node state, execution state and events with a gapless
-// per-execution sequence number. Appends are idempotent per event key, so a retried activity never
-// records an event twice.
+// per-execution sequence number (db/event-log.ts: idempotent per event key, so a retried activity never
+// records an event twice).
 import type { ExecutionEvent, ExecutionStatus, NewExecutionEvent, NodeStatus } from '../../core/events';
 import { TERMINAL_EXECUTION_STATUSES } from '../../core/events';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { TenantScope } from '../tenant-scope';
 import type { ApprovalContext, ApprovalStatus, RecordedDecision } from '../../core/approval';
 import type { ApprovalData } from '../../core/graph';
-import { Approval, Execution, ExecutionEventRow, NodeExecution, type ExecutionError, type UsageTotals } from '../entities/tenant';
-import { toExecutionEvent } from './executions';
+import { Approval, Execution, NodeExecution, type ExecutionError, type UsageTotals } from '../entities/tenant';
+import { EventLog, EXECUTION_LOG } from '../event-log';
 
 export interface NodeStateUpdate {
   nodeId: string;
@@ -65,7 +65,11 @@ function isTerminal(status: ExecutionStatus): boolean {
 }
 
 export class ProgressRepository {
-  constructor(private readonly scope: TenantScope) {}
+  private readonly log: EventLog;
+
+  constructor(private readonly scope: TenantScope) {
+    this.log = new EventLog(scope, EXECUTION_LOG);
+  }
 
   /** Applies the batch and returns the events it newly stored (to publish), in seq order. */
   async apply(batch: ProgressBatch): Promise<ExecutionEvent[]> {
@@ -73,22 +77,6 @@ export class ProgressRepository {
     // The row lock serialises writers of one execution, which is what keeps seq gapless.
     const execution = await m.findOne(Execution, { where: { id: batch.executionId }, lock: { mode: 'pessimistic_write' } });
     if (!execution) throw new ExecutionNotFoundError(`execution ${batch.executionId} not found`);
-
-    const keys = batch.events.map((e) => e.key).filter((k): k is string => Boolean(k));
-    const seen = new Set<string>();
-    if (keys.length) {
-      const rows: { dedupe_key: string }[] = await m.query(
-        'select dedupe_key from execution_events where execution_id = $1 and dedupe_key = any($2)',
-        [batch.executionId, keys],
-      );
-      rows.forEach((r) => seen.add(r.dedupe_key));
-    }
-    const fresh = batch.events.filter((e) => {
-      if (!e.key) return true;
-      if (seen.has(e.key)) return false;
-      seen.add(e.key);
-      return true;
-    });
 
     // Once a run is over, late writers (a cancelled turn reporting back) may not reopen it.
     const closed = isTerminal(execution.status);
@@ -125,24 +113,8 @@ export class ProgressRepository {
       execChanges.usage = sum as UsageTotals;
     }
 
-    let seq = execution.lastSeq;
-    const rows = fresh.map((e) =>
-      m.create(ExecutionEventRow, {
-        executionId: batch.executionId,
-        seq: ++seq,
-        type: e.type,
-        nodeId: e.nodeId ?? null,
-        at: new Date(e.at),
-        data: e.data ?? null,
-        dedupeKey: e.key ?? null,
-      }),
-    );
-    if (rows.length) {
-      await m.insert(ExecutionEventRow, rows as QueryDeepPartialEntity<ExecutionEventRow>[]);
-      execChanges.lastSeq = seq;
-    }
     if (Object.keys(execChanges).length) await m.update(Execution, { id: batch.executionId }, execChanges as QueryDeepPartialEntity<Execution>);
-    return rows.map(toExecutionEvent);
+    return this.log.append(batch.executionId, batch.events);
   }
 
   private async upsertApproval(executionId: string, update: ApprovalStateUpdate): Promise<void> {
