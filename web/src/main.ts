@@ -8,6 +8,11 @@ import '@vue-flow/minimap/dist/style.css';
 import App from './App.vue';
 import { createAppRouter } from './router';
 import './style.css';
+// After style.css: the design tokens map its variables onto the theme.
+import './design/theme.css';
+import { applyStoredTheme } from './composables/useTheme';
+
+applyStoredTheme();
 
 const app = createApp(App);
 app.use(createPinia());

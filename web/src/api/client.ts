@@ -1,5 +1,6 @@
 // The one way the browser talks to the REST API: JSON in and out, the access token attached, a 401 answered
 // by one token refresh and one retry, and API errors turned into ApiError with the server's code and message.
+import { describeRequest, describeStatus } from './error-messages';
 
 export class ApiError extends Error {
   constructor(
@@ -36,7 +37,7 @@ export async function apiRequest<T>(method: string, path: string, opts: RequestO
   const res = await authorizedFetch(method, path, opts);
   const text = await res.text();
   const parsed: unknown = text ? safeJson(text) : null;
-  if (!res.ok) throw apiError(res.status, parsed, `${method} ${path} failed with ${res.status}`);
+  if (!res.ok) throw apiError(res.status, parsed, describeStatus(res.status, describeRequest(method, path)));
   return parsed as T;
 }
 
@@ -45,7 +46,7 @@ export async function apiDownload(path: string): Promise<{ blob: Blob; filename:
   const res = await authorizedFetch('GET', path, {});
   if (!res.ok) {
     const text = await res.text();
-    throw apiError(res.status, text ? safeJson(text) : null, `GET ${path} failed with ${res.status}`);
+    throw apiError(res.status, text ? safeJson(text) : null, describeStatus(res.status, 'Downloading the file'));
   }
   const disposition = res.headers.get('content-disposition') ?? '';
   const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? path.split('/').pop() ?? 'download';
@@ -91,9 +92,5 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A message to show for anything a request may throw. */
-export function describeError(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
+/** A message to show for anything a request may throw (error-messages.ts writes it). */
+export { describeError } from './error-messages';

@@ -34,6 +34,9 @@ export const useAuthStore = defineStore('auth', () => {
   const signedIn = computed(() => accessToken.value !== null && user.value !== null);
   const role = computed(() => user.value?.role ?? 'viewer');
   const canEdit = computed(() => role.value !== 'viewer');
+  /** Admins and owners manage members, API keys, credentials and read the audit log (server/rbac.ts). */
+  const isAdmin = computed(() => role.value === 'admin' || role.value === 'owner');
+  const isOwner = computed(() => role.value === 'owner');
 
   function persist(): void {
     if (accessToken.value && refreshToken.value && user.value && tenant.value) {
@@ -119,5 +122,5 @@ export const useAuthStore = defineStore('auth', () => {
 
   bindSession({ accessToken: () => accessToken.value, refreshAfter });
 
-  return { accessToken, refreshToken, user, tenant, signedIn, role, canEdit, register, login, logout, refreshAfter, freshAccessToken, clear };
+  return { accessToken, refreshToken, user, tenant, signedIn, role, canEdit, isAdmin, isOwner, register, login, logout, refreshAfter, freshAccessToken, clear };
 });

@@ -8,6 +8,7 @@ import { apiRequest } from '../api/client';
 import type { WorkflowVersion, WorkflowView } from '../api/types';
 import { connectionProblem, type ProposedConnection } from '../canvas/connection-rules';
 import { layoutGraph } from '../canvas/layout';
+import { PROBLEM_TITLES } from '../canvas/problem-titles';
 import { defaultNodeData } from '../canvas/node-catalog';
 
 /** A node as the editor keeps it: always positioned. */
@@ -57,6 +58,14 @@ export const useEditorStore = defineStore('editor', () => {
   const graphDirty = computed(() => JSON.stringify(graph.value) !== savedJson.value);
   const nameDirty = computed(() => name.value.trim() !== savedName.value);
   const dirty = computed(() => graphDirty.value || nameDirty.value);
+  /** Why Run is disabled, for the button's label; null when the canvas can run. */
+  const runBlockedReason = computed<string | null>(() => {
+    const { valid, errors } = validation.value;
+    if (valid) return null;
+    const first = errors[0];
+    const more = errors.length > 1 ? ` and ${errors.length - 1} more` : '';
+    return `Can’t run yet: ${first ? PROBLEM_TITLES[first.code].toLowerCase() : 'the canvas has problems'}${more}. See the Problems tab.`;
+  });
   const canUndo = computed(() => past.value.length > 0);
   const canRedo = computed(() => future.value.length > 0);
   const selectedNode = computed(() =>
@@ -349,7 +358,7 @@ export const useEditorStore = defineStore('editor', () => {
 
   return {
     workflowId, name, version, nodes, edges, selectedNodeIds, selectedEdgeIds, validation, notice, saving,
-    graph, dirty, canUndo, canRedo, selectedNode, problemsByNode, problemsByEdge,
+    graph, dirty, canUndo, canRedo, selectedNode, problemsByNode, problemsByEdge, runBlockedReason,
     reset, load, addNode, checkConnection, connect, beginMove, moveNode, updateNodeData, select, removeSelected,
     removeEdges, copy, paste, duplicate, autoLayout, restoreVersion, save, versions, undo, redo,
   };
