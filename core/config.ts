@@ -62,6 +62,8 @@ const envSchema = z.object({
   NODE_OUTPUT_MAX_BYTES: z.coerce.number().int().min(1024).max(NODE_OUTPUT_MAX_BYTES_CEILING).default(DEFAULT_RUN_LIMITS.nodeOutputMaxBytes),
   RUN_OUTPUTS_MAX_BYTES: z.coerce.number().int().min(1024).max(RUN_OUTPUTS_MAX_BYTES_CEILING).default(DEFAULT_RUN_LIMITS.runOutputsMaxBytes),
   RUN_INPUTS_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(DEFAULT_RUN_LIMITS.runInputsMaxBytes),
+  // How long an open run's row may show no progress before reading it asks Temporal (server/services/repair-gate.ts).
+  RUN_REPAIR_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
 }).refine((e) => e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS, {
   // Otherwise a request that arrives on a socket just before its keep-alive ends can be cut off mid-headers.
   path: ['HTTP_HEADERS_TIMEOUT_SECONDS'],
@@ -97,6 +99,8 @@ export interface TesseraConfig {
   rateLimits: { authPerIp?: RateLimitSetting; authPerEmail?: RateLimitSetting; apiPerTenant?: RateLimitSetting; runStartsPerTenant?: RateLimitSetting };
   /** What evaluating a run's texts and keeping its data may cost (the worker's threads, the API's input check). */
   limits: RunLimits;
+  /** GET /executions/:id asks Temporal about an open run only after this long without progress (or on ?refresh=true). */
+  runRepairStaleMs: number;
 }
 
 export class ConfigError extends Error {
@@ -151,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
       runOutputsMaxBytes: e.RUN_OUTPUTS_MAX_BYTES,
       runInputsMaxBytes: e.RUN_INPUTS_MAX_BYTES,
     },
+    runRepairStaleMs: e.RUN_REPAIR_STALE_SECONDS * 1000,
     rateLimits: Object.fromEntries(
       Object.entries({
         authPerIp: rateLimitSetting(e.RATE_LIMIT_AUTH_PER_IP),

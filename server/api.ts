@@ -68,6 +68,8 @@ export interface ApiDeps {
   cancelWaitMs?: number;
   /** Largest run inputs a start accepts, as JSON bytes (config RUN_INPUTS_MAX_BYTES; DEFAULT_RUN_LIMITS when absent). */
   runInputsMaxBytes?: number;
+  /** How long an open run's row may show no progress before a read asks Temporal (config RUN_REPAIR_STALE_SECONDS). */
+  runRepairStaleMs?: number;
   /** Code export (docs/export.md): the artifact store's data dir and the default deployment base image. */
   dataDir?: string;
   deployBaseImage?: string;
@@ -125,6 +127,7 @@ export function createApi(deps: ApiDeps): Api {
     namespace: deps.namespace,
     ...(deps.cancelWaitMs !== undefined ? { cancelWaitMs: deps.cancelWaitMs } : {}),
     ...(deps.runInputsMaxBytes !== undefined ? { runInputsMaxBytes: deps.runInputsMaxBytes } : {}),
+    ...(deps.runRepairStaleMs !== undefined ? { repairStaleMs: deps.runRepairStaleMs } : {}),
   });
 
   const exportsService = createExportService({
@@ -142,7 +145,7 @@ export function createApi(deps: ApiDeps): Api {
   /** The same check as the HTTP routes: a valid token of a user who still exists, with the role they have now. */
   async function verifyToken(token: string): Promise<Principal> {
     const claimed = tokens.verifyAccessToken(token);
-    const user = await accounts.findUser(claimed.userId);
+    const user = await accounts.currentMember(claimed.userId);
     if (!user || user.tenantId !== claimed.tenantId) throw new Unauthorized('the user of this token no longer exists');
     return { ...claimed, role: user.role };
   }

@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     encryptionKey: config.encryptionKey,
     rateLimits: config.rateLimits,
     runInputsMaxBytes: config.limits.runInputsMaxBytes,
+    runRepairStaleMs: config.runRepairStaleMs,
     dataDir: config.dataDir,
     deployBaseImage: config.export.deployBaseImage,
     webDir: config.webDistDir,

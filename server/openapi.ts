@@ -4,7 +4,7 @@ import { z, type ZodType } from 'zod';
 import { canvasGraphSchema } from '../core/graph';
 import { executionEventSchema } from '../core/events';
 import { loginBodySchema, logoutBodySchema, refreshBodySchema, registerBodySchema } from './auth/router';
-import { eventsQuery, listExecutionsQuery, startExecutionBody } from './routes/executions';
+import { eventsQuery, getExecutionQuery, listExecutionsQuery, startExecutionBody } from './routes/executions';
 import { createDeploymentBody, createExportBody, listExportsQuery } from './routes/exports';
 import { listApprovalsQuery } from './routes/approvals';
 import { decisionBodySchema } from '../core/approval';
@@ -45,7 +45,7 @@ export const API_ROUTES: ApiRoute[] = [
   { method: 'get', path: '/workflows/:id/versions', summary: 'List saved versions', tag: 'workflows', role: 'viewer', status: 200, takesId: true },
   { method: 'post', path: '/workflows/:id/executions', summary: 'Start a run (Idempotency-Key header supported)', tag: 'executions', role: 'editor', body: startExecutionBody, status: 202, takesId: true },
   { method: 'get', path: '/executions', summary: 'List runs', tag: 'executions', role: 'viewer', query: listExecutionsQuery, status: 200 },
-  { method: 'get', path: '/executions/:id', summary: 'Read a run with per-node state', tag: 'executions', role: 'viewer', status: 200, takesId: true },
+  { method: 'get', path: '/executions/:id', summary: 'Read a run with per-node state (from the database; ?refresh=true also asks Temporal)', tag: 'executions', role: 'viewer', query: getExecutionQuery, status: 200, takesId: true },
   { method: 'get', path: '/executions/:id/events', summary: 'Stored events after a sequence number', tag: 'executions', role: 'viewer', query: eventsQuery, status: 200, takesId: true },
   { method: 'post', path: '/executions/:id/cancel', summary: 'Cancel a run', tag: 'executions', role: 'editor', status: 202, takesId: true },
   { method: 'get', path: '/workflows/:id/exports', summary: "A workflow's exports, newest first (without build logs)", tag: 'exports', role: 'viewer', query: listExportsQuery, status: 200, takesId: true },

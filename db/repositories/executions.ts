@@ -2,10 +2,11 @@
 import { In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 
-import type { ExecutionEvent, ExecutionStatus } from '../../core/events';
+import { OPEN_NODE_STATUSES, type ExecutionEvent, type ExecutionStatus } from '../../core/events';
 import type { RunPlan } from '../../core/plan';
+import { EventLog, EXECUTION_LOG } from '../event-log';
 import type { TenantScope } from '../tenant-scope';
-import { Approval, Execution, ExecutionEventRow, NodeExecution } from '../entities/tenant';
+import { Approval, Execution, NodeExecution } from '../entities/tenant';
 
 export interface NewExecution {
   id: string;
@@ -18,19 +19,12 @@ export interface NewExecution {
   startedBy: string | null;
 }
 
-export function toExecutionEvent(row: ExecutionEventRow): ExecutionEvent {
-  return {
-    seq: row.seq,
-    executionId: row.executionId,
-    type: row.type,
-    ...(row.nodeId ? { nodeId: row.nodeId } : {}),
-    at: new Date(row.at).toISOString(),
-    ...(row.data ? { data: row.data } : {}),
-  };
-}
-
 export class ExecutionRepository {
-  constructor(private readonly scope: TenantScope) {}
+  private readonly log: EventLog;
+
+  constructor(private readonly scope: TenantScope) {
+    this.log = new EventLog(scope, EXECUTION_LOG);
+  }
 
   /** Inserts the execution and one pending row per node of its plan. */
   async insert(input: NewExecution): Promise<Execution> {
@@ -62,10 +56,10 @@ export class ExecutionRepository {
     return this.scope.manager().findOne(Execution, { where: { idempotencyKey: key } });
   }
 
-  async nodes(executionId: string): Promise<NodeExecution[]> {
-    const rows = await this.scope.manager().find(NodeExecution, { where: { executionId } });
-    const execution = await this.find(executionId);
-    const order = new Map((execution?.plan.nodes ?? []).map((n, i) => [n.id, i]));
+  /** The node rows of a loaded execution, in its plan's order (the caller has the plan: no second read of it). */
+  async nodes(execution: Pick<Execution, 'id' | 'plan'>): Promise<NodeExecution[]> {
+    const rows = await this.scope.manager().find(NodeExecution, { where: { executionId: execution.id } });
+    const order = new Map(execution.plan.nodes.map((n, i) => [n.id, i]));
     return rows.sort((a, b) => (order.get(a.nodeId) ?? 0) - (order.get(b.nodeId) ?? 0));
   }
 
@@ -96,20 +90,13 @@ export class ExecutionRepository {
   }
 
   async events(executionId: string, afterSeq: number, limit = 1000): Promise<ExecutionEvent[]> {
-    const rows = await this.scope
-      .manager()
-      .createQueryBuilder(ExecutionEventRow, 'ev')
-      .where('ev.execution_id = :id and ev.seq > :after', { id: executionId, after: afterSeq })
-      .orderBy('ev.seq', 'ASC')
-      .take(limit)
-      .getMany();
-    return rows.map(toExecutionEvent);
+    return this.log.after(executionId, afterSeq, limit);
   }
 
   /** Marks non-terminal node rows with the given status (used when Temporal says the run is over). */
   async settleOpenNodes(executionId: string, status: 'cancelled' | 'failed', at: Date): Promise<void> {
     const m = this.scope.manager();
-    await m.update(NodeExecution, { executionId, status: In(['pending', 'running', 'waiting']) }, { status, finishedAt: at });
+    await m.update(NodeExecution, { executionId, status: In([...OPEN_NODE_STATUSES]) }, { status, finishedAt: at });
     await m.update(Approval, { executionId, status: 'pending' }, { status: 'cancelled', decidedAt: at });
   }
 

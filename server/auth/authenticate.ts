@@ -41,7 +41,7 @@ export function createAuthenticate({ tokens, accounts, apiKeys }: AuthenticateDe
       done(null, false);
       return;
     }
-    accounts.findUser(claimed.userId).then(
+    accounts.currentMember(claimed.userId).then(
       (user) => {
         if (!user || user.tenantId !== claimed.tenantId) {
           done(null, false, new Error('user no longer exists'));

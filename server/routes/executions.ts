@@ -31,6 +31,14 @@ export const eventsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(5000).default(1000),
 });
 
+/** `?refresh=true` asks Temporal how the run stands even when its row is not stale (server/services/repair-gate.ts). */
+export const getExecutionQuery = z.object({
+  refresh: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => v === 'true'),
+});
+
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 export function createStartExecutionRouter(deps: { executions: ExecutionService; onStarted?: (created: boolean) => void }): Router {
@@ -68,7 +76,8 @@ export function createExecutionsRouter(deps: { executions: ExecutionService }): 
   });
 
   router.get('/:id', async (req, res) => {
-    res.json(await executions.get(principalOf(req).tenantId, idOf(req)));
+    const q = parseWith(getExecutionQuery, req.query, 'query');
+    res.json(await executions.get(principalOf(req).tenantId, idOf(req), { refresh: q.refresh }));
   });
 
   router.get('/:id/events', async (req, res) => {

@@ -1,11 +1,12 @@
 // Execution use cases: start a run (validate, compile, record, start on Temporal), read it with its
 // node state, list, read its events, cancel. Temporal owns run state: a row that disagrees with a
-// closed Temporal run is repaired when read.
+// closed Temporal run is repaired when read, if the row is stale or the reader asks (repair-gate.ts).
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { QueryFailedError } from 'typeorm';
 import { compileGraph, GraphInvalidError } from '../../core/compile';
 import type { ExecutionView } from '../../core/api-views';
+import { causeChainMessage } from '../../core/error-cause';
 import { AppError, Conflict, NotFound, ValidationFailed } from '../../core/errors';
 import { TERMINAL_EXECUTION_STATUSES, temporalWorkflowId, type ExecutionEvent, type ExecutionStatus } from '../../core/events';
 import { checkRunInputs } from '../../core/inputs';
@@ -13,6 +14,7 @@ import { DEFAULT_RUN_LIMITS, INPUTS_TOO_LARGE, formatBytes, jsonBytes } from '..
 import type { Execution, ExecutionRepository, NodeExecution, TenantScope, WorkflowRepository } from '../../db';
 import type { RunClient } from '../temporal/run-client';
 import { requireUuid } from './ids';
+import { createRepairGate, DEFAULT_REPAIR_STALE_MS, lastProgressAt } from './repair-gate';
 
 export class TemporalUnavailable extends AppError {
   constructor(message: string) {
@@ -33,16 +35,9 @@ export interface ExecutionServiceDeps {
   cancelWaitMs?: number;
   /** Largest run inputs as JSON bytes: they travel in the run's first Temporal payload (default DEFAULT_RUN_LIMITS). */
   runInputsMaxBytes?: number;
+  /** How long an open run's row may show no progress before a read asks Temporal (default DEFAULT_REPAIR_STALE_MS). */
+  repairStaleMs?: number;
   now?: () => Date;
-}
-
-/** The message of an error and of its causes: the Temporal client wraps the server's reason. */
-function describeError(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e && parts.length < 4; e = (e as { cause?: unknown }).cause) {
-    parts.push(e instanceof Error ? e.message : String(e));
-  }
-  return parts.join(': ');
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -68,6 +63,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
   const { scope, workflows, executions, runs } = deps;
   const now = deps.now ?? (() => new Date());
   const runInputsMaxBytes = deps.runInputsMaxBytes ?? DEFAULT_RUN_LIMITS.runInputsMaxBytes;
+  const repairGate = createRepairGate({ staleMs: deps.repairStaleMs ?? DEFAULT_REPAIR_STALE_MS, now: () => now().getTime() });
 
   function uiUrl(workflowId: string, runId: string | null): string {
     const base = `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
@@ -123,7 +119,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       e.temporalRunId = runId;
       return e;
     } catch (err) {
-      const message = `could not start the run on Temporal: ${describeError(err)}`;
+      const message = `could not start the run on Temporal: ${causeChainMessage(err)}`;
       await scope.run(tenantId, () =>
         executions.updateStatus(e.id, { status: 'failed', error: { code: 'START_FAILED', message }, finishedAt: now() }),
       );
@@ -165,7 +161,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       await runs.terminate(tenantId, id, message);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return; // it closed just now
-      throw new TemporalUnavailable(`could not terminate the run: ${describeError(err)}`);
+      throw new TemporalUnavailable(`could not terminate the run: ${causeChainMessage(err)}`);
     }
     await scope.run(tenantId, async () => {
       const fresh = await load(id);
@@ -244,10 +240,26 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       return { execution: view(e), created: recorded.created };
     },
 
-    async get(tenantId: string, id: string): Promise<ExecutionView> {
-      const e = await scope.run(tenantId, () => load(id));
+    /**
+     * One database read; Temporal is asked only when the open run's row is stale or `refresh` is set
+     * (server/services/repair-gate.ts).
+     */
+    async get(tenantId: string, id: string, opts: { refresh?: boolean } = {}): Promise<ExecutionView> {
+      const read = () =>
+        scope.run(tenantId, async () => {
+          const e = await load(id);
+          return { e, nodes: await executions.nodes(e) };
+        });
+      const { e, nodes } = await read();
+      if (TERMINAL_EXECUTION_STATUSES.includes(e.status) || !e.temporalRunId) return view(e, nodes);
+      if (!repairGate.shouldAsk(e.id, lastProgressAt(e, nodes), opts.refresh ?? false)) return view(e, nodes);
       const repaired = await repair(tenantId, e);
-      return scope.run(tenantId, async () => view(repaired, await executions.nodes(repaired.id)));
+      if (repaired === e) {
+        repairGate.asked(e.id);
+        return view(e, nodes);
+      }
+      const fresh = await read();
+      return view(fresh.e, fresh.nodes);
     },
 
     async list(tenantId: string, filter: { workflowId?: string; statuses?: ExecutionStatus[]; limit: number; cursor?: string }) {
@@ -289,7 +301,8 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       }
       await runs.waitClosed(tenantId, e.id, waitMs);
       await terminateUnresponsive(tenantId, e.id, waitMs);
-      return this.get(tenantId, id);
+      // Temporal has just said how the run ended: the answer reads it there rather than wait for staleness.
+      return this.get(tenantId, id, { refresh: true });
     },
   };
 }

@@ -90,6 +90,8 @@ export interface TestStackOptions {
   providers?: ProviderSettings;
   worker?: boolean;
   cancelWaitMs?: number;
+  /** How long an open run's row may show no progress before GET /executions/:id asks Temporal (API default 30 s). */
+  runRepairStaleMs?: number;
   accessTokenTtlSeconds?: number;
   corsOrigins?: string[];
   rateLimits?: Partial<RateLimits>;
@@ -140,6 +142,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
     ...(opts.cancelWaitMs !== undefined ? { cancelWaitMs: opts.cancelWaitMs } : {}),
+    ...(opts.runRepairStaleMs !== undefined ? { runRepairStaleMs: opts.runRepairStaleMs } : {}),
     ...(opts.limits?.runInputsMaxBytes !== undefined ? { runInputsMaxBytes: opts.limits.runInputsMaxBytes } : {}),
     ...(opts.accessTokenTtlSeconds !== undefined ? { accessTokenTtlSeconds: opts.accessTokenTtlSeconds } : {}),
     ...(opts.webDir !== undefined ? { webDir: opts.webDir } : {}),
