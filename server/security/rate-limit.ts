@@ -40,9 +40,15 @@ export function createRateLimiter(redis: Redis, limits: RateLimits, prefix = 'te
       const { limit, windowSeconds } = limits[name];
       if (limit <= 0) return;
       const redisKey = `${prefix}:${name}:${key}`;
-      const [[, count], [, ttl]] = (await redis.multi().incr(redisKey).pttl(redisKey).exec()) as [[null, number], [null, number]];
-      // The first hit of a window starts its clock (a key with no expiry, after a crash mid-way, gets one too).
-      if (count === 1 || ttl < 0) await redis.pexpire(redisKey, windowSeconds * 1000);
+      // One round trip per request: the first hit of a window creates the key with its expiry (SET NX PX),
+      // every hit counts; only a key left without an expiry (written by an older version) needs a second trip.
+      const [, [, count], [, ttl]] = (await redis
+        .multi()
+        .set(redisKey, 0, 'PX', windowSeconds * 1000, 'NX')
+        .incr(redisKey)
+        .pttl(redisKey)
+        .exec()) as [unknown, [null, number], [null, number]];
+      if (ttl < 0) await redis.pexpire(redisKey, windowSeconds * 1000);
       if (count > limit) {
         const retryAfter = ttl > 0 ? Math.ceil(ttl / 1000) : windowSeconds;
         throw new TooManyRequests(`rate limit exceeded; retry in ${retryAfter} s`, retryAfter, { limit: name });
