@@ -1,3 +1,4 @@
 // Every workflow the worker registers (the bundle's entry point).
 export { canvasRun, stateQuery } from './canvas-run';
-export { exportRun, deploymentRun, stopDeploymentSignal } from './export-run';
+export { exportRun } from './export-run';
+export { deploymentRun, stopDeploymentSignal } from './deployment-run';
