@@ -66,6 +66,7 @@ const VALID_BODIES: Record<string, (w: TenantWorld) => unknown> = {
   'patch /users/:id': () => ({ role: 'viewer' }),
   'post /api-keys': () => ({ name: 'k', role: 'viewer' }),
   'post /credentials': () => ({ provider: 'openai', name: 'c', secret: 'sk-matrix' }),
+  'patch /credentials/:id': () => ({ secret: 'sk-rotated-by-another-tenant' }),
   'delete /tenant': (w) => ({ confirmSlug: w.slug }),
   'post /workflows/:id/exports': () => ({}),
   'post /exports/:id/deployments': () => ({ mode: 'oneshot', inputs: { topic: 'x' } }),
