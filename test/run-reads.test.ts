@@ -75,6 +75,7 @@ describe('a stack whose rows turn stale only after an hour', () => {
       await mine.waitFor((m) => m.type === 'subscribed' && m.executionId === executionId);
       const refused = await theirs.waitFor((m) => m.type === 'error' && m.executionId === executionId);
       expect(refused.code).toBe('NOT_FOUND');
+      await waitForExecution(stack, owner, executionId, (e) => e.status === 'waiting');
       const decided = await stack.request('POST', `/api/v1/executions/${executionId}/approvals/review`, { token: owner.token, body: { decision: 'approve' } });
       expect(decided.status).toBe(200);
       await mine.waitFor((m) => m.type === 'event' && m.event.type === 'execution.succeeded');
