@@ -145,7 +145,8 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
           message,
           type: PROVIDER_ERROR_TYPE,
           nonRetryable: !retryable,
-          details: provider ? [{ provider: provider.provider, status: provider.status ?? null, code: provider.code ?? null }] : [],
+          // retryAfterMs reaches the run machine here: a workflow does not see nextRetryDelay.
+          details: provider ? [{ provider: provider.provider, status: provider.status ?? null, code: provider.code ?? null, retryAfterMs: provider.retryAfterMs ?? null }] : [],
           // A provider's Retry-After beats our backoff: retrying sooner only earns another 429.
           ...(retryable && provider?.retryAfterMs ? { nextRetryDelay: provider.retryAfterMs } : {}),
         });

@@ -21,6 +21,7 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { AgentTurnInput, TesseraActivities } from '../activities';
+import { rootCauseMessage } from '../core/error-cause';
 import { OUTPUT_TOO_LARGE, jsonBytes } from '../core/limits';
 import type { PlanNode } from '../core/plan';
 import { initialState, mergeLedgers, step, DEFAULT_AGENT_ATTEMPTS, type Command, type Happening, type Ledger, type RunState } from '../core/run-machine';
@@ -256,27 +257,17 @@ function agentFailure(err: unknown): { code: string; message: string; retryable:
   let code = 'AGENT_FAILED';
   let retryable = true;
   let retryAfterMs: number | undefined;
-  let deepest: unknown = err;
   for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause) {
-    deepest = e;
     if (e instanceof ApplicationFailure) {
       if (e.type === OUTPUT_TOO_LARGE) code = OUTPUT_TOO_LARGE;
       if (e.nonRetryable) retryable = false;
-      if (e.nextRetryDelay !== undefined && e.nextRetryDelay !== null) retryAfterMs = durationMs(e.nextRetryDelay);
+      const after = (e.details?.[0] as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+      if (typeof after === 'number' && retryable) retryAfterMs = after;
     }
   }
-  const message = deepest instanceof Error ? deepest.message : String(err);
-  return { code, message, retryable, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
-}
-
-function durationMs(d: unknown): number | undefined {
-  if (typeof d === 'number') return d;
-  if (typeof d === 'string') return /^\d+$/.test(d) ? Number(d) : undefined;
-  return undefined;
+  return { code, message: rootCauseMessage(err), retryable, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
 }
 
 function runFailed(err: unknown): Happening {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return { type: 'runFailed', at: now(), message: e instanceof Error ? e.message : String(err) };
+  return { type: 'runFailed', at: now(), message: rootCauseMessage(err) };
 }

@@ -41,7 +41,7 @@ export function approvalWaitGraph() {
     ],
     edges: [
       { id: 'e1', source: 'start', target: 'review' },
-      { id: 'e2', source: 'review', target: 'done' },
+      { id: 'e2', source: 'review', sourceHandle: 'approved', target: 'done' },
     ],
   };
 }
