@@ -100,7 +100,9 @@ describe('Settings in the browser', () => {
     await owner.byTestId('canvas').waitFor();
     await owner.selectNode('ask');
     await owner.byTestId('field-credentialId').locator('option', { hasText: 'Local gateway' }).waitFor({ state: 'attached' });
-    await owner.byTestId('field-credentialId').selectOption({ label: 'Local gateway' });
+    // An OpenAI-compatible credential is offered with its server beside its name.
+    await owner.byTestId('field-credentialId').selectOption({ label: `Local gateway (${fake.openaiBaseURL})` });
+    await expect(owner.byTestId('agent-no-credentials').count()).resolves.toBe(0);
     await owner.save();
     await owner.startRun({});
     await owner.waitForNodeStatus('ask', 'succeeded');

@@ -29,6 +29,7 @@ describe('describeError', () => {
 
   test('a lost connection is one sentence', () => {
     expect(describeError(new TypeError('Failed to fetch'))).toMatch(/^Could not reach the Tessera API/);
+    expect(describeError(new TypeError("Cannot read properties of undefined (reading 'id')"))).toBe("Cannot read properties of undefined (reading 'id')");
   });
 });
 

@@ -61,8 +61,11 @@ export function describeError(error: unknown): string {
     if (issues.length > 0) return issues.map((i) => `${fieldLabel(i.path)}: ${i.message}.`).join(' ');
     return error.message;
   }
-  // fetch rejects with a TypeError when no answer came at all (the API is down, the network is gone).
-  if (error instanceof TypeError) return 'Could not reach the Tessera API. Check your connection and that the server is running.';
+  // fetch rejects with a TypeError when no answer came at all (the API is down, the network is gone); its
+  // message differs per browser (Chromium, Firefox, Safari). Other TypeErrors are bugs and keep their message.
+  if (error instanceof TypeError && /failed to fetch|networkerror|load failed/i.test(error.message)) {
+    return 'Could not reach the Tessera API. Check your connection and that the server is running.';
+  }
   if (error instanceof Error) return error.message;
   return String(error);
 }

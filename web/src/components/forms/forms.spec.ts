@@ -27,6 +27,18 @@ describe('node forms', () => {
     expect(wrapper.find('[data-testid="issue-model"]').exists()).toBe(false);
   });
 
+  test('the agent form offers the provider’s credentials in one field, a compatible server beside its name', () => {
+    const credentials = [
+      { id: 'c1', provider: 'openai', name: 'Gateway', baseUrl: 'http://127.0.0.1:9/v1' },
+      { id: 'c2', provider: 'anthropic', name: 'Claude' },
+    ];
+    const wrapper = mount(AgentForm, { props: { modelValue: { provider: 'openai', model: 'm', prompt: 'x' }, variables: [], credentials } });
+    expect(wrapper.findAll('[data-testid="field-credentialId"]')).toHaveLength(1);
+    expect(wrapper.findAll('option').map((o) => o.text())).toContain('Gateway (http://127.0.0.1:9/v1)');
+    expect(wrapper.findAll('option').map((o) => o.text())).not.toContain('Claude');
+    expect(wrapper.find('[data-testid="agent-no-credentials"]').exists()).toBe(false);
+  });
+
   test('a read-only form cannot be edited', () => {
     const wrapper = mount(AgentForm, { props: { modelValue: { provider: 'echo', model: 'echo-1', prompt: 'x' }, variables: [], readonly: true } });
     expect(wrapper.get('fieldset').attributes('disabled')).toBeDefined();
