@@ -15,7 +15,9 @@ let rootLogger: Logger | null = null;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const logger = pino({ level: config.logLevel, base: { process: 'api' } });
+  // Asynchronous writes (flushed on exit): a synchronous stdout write that meets a full pipe (npm start relays
+  // every line, and is slow on a busy machine) sleeps the event loop until it drains, for every request logged.
+  const logger = pino({ level: config.logLevel, base: { process: 'api' } }, pino.destination({ dest: 1, sync: false }));
   rootLogger = logger;
   // A failure no code handled is logged here with its context; the API keeps serving unless it is unsafe to.
   installFaultHandlers(process, logger, { processName: 'api', exit: (code) => process.exit(code) });

@@ -54,9 +54,11 @@ export function createAuthenticate({ tokens, accounts, apiKeys }: AuthenticateDe
     );
   };
 
+  const { secretOrKey, ...checks } = tokens.accessTokenVerification;
   authenticator.use(
     STRATEGY,
-    new JwtStrategy({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), ...tokens.accessTokenVerification }, verify),
+    // passport-jwt hands secretOrKey to jsonwebtoken, which takes a KeyObject; its types only list string | Buffer.
+    new JwtStrategy({ jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), ...checks, secretOrKey: secretOrKey as unknown as Buffer }, verify),
   );
 
   async function principalOfApiKey(key: string): Promise<Principal> {
