@@ -15,16 +15,20 @@ function rssMiB(): number {
   return Number(line.split(/\s+/)[1]) / 1024;
 }
 
-/** How many of the workflow's runs are stored as waiting (pages of 100). */
+/**
+ * How many of the workflow's runs are stored as waiting (pages of 100). Ids are counted once and a page that
+ * brings none new ends the count: runs created in the same millisecond can come back on the next page.
+ */
 async function countWaiting(token: string, workflowId: string): Promise<number> {
-  let count = 0;
+  const seen = new Set<string>();
   let cursor: string | undefined;
   do {
     const page = await call('GET', `/executions?workflowId=${workflowId}&status=waiting&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, token);
-    count += (page.body.items as unknown[]).length;
-    cursor = (page.body.nextCursor as string | null) ?? undefined;
+    const before = seen.size;
+    for (const item of page.body.items as { id: string }[]) seen.add(item.id);
+    cursor = seen.size > before ? ((page.body.nextCursor as string | null) ?? undefined) : undefined;
   } while (cursor);
-  return count;
+  return seen.size;
 }
 
 async function main(): Promise<void> {
