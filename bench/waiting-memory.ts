@@ -15,20 +15,18 @@ function rssMiB(): number {
   return Number(line.split(/\s+/)[1]) / 1024;
 }
 
-/**
- * How many of the workflow's runs are stored as waiting (pages of 100). Ids are counted once and a page that
- * brings none new ends the count: runs created in the same millisecond can come back on the next page.
- */
-async function countWaiting(token: string, workflowId: string): Promise<number> {
-  const seen = new Set<string>();
-  let cursor: string | undefined;
-  do {
-    const page = await call('GET', `/executions?workflowId=${workflowId}&status=waiting&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, token);
-    const before = seen.size;
-    for (const item of page.body.items as { id: string }[]) seen.add(item.id);
-    cursor = seen.size > before ? ((page.body.nextCursor as string | null) ?? undefined) : undefined;
-  } while (cursor);
-  return seen.size;
+/** Waits until every run reads `waiting` (GET each run not seen waiting yet, 10 at a time, once a second). */
+async function untilAllWaiting(token: string, runs: string[]): Promise<void> {
+  let open = [...runs];
+  while (open.length) {
+    const still: string[] = [];
+    await closedLoop(open.length, 10, async (i) => {
+      const e = await call('GET', `/executions/${open[i]!}`, token);
+      if (e.body.status !== 'waiting') still.push(open[i]!);
+    });
+    open = still;
+    if (open.length) await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 async function main(): Promise<void> {
@@ -41,7 +39,7 @@ async function main(): Promise<void> {
   await closedLoop(RUNS, 10, async () => {
     runs.push((await startRun(token, workflowId)).id);
   });
-  while ((await countWaiting(token, workflowId)) < RUNS) await new Promise((r) => setTimeout(r, 1000));
+  await untilAllWaiting(token, runs);
   const waitingAfter = (performance.now() - t0) / 1000;
   await new Promise((r) => setTimeout(r, 5000)); // let the worker settle (GC, cached workflows)
   const after = rssMiB();
