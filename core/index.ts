@@ -13,3 +13,5 @@ export * from './scheduler';
 export * from './examples';
 export * from './approval';
 export * from './api-views';
+export * from './run-machine';
+export { ledgerKey, outputPreview, PREVIEW_CHARS, type LedgerNodeRow, type LedgerExecutionRow } from './run-ledger';
