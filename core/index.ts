@@ -13,5 +13,20 @@ export * from './scheduler';
 export * from './examples';
 export * from './approval';
 export * from './api-views';
-export * from './run-machine';
+export {
+  step,
+  initialState,
+  isFinished,
+  attemptsOf,
+  mergeLedgers,
+  DEFAULT_AGENT_ATTEMPTS,
+  MAX_RETRY_INTERVAL_MS,
+  type RunState,
+  type MachineNodeState,
+  type Happening,
+  type Command,
+  type AgentCall,
+  type StepResult,
+  type Ledger,
+} from './run-machine';
 export { ledgerKey, outputPreview, PREVIEW_CHARS, type LedgerNodeRow, type LedgerExecutionRow } from './run-ledger';
