@@ -11,6 +11,9 @@ import type { Principal } from '../auth/principal';
 import type { RunClient } from '../temporal/run-client';
 import { requireUuid } from './ids';
 
+/** How long a decision waits for a run that is replaying after a crash to reach the approval the row shows. */
+const DECISION_CATCH_UP_MS = 15_000;
+
 function canDecide(a: Approval, p: Principal): boolean {
   return a.status === 'pending' && mayDecide(p.role as DeciderRole, a.assigneeRole ?? undefined) && !a.decisions.some((d) => d.by === 'user' && d.userId === p.userId);
 }
@@ -86,16 +89,27 @@ export function createApprovalService(deps: { scope: TenantScope; approvals: App
       if (!mayDecide(p.role as DeciderRole, before.assigneeRole ?? undefined)) {
         throw new Forbidden(`deciding this approval needs the ${before.assigneeRole ?? 'editor'} role or higher`);
       }
-      try {
-        await runs.decide(p.tenantId, before.executionId, {
-          nodeId,
-          ...body,
-          actor: { kind: 'user', userId: p.userId, email: p.email, role: p.role as DeciderRole },
-        });
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) throw refusalError(err);
-        if (err instanceof WorkflowNotFoundError) throw new Conflict(`run ${executionId} is no longer running`);
-        throw err;
+      const request = { nodeId, ...body, actor: { kind: 'user' as const, userId: p.userId, email: p.email, role: p.role as DeciderRole } };
+      // The row says pending, so the run opened this approval. Right after a worker crash the run's state is
+      // rebuilt by replay, and a decision arriving before replay reaches the approval is refused as unknown:
+      // wait for the run to catch up (bounded) instead of answering 404 for an approval the inbox shows.
+      const catchUpDeadline = Date.now() + DECISION_CATCH_UP_MS;
+      for (;;) {
+        try {
+          await runs.decide(p.tenantId, before.executionId, request);
+          break;
+        } catch (err) {
+          if (err instanceof WorkflowUpdateFailedError) {
+            const refusal = refusalError(err);
+            if (refusal.code === 'UNKNOWN_APPROVAL' && Date.now() < catchUpDeadline) {
+              await new Promise((resolve) => setTimeout(resolve, 250));
+              continue;
+            }
+            throw refusal;
+          }
+          if (err instanceof WorkflowNotFoundError) throw new Conflict(`run ${executionId} is no longer running`);
+          throw err;
+        }
       }
       const after = await scope.run(p.tenantId, async () => {
         const rows = await approvals.list({ executionId: before.executionId, limit: 1000 });
