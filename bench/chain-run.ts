@@ -2,27 +2,15 @@
 // its code actually runs (the worker's evaluation threads, one local activity per node of the chain),
 // against a running stack (`npm start`). Usage: npx tsx bench/chain-run.ts [nodes=MAX_NODES] [runs=1]
 // (BASE_URL defaults to http://127.0.0.1:3000).
-import { randomBytes } from 'node:crypto';
 import { MAX_NODES } from '../core/graph';
 import { transformChainGraph } from '../test/fixtures/limit-graphs';
+import { call, registerTenant } from './support/tessera-api';
 
-const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
 const NODES = Number(process.argv[2] ?? MAX_NODES);
 const RUNS = Number(process.argv[3] ?? 1);
 
-async function call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${BASE}/api/v1${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
 async function main(): Promise<void> {
-  const reg = await call('POST', '/auth/register', undefined, { tenantName: `Bench ${randomBytes(3).toString('hex')}`, email: `bench-${randomBytes(4).toString('hex')}@example.com`, password: 'benchmark password' });
-  if (reg.status !== 201) throw new Error(`register: ${reg.status} ${JSON.stringify(reg.body)}`);
-  const token = reg.body.accessToken as string;
+  const token = await registerTenant();
   const wf = await call('POST', '/workflows', token, { name: 'chain bench', graph: transformChainGraph(NODES) });
   if (wf.status !== 201) throw new Error(`save: ${wf.status} ${JSON.stringify(wf.body)}`);
   for (let i = 0; i < RUNS; i++) {
