@@ -1,7 +1,8 @@
 // The ledger of a run: the rows and events each transition of the run machine records, and the one place
 // their idempotency keys are made (a retried write, a replayed workflow or a re-sent batch stores nothing
 // twice). Node events carry what a view needs without re-reading the rows: the node's status, attempt,
-// handle, output size and a short preview of its output.
+// handle (null but for a condition or a decided approval), output size and a short preview of its output;
+// core/run-view.ts folds them into what a run view shows.
 import type { ExecutionStatus, NewExecutionEvent, NodeStatus } from './events';
 import { jsonBytes } from './limits';
 
@@ -61,7 +62,7 @@ export function outputPreview(output: unknown): string {
 }
 
 function succeededData(output: unknown, attempt: number, handle: string | null): Record<string, unknown> {
-  return { status: 'succeeded', attempt, ...(handle ? { handle } : {}), outputBytes: jsonBytes(output ?? null), preview: outputPreview(output) };
+  return { status: 'succeeded', attempt, handle, outputBytes: jsonBytes(output ?? null), preview: outputPreview(output) };
 }
 
 const nodeOnly = (row: LedgerNodeRow): Ledger => ({ events: [], nodes: [row] });
@@ -77,7 +78,7 @@ export const entry = {
   pureSucceeded: (nodeId: string, output: unknown, handle: string | null, startedAt: string, at: string): Ledger => ({
     nodes: [{ nodeId, status: 'succeeded', attempts: 1, output: output ?? null, startedAt, finishedAt: at }],
     events: [
-      { type: 'node.started', nodeId, at: startedAt, data: { status: 'running', attempt: 1 }, key: ledgerKey.nodeStarted(nodeId) },
+      { type: 'node.started', nodeId, at: startedAt, data: { status: 'running', attempt: 1, handle: null }, key: ledgerKey.nodeStarted(nodeId) },
       { type: 'node.succeeded', nodeId, at, data: succeededData(output, 1, handle), key: ledgerKey.nodeSucceeded(nodeId) },
     ],
   }),
@@ -85,12 +86,12 @@ export const entry = {
   /** An agent attempt begins: the row says running with this attempt; the first attempt is the node's start. */
   agentRunning: (nodeId: string, texts: { prompt: string; system?: string }, attempt: number, at: string): Ledger => ({
     nodes: [{ nodeId, status: 'running', attempts: attempt, input: { system: texts.system ?? null, prompt: texts.prompt }, ...(attempt === 1 ? { startedAt: at } : {}) }],
-    events: attempt === 1 ? [{ type: 'node.started', nodeId, at, data: { status: 'running', attempt }, key: ledgerKey.nodeStarted(nodeId) }] : [],
+    events: attempt === 1 ? [{ type: 'node.started', nodeId, at, data: { status: 'running', attempt, handle: null }, key: ledgerKey.nodeStarted(nodeId) }] : [],
   }),
 
   nodeRetrying: (nodeId: string, attempt: number, error: string, at: string): Ledger => ({
     nodes: [],
-    events: [{ type: 'node.retrying', nodeId, at, data: { status: 'running', attempt, nextAttempt: attempt + 1, error }, key: ledgerKey.nodeRetrying(nodeId, attempt) }],
+    events: [{ type: 'node.retrying', nodeId, at, data: { status: 'running', attempt, nextAttempt: attempt + 1, handle: null, error }, key: ledgerKey.nodeRetrying(nodeId, attempt) }],
   }),
 
   agentSucceeded: (nodeId: string, output: unknown, attempt: number, at: string): Ledger => {
@@ -112,7 +113,7 @@ export const entry = {
 
   nodeWaiting: (nodeId: string, at: string): Ledger => ({
     nodes: [{ nodeId, status: 'waiting', attempts: 1, startedAt: at }],
-    events: [{ type: 'node.waiting', nodeId, at, data: { status: 'waiting', attempt: 1 }, key: ledgerKey.nodeWaiting(nodeId) }],
+    events: [{ type: 'node.waiting', nodeId, at, data: { status: 'waiting', attempt: 1, handle: null }, key: ledgerKey.nodeWaiting(nodeId) }],
   }),
 
   approvalSucceeded: (nodeId: string, output: { decision: string }, at: string): Ledger => ({
@@ -120,14 +121,15 @@ export const entry = {
     events: [{ type: 'node.succeeded', nodeId, at, data: succeededData(output, 1, output.decision), key: ledgerKey.nodeSucceeded(nodeId) }],
   }),
 
+  /** The error travels as `code` and `error` (its message, a string as it always was): a view reads {code, message}. */
   nodeFailed: (nodeId: string, error: RunError, attempts: number, at: string): Ledger => ({
     nodes: [{ nodeId, status: 'failed', attempts, error: { code: error.code, message: error.message, nodeId }, finishedAt: at }],
-    events: [{ type: 'node.failed', nodeId, at, data: { status: 'failed', attempt: attempts, error: error.message, code: error.code }, key: ledgerKey.nodeFailed(nodeId) }],
+    events: [{ type: 'node.failed', nodeId, at, data: { status: 'failed', attempt: attempts, handle: null, error: error.message, code: error.code }, key: ledgerKey.nodeFailed(nodeId) }],
   }),
 
   nodeSkipped: (nodeId: string, at: string): Ledger => ({
     nodes: [{ nodeId, status: 'skipped' }],
-    events: [{ type: 'node.skipped', nodeId, at, data: { status: 'skipped' }, key: ledgerKey.nodeSkipped(nodeId) }],
+    events: [{ type: 'node.skipped', nodeId, at, data: { status: 'skipped', attempt: 0, handle: null }, key: ledgerKey.nodeSkipped(nodeId) }],
   }),
 
   /** A node stopped by the run's end (a failed sibling, a cancel): a row only, as before issue 10. */
