@@ -10,6 +10,8 @@ export const NODE_STATUSES = ['pending', 'running', 'waiting', 'succeeded', 'fai
 export type NodeStatus = (typeof NODE_STATUSES)[number];
 /** A node in one of these has not finished; a run that ends settles them. */
 export const OPEN_NODE_STATUSES: readonly NodeStatus[] = ['pending', 'running', 'waiting'];
+/** A node in one of these has finished for good; late writers may not move it back (the complement of the open ones). */
+export const TERMINAL_NODE_STATUSES: readonly NodeStatus[] = ['succeeded', 'skipped', 'failed', 'cancelled'];
 
 export const EVENT_TYPES = [
   'execution.started',

@@ -1,6 +1,6 @@
 // The pure heart of the canvas interpreter (DESIGN.md §2): given a plan and each node's state, which nodes run
 // next and which are skipped. The Temporal workflow calls it after every change, so it must stay deterministic.
-import type { NodeStatus } from './events';
+import { TERMINAL_NODE_STATUSES, type NodeStatus } from './events';
 import type { PlanEdge, RunPlan } from './plan';
 
 export interface NodeRunState {
@@ -17,8 +17,6 @@ export interface NextSteps {
   /** Pending nodes none of whose inputs can ever be active, in plan order, including nodes skipped only because others are. */
   skip: string[];
 }
-
-export const TERMINAL_NODE_STATUSES: readonly NodeStatus[] = ['succeeded', 'skipped', 'failed', 'cancelled'];
 
 export function isNodeTerminal(state: NodeRunState | undefined): boolean {
   return state !== undefined && TERMINAL_NODE_STATUSES.includes(state.status);

@@ -2,7 +2,7 @@
 // per-execution sequence number (db/event-log.ts: idempotent per event key, so a retried activity never
 // records an event twice).
 import type { ExecutionEvent, ExecutionStatus, NewExecutionEvent, NodeStatus } from '../../core/events';
-import { TERMINAL_EXECUTION_STATUSES } from '../../core/events';
+import { TERMINAL_EXECUTION_STATUSES, TERMINAL_NODE_STATUSES } from '../../core/events';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { TenantScope } from '../tenant-scope';
 import type { ApprovalContext, ApprovalStatus, RecordedDecision } from '../../core/approval';
@@ -85,7 +85,7 @@ export class ProgressRepository {
       const changes: Partial<NodeExecution> = { ...(rest as Partial<NodeExecution>) };
       if (startedAt) changes.startedAt = new Date(startedAt);
       if (finishedAt) changes.finishedAt = new Date(finishedAt);
-      if (closed && changes.status && !['succeeded', 'failed', 'cancelled', 'skipped'].includes(changes.status)) {
+      if (closed && changes.status && !TERMINAL_NODE_STATUSES.includes(changes.status)) {
         delete changes.status;
       }
       if (Object.keys(changes).length) await m.update(NodeExecution, { executionId: batch.executionId, nodeId }, changes as QueryDeepPartialEntity<NodeExecution>);
