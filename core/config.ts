@@ -64,6 +64,14 @@ const envSchema = z.object({
   RUN_INPUTS_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(DEFAULT_RUN_LIMITS.runInputsMaxBytes),
   // How long an open run's row may show no progress before reading it asks Temporal (server/services/repair-gate.ts).
   RUN_REPAIR_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
+  // In-memory read caches of the API (server/auth/member-cache.ts, server/services/finished-runs.ts); 0 turns each off.
+  MEMBER_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
+  FINISHED_RUNS_CACHE_MB: z.coerce.number().int().min(0).max(4096).default(64),
+  // Outbound requests of http tools and MCP clients (docs/security.md "Outbound requests of tools").
+  TOOL_ALLOWED_HOSTS: z.string().default(''),
+  TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_TOOL_OUTBOUND.timeoutMs),
+  TOOL_RESPONSE_MAX_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(DEFAULT_TOOL_OUTBOUND.responseMaxBytes),
+  MCP_RESPONSE_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_TOOL_OUTBOUND.mcpResponseMaxBytes),
 }).refine((e) => e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS, {
   // Otherwise a request that arrives on a socket just before its keep-alive ends can be cut off mid-headers.
   path: ['HTTP_HEADERS_TIMEOUT_SECONDS'],
@@ -101,6 +109,12 @@ export interface TesseraConfig {
   limits: RunLimits;
   /** GET /executions/:id asks Temporal about an open run only after this long without progress (or on ?refresh=true). */
   runRepairStaleMs: number;
+  /** How long the API keeps a member's role between reads; changes are published, so this only bounds a lost message. */
+  memberCacheTtlMs: number;
+  /** Bytes of finished runs the API keeps in memory for GET /executions/:id. */
+  finishedRunsCacheBytes: number;
+  /** Outbound requests of tools and MCP clients: what non-public hosts they may reach, how long and how much. */
+  tools: ToolOutboundSettings;
 }
 
 export class ConfigError extends Error {
@@ -156,6 +170,9 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
       runInputsMaxBytes: e.RUN_INPUTS_MAX_BYTES,
     },
     runRepairStaleMs: e.RUN_REPAIR_STALE_SECONDS * 1000,
+    memberCacheTtlMs: e.MEMBER_CACHE_SECONDS * 1000,
+    finishedRunsCacheBytes: e.FINISHED_RUNS_CACHE_MB * 1024 * 1024,
+    tools: { allowedHosts, timeoutMs: e.TOOL_TIMEOUT_MS, responseMaxBytes: e.TOOL_RESPONSE_MAX_BYTES, mcpResponseMaxBytes: e.MCP_RESPONSE_MAX_BYTES },
     rateLimits: Object.fromEntries(
       Object.entries({
         authPerIp: rateLimitSetting(e.RATE_LIMIT_AUTH_PER_IP),

@@ -16,6 +16,8 @@ import type { DataSource, MigrationInterface } from 'typeorm';
 import { AccountRepository, ApprovalRepository, ExecutionRepository, TenantScope, WorkflowRepository } from '../db';
 import { Unauthorized } from '../core/errors';
 import { createAuthenticate } from './auth/authenticate';
+import { createMemberCache } from './auth/member-cache';
+import { createInvalidationBus } from './cache/invalidation-bus';
 import { createAuthRouter } from './auth/router';
 import { createAuthService } from './auth/service';
 import { createTokenService } from './auth/tokens';
@@ -44,7 +46,12 @@ import { createTenantRouter } from './routes/tenant';
 import { createUsersRouter } from './routes/users';
 import { auditOnSuccess, createAuditTrail } from './security/audit-trail';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, rateLimited, type RateLimits } from './security/rate-limit';
+import { createFinishedRuns } from './services/finished-runs';
 import { createMemberService } from './services/member-service';
+import { DEFAULT_TOOL_OUTBOUND, type ToolOutboundSettings } from '../core/config';
+import { createMcpServersRouter } from './routes/mcp-servers';
+import { createMcpServerService } from './services/mcp-server-service';
+import { createMcpRouter } from './mcp/endpoint';
 
 export interface ApiDeps {
   dataSource: DataSource;
@@ -79,6 +86,14 @@ export interface ApiDeps {
   rateLimits?: Partial<RateLimits>;
   /** Namespace of the rate-limit counters in Redis; tests give each stack its own. */
   rateLimitPrefix?: string;
+  /** How long a member's role is kept in memory between reads (config MEMBER_CACHE_SECONDS; MEMBER_CACHE_TTL_MS when absent). */
+  memberCacheTtlMs?: number;
+  /** Bytes of finished runs kept in memory for reads (config FINISHED_RUNS_CACHE_MB; FINISHED_RUNS_CACHE_BYTES when absent). */
+  finishedRunsCacheBytes?: number;
+  /** Where MCP servers' tool listings may go (config.tools: TOOL_ALLOWED_HOSTS and the like); DEFAULT_TOOL_OUTBOUND when absent. */
+  toolOutbound?: ToolOutboundSettings;
+  /** How long an MCP tool call waits for its run to end (config MCP_TOOL_WAIT_SECONDS; 30 s when absent). */
+  mcpToolWaitMs?: number;
 }
 
 export interface Api {
@@ -101,11 +116,13 @@ export function createApi(deps: ApiDeps): Api {
   });
   const auth = createAuthService({ accounts, tokens });
   const apiKeys = new ApiKeyRepository(deps.dataSource);
-  const authenticate = createAuthenticate({ tokens, accounts, apiKeys });
+  const bus = createInvalidationBus({ redis: deps.redis, subscriber: deps.subscriber, onError: (err) => logger.warn({ err }, 'invalidation bus: a message was lost') });
+  const memberCache = createMemberCache({ accounts, bus, ...(deps.memberCacheTtlMs !== undefined ? { ttlMs: deps.memberCacheTtlMs } : {}) });
+  const authenticate = createAuthenticate({ tokens, members: memberCache, apiKeys });
   const auditLog = new AuditLogRepository(scope);
   const audit = createAuditTrail({ scope, auditLog });
   const credentials = new CredentialRepository(scope, deps.encryptionKey);
-  const members = createMemberService({ accounts });
+  const members = createMemberService({ accounts, bus });
   const limiter = createRateLimiter(deps.redis, { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits }, deps.rateLimitPrefix);
   // Login and register attempts count per IP, and per email when the body names one (a malformed body is
   // refused by the route anyway).
@@ -117,7 +134,7 @@ export function createApi(deps: ApiDeps): Api {
       .then(() => next(), next);
   };
   const runs = new RunClient(deps.temporal, deps.taskQueue);
-  const workflows = createWorkflowService({ scope, workflows: workflowsRepo });
+  const workflows = createWorkflowService({ scope, workflows: workflowsRepo, bus });
   const executions = createExecutionService({
     scope,
     workflows: workflowsRepo,
@@ -128,6 +145,7 @@ export function createApi(deps: ApiDeps): Api {
     ...(deps.cancelWaitMs !== undefined ? { cancelWaitMs: deps.cancelWaitMs } : {}),
     ...(deps.runInputsMaxBytes !== undefined ? { runInputsMaxBytes: deps.runInputsMaxBytes } : {}),
     ...(deps.runRepairStaleMs !== undefined ? { repairStaleMs: deps.runRepairStaleMs } : {}),
+    finishedRuns: createFinishedRuns({ bus, ...(deps.finishedRunsCacheBytes !== undefined ? { maxBytes: deps.finishedRunsCacheBytes } : {}) }),
   });
 
   const exportsService = createExportService({
@@ -145,7 +163,7 @@ export function createApi(deps: ApiDeps): Api {
   /** The same check as the HTTP routes: a valid token of a user who still exists, with the role they have now. */
   async function verifyToken(token: string): Promise<Principal> {
     const claimed = tokens.verifyAccessToken(token);
-    const user = await accounts.currentMember(claimed.userId);
+    const user = await memberCache.current(claimed.userId);
     if (!user || user.tenantId !== claimed.tenantId) throw new Unauthorized('the user of this token no longer exists');
     return { ...claimed, role: user.role };
   }
@@ -232,7 +250,8 @@ export function createApi(deps: ApiDeps): Api {
   v1.use('/users', createUsersRouter({ members, audit }));
   v1.use('/api-keys', createApiKeysRouter({ apiKeys, audit }));
   v1.use('/credentials', createCredentialsRouter({ scope, credentials, audit }));
-  v1.use('/tenant', createTenantRouter({ scope, accounts, auditLog, runs, logger }));
+  v1.use('/mcp-servers', createMcpServersRouter({ scope, audit, mcpServers: createMcpServerService({ scope, encryptionKey: deps.encryptionKey, settings: deps.toolOutbound ?? DEFAULT_TOOL_OUTBOUND }) }));
+  v1.use('/tenant', createTenantRouter({ scope, accounts, auditLog, runs, bus, logger }));
   v1.use('/workflows/:id', auditOnSuccess(audit, logger, 'DELETE', 'workflow.delete', 'workflow'));
   v1.use('/deployments/:id', auditOnSuccess(audit, logger, 'DELETE', 'deployment.delete', 'deployment'));
   v1.use('/executions/:id/approvals/:nodeId', auditOnSuccess(audit, logger, 'POST', 'approval.decide', 'execution'));

@@ -1,18 +1,18 @@
-// The authentication middleware of the API: a Bearer access token checked by passport-jwt, then the user
-// re-read from the database, so a removed user or a changed role takes effect on the next request; or an
-// `X-API-Key` header, looked up by hash (a revoked key stops working at once).
+// The authentication middleware of the API: a Bearer access token checked by passport-jwt, then the user's
+// current role from the member cache (server/auth/member-cache.ts: a removed user or a changed role takes
+// effect on the next request); or an `X-API-Key` header, looked up by hash (a revoked key stops working at once).
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy, type VerifiedCallback } from 'passport-jwt';
 import { Unauthorized } from '../../core/errors';
-import type { AccountRepository } from '../../db/repositories/accounts';
 import type { ApiKeyRepository } from '../../db/repositories/api-keys';
+import type { MemberCache } from './member-cache';
 import type { Principal } from './principal';
 import type { TokenService } from './tokens';
 
 export interface AuthenticateDeps {
   tokens: TokenService;
-  accounts: AccountRepository;
+  members: MemberCache;
   apiKeys: ApiKeyRepository;
 }
 
@@ -29,7 +29,7 @@ function failureMessage(info: unknown): string {
   return 'invalid access token';
 }
 
-export function createAuthenticate({ tokens, accounts, apiKeys }: AuthenticateDeps): RequestHandler {
+export function createAuthenticate({ tokens, members, apiKeys }: AuthenticateDeps): RequestHandler {
   // An authenticator of our own rather than passport's global singleton: no shared state between apps or tests.
   const authenticator = new passport.Authenticator();
 
@@ -41,7 +41,7 @@ export function createAuthenticate({ tokens, accounts, apiKeys }: AuthenticateDe
       done(null, false);
       return;
     }
-    accounts.currentMember(claimed.userId).then(
+    members.current(claimed.userId).then(
       (user) => {
         if (!user || user.tenantId !== claimed.tenantId) {
           done(null, false, new Error('user no longer exists'));

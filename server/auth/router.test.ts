@@ -50,7 +50,7 @@ beforeAll(async () => {
   accounts = new AccountRepository(ds, tenantMigrations);
   const tokens = createTokenService({ jwtSecret: JWT_SECRET, accounts });
   const auth = createAuthService({ accounts, tokens });
-  const authenticate = createAuthenticate({ tokens, accounts, apiKeys: new ApiKeyRepository(ds) });
+  const authenticate = createAuthenticate({ tokens, members: { current: (id) => accounts.currentMember(id) }, apiKeys: new ApiKeyRepository(ds) });
 
   const app = express();
   app.use('/api/v1/auth', createAuthRouter({ auth, authenticate }));

@@ -5,14 +5,15 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { QueryFailedError } from 'typeorm';
 import { compileGraph, GraphInvalidError } from '../../core/compile';
-import type { ExecutionView } from '../../core/api-views';
+import type { ExecutionTrigger, ExecutionView } from '../../core/api-views';
 import { causeChainMessage } from '../../core/error-cause';
 import { AppError, Conflict, NotFound, ValidationFailed } from '../../core/errors';
 import { TERMINAL_EXECUTION_STATUSES, temporalWorkflowId, type ExecutionEvent, type ExecutionStatus } from '../../core/events';
 import { checkRunInputs } from '../../core/inputs';
 import { DEFAULT_RUN_LIMITS, INPUTS_TOO_LARGE, formatBytes, jsonBytes } from '../../core/limits';
-import type { Execution, ExecutionRepository, NodeExecution, TenantScope, WorkflowRepository } from '../../db';
+import type { Execution, ExecutionPageKey, ExecutionRepository, NodeExecution, TenantScope, WorkflowRepository } from '../../db';
 import type { RunClient } from '../temporal/run-client';
+import type { FinishedRuns } from './finished-runs';
 import { requireUuid } from './ids';
 import { createRepairGate, DEFAULT_REPAIR_STALE_MS, lastProgressAt } from './repair-gate';
 
@@ -37,6 +38,8 @@ export interface ExecutionServiceDeps {
   runInputsMaxBytes?: number;
   /** How long an open run's row may show no progress before a read asks Temporal (default DEFAULT_REPAIR_STALE_MS). */
   repairStaleMs?: number;
+  /** Finished runs kept in memory (server/services/finished-runs.ts); every read goes to the database without. */
+  finishedRuns?: FinishedRuns;
   now?: () => Date;
 }
 
@@ -250,8 +253,15 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
           const e = await load(id);
           return { e, nodes: await executions.nodes(e) };
         });
+      const kept = deps.finishedRuns?.lookup(tenantId, id);
+      if (kept && 'view' in kept) return kept.view;
       const { e, nodes } = await read();
-      if (TERMINAL_EXECUTION_STATUSES.includes(e.status) || !e.temporalRunId) return view(e, nodes);
+      if (TERMINAL_EXECUTION_STATUSES.includes(e.status)) {
+        const finished = view(e, nodes);
+        kept?.keep(finished);
+        return finished;
+      }
+      if (!e.temporalRunId) return view(e, nodes);
       if (!repairGate.shouldAsk(e.id, lastProgressAt(e, nodes), opts.refresh ?? false)) return view(e, nodes);
       const repaired = await repair(tenantId, e);
       if (repaired === e) {

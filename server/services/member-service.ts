@@ -7,6 +7,7 @@ import { LastOwnerError, type AccountRepository, type Role, type User } from '..
 import { hashPassword } from '../auth/passwords';
 import type { Principal } from '../auth/principal';
 import { normaliseEmail, type UserView } from '../auth/service';
+import type { InvalidationBus } from '../cache/invalidation-bus';
 import { hasRole } from '../rbac';
 
 export interface MemberService {
@@ -31,8 +32,8 @@ function assertMayManage(caller: Principal, targetRole: Role | null, newRole: Ro
   }
 }
 
-export function createMemberService(deps: { accounts: AccountRepository }): MemberService {
-  const { accounts } = deps;
+export function createMemberService(deps: { accounts: AccountRepository; bus: InvalidationBus }): MemberService {
+  const { accounts, bus } = deps;
 
   async function member(caller: Principal, userId: string): Promise<User> {
     const user = await accounts.findMember(caller.tenantId, userId);
@@ -69,6 +70,7 @@ export function createMemberService(deps: { accounts: AccountRepository }): Memb
       try {
         const after = await accounts.changeMember(caller.tenantId, userId, change);
         if (!after) throw new NotFound(`user ${userId} not found`);
+        await bus.publish({ kind: 'member', userId });
         return { before: view(before), after: view(after) };
       } catch (err) {
         if (err instanceof LastOwnerError) throw new AppError('LAST_OWNER', 409, err.message);
@@ -82,6 +84,7 @@ export function createMemberService(deps: { accounts: AccountRepository }): Memb
       try {
         const removed = await accounts.changeMember(caller.tenantId, userId, 'remove');
         if (!removed) throw new NotFound(`user ${userId} not found`);
+        await bus.publish({ kind: 'member', userId });
         // The refresh tokens cascade with the user row; revoking first would be moot. Access tokens die
         // on their next request, when authentication finds no user.
         return view(removed);

@@ -5,6 +5,7 @@ import { NotFound } from '../../core/errors';
 import type { CanvasGraph } from '../../core/graph';
 import { validateGraph } from '../../core/validate';
 import type { Workflow, WorkflowRepository, TenantScope } from '../../db';
+import type { InvalidationBus } from '../cache/invalidation-bus';
 import { requireUuid } from './ids';
 
 function view(w: Workflow, graph: CanvasGraph): WorkflowView {
@@ -20,8 +21,8 @@ function view(w: Workflow, graph: CanvasGraph): WorkflowView {
   };
 }
 
-export function createWorkflowService(deps: { scope: TenantScope; workflows: WorkflowRepository }) {
-  const { scope, workflows } = deps;
+export function createWorkflowService(deps: { scope: TenantScope; workflows: WorkflowRepository; bus: InvalidationBus }) {
+  const { scope, workflows, bus } = deps;
 
   async function load(id: string): Promise<Workflow> {
     const w = await workflows.find(requireUuid(id, 'workflow'));
@@ -74,9 +75,12 @@ export function createWorkflowService(deps: { scope: TenantScope; workflows: Wor
     },
 
     async remove(tenantId: string, id: string): Promise<void> {
+      const workflowId = requireUuid(id, 'workflow');
       await scope.run(tenantId, async () => {
-        if (!(await workflows.remove(requireUuid(id, 'workflow')))) throw new NotFound(`workflow ${id} not found`);
+        if (!(await workflows.remove(workflowId))) throw new NotFound(`workflow ${id} not found`);
       });
+      // Its runs went with it (on delete cascade): no process may keep answering for them.
+      await bus.publish({ kind: 'workflow', tenantId, workflowId });
     },
 
     async versions(tenantId: string, id: string) {

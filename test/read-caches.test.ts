@@ -1,0 +1,109 @@
+// The API's in-memory read caches (a member's role, finished runs) never answer for something that changed:
+// the process that makes a change forgets at once, every other API process when the invalidation bus tells
+// it. The second API here keeps members for an hour, so only the bus can make it see a change.
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Redis from 'ioredis';
+import pino from 'pino';
+import { tenantMigrations } from '../migrations/tenant';
+import { createApi } from '../server/api';
+import { addMember, createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
+import { apiClient, startTestStack, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, TEST_REDIS_URL, type ApiClient, type TestStack } from './support/stack';
+import { waitUntil } from './support/wait-until';
+
+const HOUR_MS = 60 * 60_000;
+
+const quickGraph = {
+  nodes: [
+    { id: 'start', type: 'trigger', position: { x: 0, y: 0 }, data: { inputs: {} } },
+    { id: 'out', type: 'output', position: { x: 200, y: 0 }, data: { value: 'done' } },
+  ],
+  edges: [{ id: 'e1', source: 'start', target: 'out' }],
+};
+
+describe('read caches across two API processes', () => {
+  let stack: TestStack;
+  let other: ApiClient;
+  let otherServer: Server;
+  const otherRedis = new Redis(TEST_REDIS_URL);
+  const otherSubscriber = new Redis(TEST_REDIS_URL);
+  let owner: TestSession;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    const api = createApi({
+      dataSource: stack.db.dataSource,
+      redis: otherRedis,
+      subscriber: otherSubscriber,
+      temporal: stack.temporal,
+      taskQueue: stack.taskQueue,
+      namespace: 'default',
+      temporalUiUrl: 'http://localhost:8233',
+      jwtSecret: TEST_JWT_SECRET,
+      tenantMigrations,
+      logger: pino({ level: 'silent' }),
+      corsOrigins: [],
+      encryptionKey: TEST_ENCRYPTION_KEY,
+      rateLimitPrefix: `tessera-test:${stack.taskQueue}:rl2`,
+      memberCacheTtlMs: HOUR_MS,
+    });
+    otherServer = createServer(api.app);
+    otherServer.listen(0, '127.0.0.1');
+    await once(otherServer, 'listening');
+    other = apiClient(`http://127.0.0.1:${(otherServer.address() as AddressInfo).port}`);
+    owner = await registerTenant(stack);
+  });
+  afterAll(async () => {
+    otherServer.close();
+    otherRedis.disconnect();
+    otherSubscriber.disconnect();
+    await stack.close();
+  });
+
+  it('a demoted admin loses admin routes at once where the change was made and on the other API once told', async () => {
+    const admin = await addMember(stack, owner, 'admin');
+    // Both processes now hold the admin's role.
+    expect((await stack.request('GET', '/api/v1/tenant/audit-log', { token: admin.token })).status).toBe(200);
+    expect((await other.request('GET', '/api/v1/tenant/audit-log', { token: admin.token })).status).toBe(200);
+
+    const demoted = await stack.request('PATCH', `/api/v1/users/${admin.userId}`, { token: owner.token, body: { role: 'viewer' } });
+    expect(demoted.status).toBe(200);
+    expect((await stack.request('GET', '/api/v1/tenant/audit-log', { token: admin.token })).status).toBe(403);
+    await waitUntil('the other API to see the demotion', async () => (await other.request('GET', '/api/v1/tenant/audit-log', { token: admin.token })).status === 403);
+  });
+
+  it('a removed member is refused by both APIs', async () => {
+    const editor = await addMember(stack, owner, 'editor');
+    expect((await other.request('GET', '/api/v1/workflows', { token: editor.token })).status).toBe(200);
+    expect((await stack.request('DELETE', `/api/v1/users/${editor.userId}`, { token: owner.token })).status).toBeLessThan(300);
+    expect((await stack.request('GET', '/api/v1/workflows', { token: editor.token })).status).toBe(401);
+    await waitUntil('the other API to refuse the removed member', async () => (await other.request('GET', '/api/v1/workflows', { token: editor.token })).status === 401);
+  });
+
+  it('a finished run is answered from memory for its tenant only, and is gone everywhere once its workflow is deleted', async () => {
+    const workflowId = await createWorkflow(stack, owner, quickGraph, 'Quick');
+    const executionId = await startRun(stack, owner, workflowId);
+    await waitForExecution(stack, owner, executionId, (e) => e.status === 'succeeded');
+    const first = await other.request('GET', `/api/v1/executions/${executionId}`, { token: owner.token });
+    expect(first.status).toBe(200);
+    expect(first.body.outputs).toEqual({ out: 'done' });
+    const again = await other.request('GET', `/api/v1/executions/${executionId}`, { token: owner.token });
+    expect(again.body).toEqual(first.body);
+
+    const stranger = await registerTenant(stack);
+    expect((await other.request('GET', `/api/v1/executions/${executionId}`, { token: stranger.token })).status).toBe(404);
+
+    expect((await stack.request('DELETE', `/api/v1/workflows/${workflowId}`, { token: owner.token })).status).toBe(204);
+    expect((await stack.request('GET', `/api/v1/executions/${executionId}`, { token: owner.token })).status).toBe(404);
+    await waitUntil('the other API to forget the deleted workflow\'s run', async () => (await other.request('GET', `/api/v1/executions/${executionId}`, { token: owner.token })).status === 404);
+  });
+
+  it('a deleted tenant\'s tokens stop working on the other API too', async () => {
+    const doomed = await registerTenant(stack);
+    expect((await other.request('GET', '/api/v1/workflows', { token: doomed.token })).status).toBe(200);
+    const [{ slug }] = await stack.db.dataSource.query('select slug from public.tenants where id = $1', [doomed.tenantId]);
+    expect((await stack.request('DELETE', '/api/v1/tenant', { token: doomed.token, body: { confirmSlug: slug } })).status).toBe(204);
+    await waitUntil('the other API to refuse the deleted tenant', async () => (await other.request('GET', '/api/v1/workflows', { token: doomed.token })).status === 401);
+  });
+});
