@@ -13,6 +13,7 @@ import type { ExecutionRepository, ExportRepository, TenantScope } from '../../d
 import type { Principal } from '../auth/principal';
 import { createChannelRegistry } from './channel-registry';
 import type { EventReader, StreamSink } from './event-stream';
+import { createWriteCoalescer } from './write-coalescer';
 import { createInboxFeed, type InboxWatcher } from './inbox-feed';
 
 export interface WsHubDeps {
@@ -36,8 +37,11 @@ export interface WsHub {
   channelCount(): number;
 }
 
+/** One per process: it only holds the sockets corked in the current turn of the event loop. */
+const writes = createWriteCoalescer();
+
 function sendRaw(ws: WebSocket, raw: string): void {
-  if (ws.readyState === WebSocket.OPEN) ws.send(raw);
+  if (ws.readyState === WebSocket.OPEN) writes.send(ws, raw);
 }
 
 function send(ws: WebSocket, message: WsServerMessage): void {
