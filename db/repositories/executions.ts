@@ -19,6 +19,12 @@ export interface NewExecution {
   startedBy: string | null;
 }
 
+/** Where a page of executions ends: created_at as an ISO 8601 UTC string to the microsecond, and the id. */
+export interface ExecutionPageKey {
+  createdAt: string;
+  id: string;
+}
+
 /** `select` lists that name each column as its entity property, so plain rows have the entities' shape. */
 const EXECUTION_COLUMNS = [
   'id',
@@ -105,13 +111,17 @@ export class ExecutionRepository {
     await this.scope.manager().update(Execution, { id }, { temporalRunId: runId });
   }
 
-  /** Keyset pagination on (created_at, id), newest first. */
+  /**
+   * Keyset pagination on (created_at, id), newest first. Each row comes with its page key, whose time is
+   * created_at to the microsecond as PostgreSQL stores it: a key cut to a JavaScript Date's milliseconds would
+   * skip the rows created later in the same millisecond than the last one of a page.
+   */
   async list(filter: {
     workflowId?: string;
     statuses?: ExecutionStatus[];
     limit: number;
-    cursor?: { createdAt: Date; id: string };
-  }): Promise<Execution[]> {
+    cursor?: ExecutionPageKey;
+  }): Promise<(Execution & { pageKey: ExecutionPageKey })[]> {
     const qb = this.scope
       .manager()
       .createQueryBuilder(Execution, 'e')
@@ -121,10 +131,13 @@ export class ExecutionRepository {
       .take(filter.limit);
     if (filter.workflowId) qb.andWhere('e.workflow_id = :wf', { wf: filter.workflowId });
     if (filter.statuses?.length) qb.andWhere('e.status in (:...st)', { st: filter.statuses });
+    qb.addSelect(`to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, 'page_at');
     if (filter.cursor) {
-      qb.andWhere('(e.created_at, e.id) < (:ca, :cid)', { ca: filter.cursor.createdAt, cid: filter.cursor.id });
+      qb.andWhere('(e.created_at, e.id) < (cast(:ca as timestamptz), cast(:cid as uuid))', { ca: filter.cursor.createdAt, cid: filter.cursor.id });
     }
-    return qb.getMany();
+    // No joins, so raw rows and entities pair up one to one.
+    const { raw, entities } = await qb.getRawAndEntities<{ page_at: string }>();
+    return entities.map((e, i) => Object.assign(e, { pageKey: { createdAt: raw[i]!.page_at, id: e.id } }));
   }
 
   async events(executionId: string, afterSeq: number, limit = 1000): Promise<ExecutionEvent[]> {

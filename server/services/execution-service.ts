@@ -47,16 +47,18 @@ function isUniqueViolation(err: unknown): boolean {
   return err instanceof QueryFailedError && (err.driverError as { code?: string } | undefined)?.code === '23505';
 }
 
-export function encodeCursor(e: { createdAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([new Date(e.createdAt).toISOString(), e.id])).toString('base64url');
+/** A page key's time as the repository writes it (microseconds; a cursor of older releases has milliseconds). */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+export function encodeCursor(key: ExecutionPageKey): string {
+  return Buffer.from(JSON.stringify([key.createdAt, key.id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+export function decodeCursor(cursor: string): ExecutionPageKey {
   try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const createdAt = new Date(at);
-    if (Number.isNaN(createdAt.getTime()) || typeof id !== 'string') throw new Error('bad cursor');
-    return { createdAt, id: requireUuid(id, 'cursor') };
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof at !== 'string' || !CURSOR_TIME.test(at) || Number.isNaN(new Date(at).getTime()) || typeof id !== 'string') throw new Error('bad cursor');
+    return { createdAt: at, id: requireUuid(id, 'cursor') };
   } catch {
     throw new ValidationFailed('cursor is not a cursor this API returned', { issues: [{ path: ['cursor'], message: 'invalid cursor', code: 'invalid' }] });
   }
@@ -282,7 +284,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
         });
         const page = rows.slice(0, filter.limit);
         const last = page[page.length - 1];
-        return { items: page.map((e) => view(e)), nextCursor: rows.length > filter.limit && last ? encodeCursor(last) : null };
+        return { items: page.map((e) => view(e)), nextCursor: rows.length > filter.limit && last ? encodeCursor(last.pageKey) : null };
       });
     },
 
