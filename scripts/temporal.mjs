@@ -44,6 +44,9 @@ export function temporalDevServerArgs(settings) {
     // committed transaction still survives a restart of the server (docs/operations.md, "Temporal dev server").
     '--sqlite-pragma', 'journal_mode=wal',
     '--sqlite-pragma', 'synchronous=normal',
+    // Eager activity execution: the server hands an activity to the worker that scheduled it in the answer to
+    // its workflow task, saving a poll round trip per agent turn (docs/operations.md).
+    '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
     '--namespace', settings.namespace,
     ...TESSERA_SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
     '--log-level', 'warn',
