@@ -1,122 +1,84 @@
-// One execution on the canvas: the graph of the version it ran with, every node's live status from the
-// WebSocket, and the details (input, output, usage, error, timings) fetched from the API.
+// One execution on the canvas: the graph of the version it ran with, and the run as its events say it is,
+// folded with core/run-view.ts (the run machine's rules). The events carry each node's status, attempts,
+// handle, output size and preview, so the API is read only on open, after a reconnect, when a gap in the
+// event sequence is seen, and for the details (input, full output, usage) of the node the user looks at.
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { CanvasGraph } from '../../../core/graph';
+import { applyEvent, applyExecution, emptyRunView, isRunViewFinished, type NodeView, type RunView } from '../../../core/run-view';
 import { apiRequest } from '../api/client';
 import { RunSocket } from '../api/run-socket';
-import type { ExecutionEvent, ExecutionStatus, ExecutionView, NodeExecutionView, NodeStatus, WorkflowVersion } from '../api/types';
+import type { ExecutionEvent, ExecutionStatus, ExecutionView, NodeExecutionView, WorkflowVersion } from '../api/types';
 import { useAuthStore } from './auth';
 
-export interface LiveNode {
-  status: NodeStatus;
-  attempts: number;
-}
-
-const EVENT_NODE_STATUS: Record<string, NodeStatus> = {
-  'node.started': 'running',
-  'node.retrying': 'running',
-  'node.succeeded': 'succeeded',
-  'node.failed': 'failed',
-  'node.skipped': 'skipped',
-  'node.waiting': 'waiting',
-  'approval.requested': 'waiting',
-};
-
-const EVENT_EXECUTION_STATUS: Record<string, ExecutionStatus> = {
-  'execution.started': 'running',
-  'execution.succeeded': 'succeeded',
-  'execution.failed': 'failed',
-  'execution.cancelled': 'cancelled',
-};
-
-const TERMINAL: readonly ExecutionStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+/** What the canvas shows of a node during a run. */
+export type LiveNode = NodeView;
 
 export const useRunStore = defineStore('run', () => {
+  /** The row as last read: version, inputs, the Temporal link and the nodes' details. Statuses come from `view`. */
   const execution = ref<ExecutionView | null>(null);
   const graph = shallowRef<CanvasGraph>({ nodes: [], edges: [] });
-  const live = ref<Record<string, LiveNode>>({});
+  const view = shallowRef<RunView>(emptyRunView([]));
   const events = ref<ExecutionEvent[]>([]);
   const socketState = ref<'connecting' | 'live' | 'closed'>('closed');
   let socket: RunSocket | null = null;
-  let refetchTimer: ReturnType<typeof setTimeout> | null = null;
-  // Reads can come back out of order (one renews the session first, another does not): only the latest applies.
+  // Reads can come back out of order (one renews the session first, another does not): only the latest is kept.
   let reads = 0;
+  let resyncing = false;
+  let wasLive = false;
 
-  const status = computed<ExecutionStatus | null>(() => execution.value?.status ?? null);
-  const finished = computed(() => status.value !== null && TERMINAL.includes(status.value));
+  const live = computed<Record<string, LiveNode>>(() => view.value.nodes);
+  const status = computed<ExecutionStatus | null>(() => (execution.value ? view.value.status : null));
+  const finished = computed(() => execution.value !== null && isRunViewFinished(view.value));
+  const outputs = computed(() => view.value.outputs);
+  const error = computed(() => view.value.error);
 
   function nodeDetails(nodeId: string): NodeExecutionView | undefined {
     return execution.value?.nodes?.find((n) => n.nodeId === nodeId);
   }
 
+  /** Reads the run again: the details are replaced, the statuses only move forward (core/run-view.ts). */
   async function refetch(): Promise<void> {
     const id = execution.value?.id;
     if (!id) return;
     const read = ++reads;
-    const view = await apiRequest<ExecutionView>('GET', `/api/v1/executions/${encodeURIComponent(id)}`);
+    const row = await apiRequest<ExecutionView>('GET', `/api/v1/executions/${encodeURIComponent(id)}`);
     if (execution.value?.id !== id || read !== reads) return;
-    // A row read before the run's last events lags them: a run that its events ended stays ended.
-    const endedByEvents = TERMINAL.includes(execution.value.status) && !TERMINAL.includes(view.status);
-    execution.value = endedByEvents ? { ...view, status: execution.value.status } : view;
-    // Statuses from events are newer than a row read before them: only fill in what the events have not said.
-    for (const n of view.nodes ?? []) {
-      const current = live.value[n.nodeId];
-      if (!current || current.status === 'pending' || TERMINAL.includes(view.status)) {
-        live.value[n.nodeId] = { status: n.status, attempts: Math.max(n.attempts, current?.attempts ?? 0) };
-      }
-    }
+    execution.value = row;
+    view.value = applyExecution(view.value, row);
   }
 
-  /** Details arrive with the row, not the event: fetch them soon after a burst of events. */
-  function scheduleRefetch(): void {
-    if (refetchTimer) return;
-    refetchTimer = setTimeout(() => {
-      refetchTimer = null;
-      // A failed read is not an error to show: the next event, or the next open, reads the run again.
-      refetch().catch(() => undefined);
-    }, 300);
+  /** One read for events that were missed (a gap, a reconnect); more of them while it runs add no read. */
+  function resync(): void {
+    if (resyncing) return;
+    resyncing = true;
+    // A failed read is not an error to show: the events go on, and the next gap or open reads again.
+    refetch()
+      .catch(() => undefined)
+      .finally(() => {
+        resyncing = false;
+      });
   }
 
   function apply(event: ExecutionEvent): void {
-    events.value = [...events.value, event];
-    const nodeStatus = EVENT_NODE_STATUS[event.type];
-    if (event.nodeId && nodeStatus) {
-      const previous = live.value[event.nodeId];
-      const attempt = typeof event.data?.['attempt'] === 'number' ? event.data['attempt'] : undefined;
-      const attempts = event.type === 'node.started' || event.type === 'node.retrying' ? (attempt ?? (previous?.attempts ?? 0) + 1) : (previous?.attempts ?? 0);
-      live.value[event.nodeId] = { status: nodeStatus, attempts };
-    }
-    if (event.type === 'approval.decided' && event.nodeId && live.value[event.nodeId]?.status === 'waiting') {
-      live.value[event.nodeId] = { status: 'running', attempts: live.value[event.nodeId]?.attempts ?? 1 };
-    }
-    const executionStatus = EVENT_EXECUTION_STATUS[event.type];
-    if (execution.value && executionStatus) execution.value = { ...execution.value, status: executionStatus };
-    if (event.type === 'node.waiting' && execution.value && !TERMINAL.includes(execution.value.status)) {
-      execution.value = { ...execution.value, status: 'waiting' };
-    }
-    if (execution.value?.status === 'cancelled') {
-      for (const [id, n] of Object.entries(live.value)) {
-        if (n.status === 'pending' || n.status === 'running' || n.status === 'waiting') live.value[id] = { ...n, status: 'cancelled' };
-      }
-    }
-    scheduleRefetch();
+    const folded = applyEvent(view.value, event);
+    if (folded.view === view.value) return; // seen already
+    view.value = folded.view;
+    events.value.push(event);
+    if (folded.gap) resync();
   }
 
   async function open(executionId: string): Promise<void> {
     close();
-    const view = await apiRequest<ExecutionView>('GET', `/api/v1/executions/${encodeURIComponent(executionId)}`);
-    const versions = await apiRequest<{ items: WorkflowVersion[] }>('GET', `/api/v1/workflows/${encodeURIComponent(view.workflowId)}/versions`);
-    const ran = versions.items.find((v) => v.version === view.workflowVersion);
+    const row = await apiRequest<ExecutionView>('GET', `/api/v1/executions/${encodeURIComponent(executionId)}`);
+    const versions = await apiRequest<{ items: WorkflowVersion[] }>('GET', `/api/v1/workflows/${encodeURIComponent(row.workflowId)}/versions`);
+    const ran = versions.items.find((v) => v.version === row.workflowVersion);
     graph.value = ran?.graph ?? { nodes: [], edges: [] };
-    execution.value = view;
-    live.value = {};
     events.value = [];
-    for (const n of graph.value.nodes) live.value[n.id] = { status: 'pending', attempts: 0 };
     // The rows say where the run stood when it was read: a finished run shows its colours even before (or
-    // without) the socket. The replay below then moves every node forward from there.
-    for (const n of view.nodes ?? []) live.value[n.nodeId] = { status: n.status, attempts: n.attempts };
-    // Start from the beginning of the event log: the row may lag the events, and replaying is cheap.
+    // without) the socket. The replay from the first event then only moves nodes forward from there.
+    view.value = applyExecution(emptyRunView(graph.value.nodes.map((n) => n.id)), row);
+    execution.value = row;
     const auth = useAuthStore();
     socket = new RunSocket({
       executionId,
@@ -125,6 +87,10 @@ export const useRunStore = defineStore('run', () => {
       onEvent: apply,
       onState: (state) => {
         socketState.value = state;
+        if (state !== 'live') return;
+        // The hub replays what the socket missed while it was down; the read covers what the replay cannot.
+        if (wasLive) resync();
+        wasLive = true;
       },
     });
   }
@@ -132,9 +98,9 @@ export const useRunStore = defineStore('run', () => {
   function close(): void {
     socket?.close();
     socket = null;
-    if (refetchTimer) clearTimeout(refetchTimer);
-    refetchTimer = null;
+    wasLive = false;
     execution.value = null;
+    view.value = emptyRunView([]);
     socketState.value = 'closed';
   }
 
@@ -149,7 +115,7 @@ export const useRunStore = defineStore('run', () => {
     socket?.dropConnection();
   }
 
-  return { execution, graph, live, events, socketState, status, finished, nodeDetails, open, close, cancel, refetch, apply, dropConnection };
+  return { execution, graph, view, live, events, socketState, status, finished, outputs, error, nodeDetails, open, close, cancel, refetch, apply, dropConnection };
 });
 
 /** Starts a run of the saved workflow; returns the execution id. */
