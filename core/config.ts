@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_RUN_LIMITS, NODE_OUTPUT_MAX_BYTES_CEILING, RUN_OUTPUTS_MAX_BYTES_CEILING, type RunLimits } from './limits';
+import { AllowedHostsError, NO_ALLOWED_HOSTS, parseAllowedHosts, type AllowedHosts } from './address-policy';
 
 export const DEV_JWT_SECRET = 'tessera-dev-jwt-secret-not-for-production';
 export const DEV_ENCRYPTION_KEY = 'tessera-dev-encryption-key-not-for-production';
@@ -20,6 +21,24 @@ function rateLimitSetting(value: string | undefined): RateLimitSetting | undefin
   const [limit, windowSeconds] = value.split('/').map(Number);
   return { limit: limit ?? 0, windowSeconds: windowSeconds ?? 1 };
 }
+
+export interface ToolOutboundSettings {
+  allowedHosts: AllowedHosts;
+  /** One request (connect, headers and body) of an http tool or an MCP client. */
+  timeoutMs: number;
+  /** An http tool's response body is cut here and marked truncated. */
+  responseMaxBytes: number;
+  /** An MCP message larger than this fails the call (a JSON-RPC message cannot be cut). */
+  mcpResponseMaxBytes: number;
+}
+
+/** What an unset environment gives: no non-public host, 30 s, 64 KiB of an http answer, 4 MiB of an MCP message. */
+export const DEFAULT_TOOL_OUTBOUND: ToolOutboundSettings = {
+  allowedHosts: NO_ALLOWED_HOSTS,
+  timeoutMs: 30_000,
+  responseMaxBytes: 64 * 1024,
+  mcpResponseMaxBytes: 4 * 1024 * 1024,
+};
 
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -130,6 +149,13 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  let allowedHosts: AllowedHosts;
+  try {
+    allowedHosts = parseAllowedHosts(e.TOOL_ALLOWED_HOSTS);
+  } catch (err) {
+    if (err instanceof AllowedHostsError) throw new ConfigError(`Invalid configuration:\n  ${err.message}`);
+    throw err;
+  }
   const production = e.NODE_ENV === 'production';
   if (production && (e.JWT_SECRET === DEV_JWT_SECRET || e.ENCRYPTION_KEY === DEV_ENCRYPTION_KEY)) {
     throw new ConfigError('NODE_ENV=production needs JWT_SECRET and ENCRYPTION_KEY set to secrets of your own (the dev defaults are refused).');
