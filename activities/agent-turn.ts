@@ -8,6 +8,8 @@ import type { ProviderName } from '../core/graph';
 import { DEFAULT_RUN_LIMITS, OUTPUT_TOO_LARGE, formatBytes, jsonBytes, type RunLimits } from '../core/limits';
 import { ProviderError, isAbortError, type AgentTurnRequest, type AgentTurnResult, type LlmProvider } from './llm';
 import type { Ledger } from '../core/run-ledger';
+import type { ModelToolCall, ToolSpec } from '../core/tool-loop';
+import { argumentProblems, compileToolParameters } from '../core/tool-schema';
 import { writeProgress, type ProgressDeps } from './progress';
 
 export interface AgentTurnInput {
@@ -24,6 +26,8 @@ export interface AgentTurnInput {
   ledger?: Ledger;
   /** Bytes the run's node outputs already hold (RUN_OUTPUTS_MAX_BYTES counts this turn's output on top). */
   runOutputBytes?: number;
+  /** A tool-using agent's calls so far: its output will hold them besides this turn's answer. */
+  toolCallBytes?: number;
   credentialId?: string;
   request: Omit<AgentTurnRequest, 'apiKey' | 'baseURL'>;
 }
@@ -54,13 +58,25 @@ export interface AgentTurnDeps extends ProgressDeps {
 
 export const PROVIDER_ERROR_TYPE = 'ProviderError';
 
+/** Each call's arguments against its tool's schema, before any tool runs: a misfit goes back to the model. */
+function checkArguments(calls: ModelToolCall[], tools: ToolSpec[]): ModelToolCall[] {
+  return calls.map((call) => {
+    if (call.argumentError !== undefined) return call;
+    const spec = tools.find((t) => t.name === call.name);
+    if (!spec) return call; // the run machine answers a call of an unknown tool
+    const compiled = compileToolParameters(spec.parameters);
+    const problem = compiled.ok === true ? argumentProblems(compiled.validate, call.arguments) : compiled.ok === false ? compiled.message : null;
+    return problem === null ? call : { ...call, argumentError: problem };
+  });
+}
+
 export function createAgentTurnActivities(deps: AgentTurnDeps) {
   const now = deps.now ?? (() => new Date());
   const { nodeOutputMaxBytes, runOutputsMaxBytes } = deps.outputLimits ?? DEFAULT_RUN_LIMITS;
 
   /** Refuses an output that would not fit a payload or the run's budget; retrying would only pay for it again. */
-  function checkOutputSize(result: AgentTurnResult, runOutputBytes: number): void {
-    const bytes = jsonBytes(result);
+  function checkOutputSize(result: AgentTurnResult, runOutputBytes: number, toolCallBytes: number): void {
+    const bytes = jsonBytes(result) + toolCallBytes;
     if (bytes > nodeOutputMaxBytes) {
       throw ApplicationFailure.nonRetryable(
         `the agent's output is ${formatBytes(bytes)}, above the ${formatBytes(nodeOutputMaxBytes)} limit (NODE_OUTPUT_MAX_BYTES=${nodeOutputMaxBytes})`,
@@ -152,7 +168,8 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
         });
       }
 
-      checkOutputSize(result, input.runOutputBytes ?? 0);
+      if (result.toolCalls) result = { ...result, toolCalls: checkArguments(result.toolCalls, input.request.tools ?? []) };
+      checkOutputSize(result, input.runOutputBytes ?? 0, input.toolCallBytes ?? 0);
       const finishedAt = now().toISOString();
       deps.logger?.info({ ...logFields, ms: Date.parse(finishedAt) - Date.parse(startedAt), usage: result.usage }, 'agent turn succeeded');
       // A run of the machine records the turn's end itself, with the next thing it carries.

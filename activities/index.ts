@@ -1,20 +1,22 @@
 // Every activity the worker registers, bound to its dependencies once (`createActivities(deps)`).
 import { createAgentTurnActivities, type AgentTurnDeps } from './agent-turn';
 import { createProgressActivities } from './progress';
-import { ExportRepository } from '../db';
+import { DeploymentRepository, ExportRepository } from '../db';
 import { createExportActivities, type ExportActivityDeps } from './export';
 import { createEvaluationActivities, type EvaluationActivityDeps } from './evaluation';
+import { createToolActivities, type ToolActivityDeps } from './tools/call-tool';
 
 /** Export settings are optional so callers without exports keep working; `dataDir` defaults to `.data`. */
 /** `evaluation` is the worker's evaluation thread pool; its limits also cap agent outputs. */
-export type ActivityDeps = AgentTurnDeps & EvaluationActivityDeps & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>>;
+export type ActivityDeps = AgentTurnDeps & EvaluationActivityDeps & ToolActivityDeps & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>>;
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createProgressActivities(deps),
     ...createEvaluationActivities(deps),
     ...createAgentTurnActivities({ ...deps, outputLimits: deps.outputLimits ?? deps.evaluation.limits }),
-    ...createExportActivities({ ...deps, exports: new ExportRepository(deps.scope), dataDir: deps.dataDir ?? '.data' }),
+    ...createToolActivities(deps),
+    ...createExportActivities({ ...deps, exports: new ExportRepository(deps.scope), deployments: new DeploymentRepository(deps.scope), dataDir: deps.dataDir ?? '.data' }),
   };
 }
 
@@ -23,6 +25,7 @@ export type TesseraActivities = ReturnType<typeof createActivities>;
 export { createRedisEventPublisher, type ExecutionEventPublisher } from './event-publisher';
 export type { AgentTurnInput, AgentTurnOutput, CredentialResolver } from './agent-turn';
 export { PROVIDER_ERROR_TYPE } from './agent-turn';
+export type { CallToolInput, CallToolOutput, ToolRunners } from './tools/call-tool';
 export { createCredentialResolver } from './credentials';
 export { EvaluationPool } from './evaluation';
 export type { RecordProgressInput } from './progress';

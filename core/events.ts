@@ -26,6 +26,11 @@ export const EVENT_TYPES = [
   'node.retrying',
   'node.waiting',
   'node.cancelled',
+  // A tool-using agent's steps (core/tool-loop.ts): each model call that answered, each tool call.
+  'model_call.succeeded',
+  'tool_call.started',
+  'tool_call.succeeded',
+  'tool_call.failed',
   'approval.requested',
   'approval.reminded',
   'approval.decided',

@@ -39,6 +39,54 @@ export type NodeRetryPolicy = z.infer<typeof retryPolicySchema>;
 export const PROVIDERS = ['echo', 'openai', 'anthropic'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
+/** A tool's name as the model sees it: what OpenAI and Anthropic both accept for a function name. */
+export const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const toolName = z.string().regex(TOOL_NAME, 'tool names are 1–64 letters, digits, _ or -');
+/** A JSON Schema object; core/tool-schema.ts compiles it (zod only checks it is an object). */
+const jsonSchemaObject = z.record(z.string(), z.unknown());
+
+export const HTTP_TOOL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** An HTTP request the model may make: url, headers and body are templates over `{inputs, nodes, args}`. */
+export const httpToolSchema = z.strictObject({
+  type: z.literal('http'),
+  name: toolName,
+  description: z.string().max(4000).optional(),
+  method: z.enum(HTTP_TOOL_METHODS),
+  url: z.string().min(1).max(8000),
+  headers: z.record(z.string().min(1).max(200), z.string().max(8000)).optional(),
+  body: z.string().max(200_000).optional(),
+  parameters: jsonSchemaObject.optional(),
+  credentialId: z.string().min(1).max(100).optional(),
+  /** The header the credential's secret goes in, bare; absent: `Authorization: Bearer <secret>`. */
+  credentialHeader: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, 'a header name').optional(),
+});
+
+/** The tools of a tenant-registered MCP server: all of them, or those named. */
+export const mcpToolSchema = z.strictObject({
+  type: z.literal('mcp'),
+  serverId: z.string().min(1).max(100),
+  tools: z.array(z.string().min(1).max(200)).max(200).optional(),
+});
+
+/** Another saved workflow, run as a child workflow: its trigger inputs are the parameters, its outputs the result. */
+export const workflowToolSchema = z.strictObject({
+  type: z.literal('workflow'),
+  name: toolName,
+  description: z.string().max(4000).optional(),
+  workflowId: z.string().min(1).max(100),
+  version: z.number().int().positive().optional(),
+});
+
+export const toolSchema = z.discriminatedUnion('type', [httpToolSchema, mcpToolSchema, workflowToolSchema]);
+export type Tool = z.infer<typeof toolSchema>;
+export type HttpTool = z.infer<typeof httpToolSchema>;
+export type McpTool = z.infer<typeof mcpToolSchema>;
+export type WorkflowTool = z.infer<typeof workflowToolSchema>;
+
+export const DEFAULT_MAX_TOOL_ROUNDS = 8;
+export const MAX_TOOLS_PER_AGENT = 64;
+
 export const agentDataSchema = z.strictObject({
   provider: z.enum(PROVIDERS),
   model: z.string().min(1).max(200),
@@ -51,6 +99,12 @@ export const agentDataSchema = z.strictObject({
   timeoutSeconds: z.number().positive().max(3600).optional(),
   retry: retryPolicySchema.optional(),
   delayMs: z.number().int().min(0).max(3_600_000).optional(),
+  /** What the model may call; an agent without tools makes one model call, as before issue 11. */
+  tools: z.array(toolSchema).max(MAX_TOOLS_PER_AGENT).optional(),
+  /** How many times the model may ask for tools (DEFAULT_MAX_TOOL_ROUNDS when absent). */
+  maxToolRounds: z.number().int().min(1).max(50).optional(),
+  /** Tool names whose calls wait for a human decision, all of them, or none (the default). */
+  toolApproval: z.union([z.enum(['none', 'all']), z.array(toolName).max(MAX_TOOLS_PER_AGENT)]).optional(),
 });
 
 export const transformDataSchema = z.union([

@@ -52,6 +52,11 @@ export const ledgerKey = {
   nodeSkipped: (nodeId: string) => `node:${nodeId}:skipped`,
   nodeWaiting: (nodeId: string) => `node:${nodeId}:waiting`,
   nodeRetrying: (nodeId: string, attempt: number) => `node:${nodeId}:retrying:${attempt}`,
+  /** A tool-using agent's model calls and tool calls, per round (a round's calls have the provider's ids). */
+  modelCallSucceeded: (nodeId: string, round: number) => `node:${nodeId}:round:${round}:model`,
+  modelCallRetrying: (nodeId: string, round: number, attempt: number) => `node:${nodeId}:round:${round}:retrying:${attempt}`,
+  toolCallStarted: (nodeId: string, round: number, callId: string) => `node:${nodeId}:round:${round}:tool:${callId}:started`,
+  toolCallEnded: (nodeId: string, round: number, callId: string) => `node:${nodeId}:round:${round}:tool:${callId}:ended`,
 } as const;
 
 /** A short text of an output for a view: an agent's text, a string as is, anything else as JSON. */
@@ -110,6 +115,73 @@ export const entry = {
       ],
     };
   },
+
+  /** A model call of a tool-using agent answered: what it used and which tools it asked for. */
+  modelCallSucceeded: (
+    nodeId: string,
+    call: { round: number; attempt: number; usage: LedgerNodeRow['usage']; model: string; text: string; toolCalls: string[] },
+    at: string,
+  ): Ledger => ({
+    nodes: [],
+    events: [
+      {
+        type: 'model_call.succeeded',
+        nodeId,
+        at,
+        data: { status: 'running', round: call.round, attempt: call.attempt, usage: call.usage, model: call.model, toolCalls: call.toolCalls, preview: outputPreview(call.text) },
+        key: ledgerKey.modelCallSucceeded(nodeId, call.round),
+      },
+    ],
+  }),
+
+  /** A model call of round `round` failed and is tried again; the node row shows the attempt in flight. */
+  modelCallRetrying: (nodeId: string, round: number, attempt: number, error: string, at: string): Ledger => ({
+    nodes: [{ nodeId, attempts: attempt + 1 }],
+    events: [
+      { type: 'node.retrying', nodeId, at, data: { status: 'running', round, attempt, nextAttempt: attempt + 1, error }, key: ledgerKey.modelCallRetrying(nodeId, round, attempt) },
+    ],
+  }),
+
+  toolCallStarted: (nodeId: string, call: { round: number; id: string; name: string; arguments: unknown }, at: string): Ledger => ({
+    nodes: [],
+    events: [
+      {
+        type: 'tool_call.started',
+        nodeId,
+        at,
+        data: { status: 'running', callStatus: 'running', round: call.round, callId: call.id, tool: call.name, arguments: call.arguments },
+        key: ledgerKey.toolCallStarted(nodeId, call.round, call.id),
+      },
+    ],
+  }),
+
+  /** A tool call ended: its result (size and preview), or the error the model is told. */
+  toolCallEnded: (
+    nodeId: string,
+    call: { round: number; id: string; name: string; arguments: unknown; result?: unknown; error?: string; durationMs: number },
+    at: string,
+  ): Ledger => ({
+    nodes: [],
+    events: [
+      {
+        type: call.error !== undefined ? 'tool_call.failed' : 'tool_call.succeeded',
+        nodeId,
+        at,
+        data: {
+          // `status` is the node's, as on every node event (core/run-view.ts): the agent runs on.
+          status: 'running',
+          callStatus: call.error !== undefined ? 'failed' : 'succeeded',
+          round: call.round,
+          callId: call.id,
+          tool: call.name,
+          arguments: call.arguments,
+          durationMs: call.durationMs,
+          ...(call.error !== undefined ? { error: call.error } : { outputBytes: jsonBytes(call.result ?? null), preview: outputPreview(call.result) }),
+        },
+        key: ledgerKey.toolCallEnded(nodeId, call.round, call.id),
+      },
+    ],
+  }),
 
   nodeWaiting: (nodeId: string, at: string): Ledger => ({
     nodes: [{ nodeId, status: 'waiting', attempts: 1, startedAt: at }],

@@ -37,13 +37,42 @@ function run(p: RunPlan, happenings: Happening[]): { state: RunState; steps: Ste
   return { state, steps };
 }
 const statuses = (s: RunState) => Object.fromEntries(Object.entries(s.nodes).map(([id, n]) => [id, n.status]));
-const kinds = (commands: Command[]) => commands.map((c) => (c.type === 'callAgent' ? `callAgent:${c.nodeId}#${c.attempt}@${c.delayMs}` : c.type === 'finish' ? `finish:${c.status}` : c.type));
+const kinds = (commands: Command[]) =>
+  commands.map((c) =>
+    c.type === 'callAgent'
+      ? `callAgent:${c.nodeId}#${c.attempt}@${c.delayMs}`
+      : c.type === 'callModel'
+        ? `callModel:${c.nodeId}:r${c.round}#${c.attempt}@${c.delayMs}`
+        : c.type === 'callTool'
+          ? `callTool:${c.nodeId}:r${c.round}:${c.call.name}:${c.call.id}`
+          : c.type === 'finish'
+            ? `finish:${c.status}`
+            : c.type,
+  );
 const eventKeys = (steps: StepResult[]) => steps.flatMap((s) => s.ledger.events.map((e) => e.key));
 
 const chain = plan([trigger('start'), agent('a'), output('out')], [edge('start', 'a'), edge('a', 'out')]);
 const retried = plan([trigger('start'), agent('a', { retry: { maximumAttempts: 3, initialIntervalSeconds: 2, backoffCoefficient: 3 } }), output('out')], [edge('start', 'a'), edge('a', 'out')]);
 const siblings = plan([trigger('start'), agent('a'), agent('b'), output('out')], [edge('start', 'a'), edge('start', 'b'), edge('a', 'out'), edge('b', 'out')]);
 const branch = plan([trigger('start'), condition('check'), transform('yes'), transform('no'), output('out')], [edge('start', 'check'), edge('check', 'yes', 'true'), edge('check', 'no', 'false'), edge('yes', 'out'), edge('no', 'out')]);
+const lookup = { type: 'http', name: 'lookup', method: 'GET', url: 'http://127.0.0.1/{{args.q}}', parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } };
+const weather = { type: 'http', name: 'weather', method: 'GET', url: 'http://127.0.0.1/w' };
+const toolAgent = (data: Record<string, unknown> = {}) =>
+  plan([trigger('start'), agent('a', { provider: 'openai', model: 'm', tools: [lookup, weather], ...data }), output('out')], [edge('start', 'a'), edge('a', 'out')]);
+const usage1 = { inputTokens: 1, outputTokens: 2, totalTokens: 3 };
+const answered = (round: number, toolCalls: { id: string; name: string; arguments?: unknown; argumentError?: string }[] = [], attempt = 1): Happening => ({
+  type: 'modelAnswered',
+  at: T,
+  nodeId: 'a',
+  round,
+  attempt,
+  answer: { text: toolCalls.length ? '' : `final ${round}`, usage: usage1, model: 'm', provider: 'openai', toolCalls: toolCalls.map((c) => ({ arguments: {}, ...c })) },
+});
+const toolDone = (round: number, callId: string, outcome: { result?: unknown; error?: string } = { result: { status: 200, body: callId } }): Happening => ({
+  type: 'toolDone', at: T, nodeId: 'a', round, callId, durationMs: 5, ...outcome,
+});
+const startLoop = evaluated({ a: { prompt: 'p' } });
+
 const review = (data: Record<string, unknown> = {}) => plan([trigger('start'), approval('r', data), output('out')], [edge('start', 'r'), edge('r', 'out', 'approved')]);
 
 interface Case {
@@ -194,6 +223,93 @@ const cases: Case[] = [
     nodes: { start: 'succeeded', a: 'cancelled', out: 'cancelled' },
     status: 'failed',
   },
+  {
+    name: 'an agent with tools: the first model call is round 1 (not the one-turn callAgent)',
+    plan: toolAgent(),
+    happenings: [startLoop],
+    commands: ['callModel:a:r1#1@0'],
+    nodes: { start: 'succeeded', a: 'running', out: 'pending' },
+    status: 'running',
+  },
+  {
+    name: 'modelAnswered with several tool calls: they all start at once',
+    plan: toolAgent(),
+    happenings: [startLoop, answered(1, [{ id: 'c1', name: 'lookup', arguments: { q: 'x' } }, { id: 'c2', name: 'weather' }])],
+    commands: ['callTool:a:r1:lookup:c1', 'callTool:a:r1:weather:c2'],
+    nodes: { start: 'succeeded', a: 'running', out: 'pending' },
+    status: 'running',
+  },
+  {
+    name: 'toolDone: the round waits for its last call, then the model is called again',
+    plan: toolAgent(),
+    happenings: [startLoop, answered(1, [{ id: 'c1', name: 'lookup' }, { id: 'c2', name: 'weather' }]), toolDone(1, 'c2'), toolDone(1, 'c1')],
+    commands: ['callModel:a:r2#1@0'],
+    nodes: { start: 'succeeded', a: 'running', out: 'pending' },
+    status: 'running',
+  },
+  {
+    name: 'a repeated toolDone (a replayed report) changes nothing',
+    plan: toolAgent(),
+    happenings: [startLoop, answered(1, [{ id: 'c1', name: 'lookup' }, { id: 'c2', name: 'weather' }]), toolDone(1, 'c1'), toolDone(1, 'c1')],
+    commands: [],
+    nodes: { start: 'succeeded', a: 'running', out: 'pending' },
+    status: 'running',
+  },
+  {
+    name: 'bad arguments and unknown tools go back to the model at once, without a tool call',
+    plan: toolAgent(),
+    happenings: [startLoop, answered(1, [{ id: 'c1', name: 'lookup', argumentError: "(arguments) must have required property 'q'" }, { id: 'c2', name: 'nope' }])],
+    commands: ['callModel:a:r2#1@0'],
+    nodes: { start: 'succeeded', a: 'running', out: 'pending' },
+    status: 'running',
+    keys: [
+      ledgerKey.executionStarted(),
+      'node:start:started',
+      'node:start:succeeded',
+      'node:a:started',
+      ledgerKey.modelCallSucceeded('a', 1),
+      ledgerKey.toolCallStarted('a', 1, 'c1'),
+      ledgerKey.toolCallEnded('a', 1, 'c1'),
+      ledgerKey.toolCallStarted('a', 1, 'c2'),
+      ledgerKey.toolCallEnded('a', 1, 'c2'),
+    ],
+  },
+  {
+    name: 'a model answer without tool calls: the node succeeds and the run goes on',
+    plan: toolAgent(),
+    happenings: [startLoop, answered(1, [{ id: 'c1', name: 'lookup' }]), toolDone(1, 'c1'), answered(2)],
+    commands: ['evaluate'],
+    nodes: { start: 'succeeded', a: 'succeeded', out: 'pending' },
+    status: 'running',
+  },
+  {
+    name: 'a model call that fails is retried in its round, with the rounds so far',
+    plan: toolAgent({ retry: { maximumAttempts: 3, initialIntervalSeconds: 2 } }),
+    happenings: [startLoop, answered(1, [{ id: 'c1', name: 'lookup' }]), toolDone(1, 'c1'), failed('a', 1, true)],
+    commands: ['callModel:a:r2#2@2000'],
+    nodes: { start: 'succeeded', a: 'running', out: 'pending' },
+    status: 'running',
+    attempts: { a: 2 },
+  },
+  {
+    name: 'maxToolRounds reached: the node fails with TOOL_ROUNDS_EXCEEDED',
+    plan: toolAgent({ maxToolRounds: 1 }),
+    happenings: [startLoop, answered(1, [{ id: 'c1', name: 'lookup' }]), toolDone(1, 'c1'), answered(2, [{ id: 'c2', name: 'lookup' }])],
+    commands: ['finish:failed'],
+    nodes: { start: 'succeeded', a: 'failed', out: 'cancelled' },
+    status: 'failed',
+  },
+  {
+    name: 'a failure elsewhere stops the tool calls in flight',
+    plan: plan(
+      [trigger('start'), agent('a', { provider: 'openai', model: 'm', tools: [lookup] }), agent('b'), output('out')],
+      [edge('start', 'a'), edge('start', 'b'), edge('a', 'out'), edge('b', 'out')],
+    ),
+    happenings: [evaluated({ a: { prompt: 'p' }, b: { prompt: 'q' } }), answered(1, [{ id: 'c1', name: 'lookup' }]), failed('b', 1, false), toolDone(1, 'c1')],
+    commands: [],
+    nodes: { start: 'succeeded', a: 'cancelled', b: 'failed', out: 'cancelled' },
+    status: 'failed',
+  },
 ];
 
 describe('run machine transitions', () => {
@@ -239,6 +355,58 @@ describe('run machine ledger', () => {
     expect(evaluate.input.nowMs).toBe(Date.parse(T));
     expect(evaluate.input.nodes.map((n) => n.nodeId)).toEqual(['a']);
     expect(evaluate.input.usedBytes.run).toBeGreaterThan(0);
+  });
+
+  test("a tool loop's output: the final text, usage summed over rounds, every call with its result or error", () => {
+    const { state, steps } = run(toolAgent(), [
+      startLoop,
+      answered(1, [{ id: 'c1', name: 'lookup', arguments: { q: 'x' } }, { id: 'c2', name: 'weather' }]),
+      toolDone(1, 'c1', { result: { status: 200, body: 'found' } }),
+      toolDone(1, 'c2', { error: 'connection refused' }),
+      answered(2, [{ id: 'c3', name: 'lookup', argumentError: 'bad' }]),
+      answered(3),
+    ]);
+    expect(state.nodeOutputs.a).toEqual({
+      text: 'final 3',
+      usage: { inputTokens: 3, outputTokens: 6, totalTokens: 9 },
+      model: 'm',
+      provider: 'openai',
+      rounds: 3,
+      toolCalls: [
+        { id: 'c1', name: 'lookup', arguments: { q: 'x' }, result: { status: 200, body: 'found' } },
+        { id: 'c2', name: 'weather', arguments: {}, error: 'connection refused' },
+        { id: 'c3', name: 'lookup', arguments: {}, error: 'invalid arguments: bad' },
+      ],
+    });
+    // The second model call continues the conversation: what the model asked, then what each call gave.
+    const second = steps[4]!.commands[0] as Extract<Command, { type: 'callModel' }>;
+    expect(second.turns).toEqual([
+      { role: 'assistant', text: '', toolCalls: [{ id: 'c1', name: 'lookup', arguments: { q: 'x' } }, { id: 'c2', name: 'weather', arguments: {} }] },
+      {
+        role: 'tool',
+        results: [
+          { id: 'c1', name: 'lookup', content: '{"status":200,"body":"found"}', isError: false },
+          { id: 'c2', name: 'weather', content: '{"error":"connection refused"}', isError: true },
+        ],
+      },
+    ]);
+    const toolEvents = steps.flatMap((s) => s.ledger.events).filter((e) => e.type.startsWith('tool_call.'));
+    expect(toolEvents.map((e) => [e.type, e.data?.round, e.data?.tool, e.data?.callStatus])).toEqual([
+      ['tool_call.started', 1, 'lookup', 'running'],
+      ['tool_call.started', 1, 'weather', 'running'],
+      ['tool_call.succeeded', 1, 'lookup', 'succeeded'],
+      ['tool_call.failed', 1, 'weather', 'failed'],
+      ['tool_call.started', 2, 'lookup', 'running'],
+      ['tool_call.failed', 2, 'lookup', 'failed'],
+    ]);
+    expect(toolEvents[0]!.data).toMatchObject({ arguments: { q: 'x' }, callId: 'c1' });
+    expect(toolEvents[2]!.data).toMatchObject({ durationMs: 5, preview: '{"status":200,"body":"found"}' });
+    expect(steps.flatMap((s) => s.ledger.events).filter((e) => e.type === 'model_call.succeeded').map((e) => e.data?.toolCalls)).toEqual([['lookup', 'weather'], ['lookup'], []]);
+  });
+
+  test('TOOL_ROUNDS_EXCEEDED names the tools still asked for and the limit', () => {
+    const { state } = run(toolAgent({ maxToolRounds: 1 }), [startLoop, answered(1, [{ id: 'c1', name: 'lookup' }]), toolDone(1, 'c1'), answered(2, [{ id: 'c2', name: 'weather' }])]);
+    expect(state.error).toEqual({ nodeId: 'a', code: 'TOOL_ROUNDS_EXCEEDED', message: 'agent a still asked for tools (weather) after 1 tool round (maxToolRounds)' });
   });
 
   test('an approval shows the outputs so far and opens with its waiting row', () => {

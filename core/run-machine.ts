@@ -12,6 +12,18 @@ import { jsonBytes } from './limits';
 import type { PlanNode, RunPlan } from './plan';
 import { entry, type Ledger, type RunError } from './run-ledger';
 import { isNodeTerminal, isRunComplete, nextSteps } from './scheduler';
+import { DEFAULT_MAX_TOOL_ROUNDS, type Tool } from './graph';
+import {
+  addUsage,
+  TOOL_ROUNDS_EXCEEDED,
+  toolNamed,
+  toolResultContent,
+  type LoopTurn,
+  type ModelToolCall,
+  type ToolCallRecord,
+  type ToolCallRequest,
+  type TokenUsage,
+} from './tool-loop';
 
 export type { Ledger, RunError } from './run-ledger';
 
@@ -39,11 +51,38 @@ export interface RunState {
   agentTexts: Record<string, AgentCall>;
   /** Bytes the run holds, for the evaluation and agent caps (core/limits.ts). */
   used: { run: number; outputs: number };
+  /** Agents with tools in their loop: the conversation so far and the round's calls. */
+  loops: Record<string, AgentLoop>;
   /** Nodes whose texts are being evaluated (one evaluation at a time keeps the byte budget exact). */
   evaluating: string[];
   /** When the evaluation was asked for: the `startedAt` of the pure nodes it completes. */
   evaluationAt: string | null;
   error: RunError | null;
+}
+
+/** Where a tool-using agent is in its loop (core/tool-loop.ts). */
+export interface AgentLoop {
+  /** The model call in flight, or whose tool calls run (1-based). */
+  round: number;
+  /** What every earlier round said and got, for the next model call. */
+  turns: LoopTurn[];
+  /** Calls of earlier rounds, with their results. */
+  toolCalls: ToolCallRecord[];
+  /** This round's calls in the model's order; a call without result or error still runs. */
+  roundCalls: ToolCallRecord[];
+  /** Ids of this round's calls still running. */
+  running: string[];
+  usage: TokenUsage;
+}
+
+/** What a model call of a tool-using agent answered (the provider's result with the tools it asked for). */
+export interface ModelAnswer {
+  text: string;
+  json?: unknown;
+  usage: TokenUsage;
+  model: string;
+  provider: string;
+  toolCalls?: ModelToolCall[];
 }
 
 export type Happening =
@@ -63,6 +102,10 @@ export type Happening =
       retryAfterMs?: number;
     }
   | { type: 'approvalDecided'; at: string; nodeId: string; output: { decision: string } }
+  /** A model call of a tool-using agent answered: with tool calls the loop goes on, without it the node succeeds. */
+  | { type: 'modelAnswered'; at: string; nodeId: string; round: number; attempt: number; answer: ModelAnswer }
+  /** A tool call ended (after its own retries): its result, or the error the model is told. */
+  | { type: 'toolDone'; at: string; nodeId: string; round: number; callId: string; result?: unknown; error?: string; durationMs: number }
   /** An approval with `onTimeout: fail` reached its deadline (the other timeouts decide it: approvalDecided). */
   | { type: 'approvalTimedOut'; at: string; nodeId: string; timeoutSeconds: number }
   | { type: 'cancelRequested'; at: string }
@@ -78,6 +121,21 @@ export type Command =
   | { type: 'evaluate'; input: EvaluateNodesInput }
   /** `delayMs` before the call: a retry's backoff. `runOutputBytes` lets the turn refuse an output over the run's cap. */
   | { type: 'callAgent'; nodeId: string; attempt: number; delayMs: number; texts: AgentCall; runOutputBytes: number }
+  /** One model call of a tool-using agent: the texts, and the rounds so far for it to continue. */
+  | {
+      type: 'callModel';
+      nodeId: string;
+      round: number;
+      attempt: number;
+      delayMs: number;
+      texts: AgentCall;
+      turns: LoopTurn[];
+      runOutputBytes: number;
+      /** Bytes of the calls so far, which the node's output will hold too. */
+      toolCallBytes: number;
+    }
+  /** One tool call; `scope` is what the tool's templates see besides the arguments. */
+  | { type: 'callTool'; nodeId: string; round: number; call: ToolCallRequest; tool: Tool; scope: { inputs: Record<string, unknown>; nodes: Record<string, unknown> } }
   | { type: 'waitApproval'; nodeId: string; title: string; instructions: string | null; context: ApprovalContext }
   /** Stop every agent turn and approval in flight (a sibling failed, or the run is cancelled). */
   | { type: 'stopInFlight' }
@@ -99,6 +157,7 @@ export function initialState(plan: RunPlan, inputs: Record<string, unknown>): Ru
     outputBytes: {},
     outputs: {},
     agentTexts: {},
+    loops: {},
     used: { run: 0, outputs: 0 },
     evaluating: [],
     evaluationAt: null,
@@ -135,6 +194,12 @@ export function step(plan: RunPlan, previous: RunState, happening: Happening): S
       break;
     case 'approvalDecided':
       if (run.isInFlight(happening.nodeId)) run.approvalDecided(happening.nodeId, happening.output);
+      break;
+    case 'modelAnswered':
+      if (run.isInFlight(happening.nodeId)) run.modelAnswered(happening);
+      break;
+    case 'toolDone':
+      if (run.isInFlight(happening.nodeId)) run.toolDone(happening);
       break;
     case 'approvalTimedOut':
       if (run.isInFlight(happening.nodeId)) {
@@ -229,7 +294,8 @@ class Transition {
       const values = result?.values ?? {};
       if (node.type === 'agent') {
         const texts: AgentCall = { prompt: String(values.prompt ?? ''), ...(node.data.system !== undefined ? { system: String(values.system ?? '') } : {}) };
-        this.startAgent(node, texts, 1, 0);
+        if (node.data.tools?.length) this.startLoop(node, texts);
+        else this.startAgent(node, texts, 1, 0);
       } else if (node.type === 'approval') {
         s.nodes[id] = { status: 'waiting', attempts: 1, handle: null };
         this.ledger.push(entry.nodeWaiting(id, this.at));
@@ -262,12 +328,97 @@ class Transition {
     if (h.retryable && h.attempt < maximumAttempts) {
       const initialMs = (retry?.initialIntervalSeconds ?? 1) * 1000;
       const backoff = Math.min(initialMs * (retry?.backoffCoefficient ?? 2) ** (h.attempt - 1), MAX_RETRY_INTERVAL_MS);
+      const delayMs = h.retryAfterMs ?? backoff;
+      const loop = this.state.loops[h.nodeId];
+      if (loop) {
+        this.ledger.push(entry.modelCallRetrying(h.nodeId, loop.round, h.attempt, h.message, this.at));
+        this.callModel(node, h.attempt + 1, delayMs);
+        return;
+      }
       this.ledger.push(entry.nodeRetrying(h.nodeId, h.attempt, h.message, this.at));
-      this.startAgent(node, this.state.agentTexts[h.nodeId] ?? { prompt: '' }, h.attempt + 1, h.retryAfterMs ?? backoff);
+      this.startAgent(node, this.state.agentTexts[h.nodeId] ?? { prompt: '' }, h.attempt + 1, delayMs);
       return;
     }
     this.state.nodes[h.nodeId] = { ...this.state.nodes[h.nodeId]!, attempts: h.attempt };
     this.fail({ nodeId: h.nodeId, code: h.code, message: h.message });
+  }
+
+  /**
+   * A model call answered. Without tool calls the node succeeds with the whole loop's output; with them the
+   * round's calls start (all at once), except those the agent cannot make, which are answered at once with
+   * their error; a model still asking after `maxToolRounds` rounds fails the node.
+   */
+  modelAnswered(h: Extract<Happening, { type: 'modelAnswered' }>): void {
+    const node = this.node(h.nodeId);
+    const loop = this.state.loops[h.nodeId];
+    if (node.type !== 'agent' || !loop || loop.round !== h.round || loop.running.length) return;
+    const { answer } = h;
+    const usage = addUsage(loop.usage, answer.usage);
+    const calls = answer.toolCalls ?? [];
+    this.ledger.push(
+      entry.modelCallSucceeded(h.nodeId, { round: h.round, attempt: h.attempt, usage: answer.usage, model: answer.model, text: answer.text, toolCalls: calls.map((c) => c.name) }, this.at),
+    );
+    if (!calls.length) {
+      const output = {
+        text: answer.text,
+        ...(answer.json !== undefined ? { json: answer.json } : {}),
+        usage,
+        model: answer.model,
+        provider: answer.provider,
+        rounds: h.round,
+        toolCalls: loop.toolCalls,
+      };
+      this.state.loops = withoutKey(this.state.loops, h.nodeId);
+      this.agentSucceeded(h.nodeId, output, h.attempt);
+      return;
+    }
+    const maxRounds = node.data.maxToolRounds ?? DEFAULT_MAX_TOOL_ROUNDS;
+    if (h.round > maxRounds) {
+      this.state.nodes[h.nodeId] = { ...this.state.nodes[h.nodeId]!, attempts: h.attempt };
+      this.fail({
+        nodeId: h.nodeId,
+        code: TOOL_ROUNDS_EXCEEDED,
+        message: `agent ${h.nodeId} still asked for tools (${calls.map((c) => c.name).join(', ')}) after ${maxRounds} tool round${maxRounds === 1 ? '' : 's'} (maxToolRounds)`,
+      });
+      return;
+    }
+    const requests = calls.map(({ id, name, arguments: args }): ToolCallRequest => ({ id, name, arguments: args }));
+    const next: AgentLoop = { ...loop, usage, turns: [...loop.turns, { role: 'assistant', text: answer.text, toolCalls: requests }], roundCalls: [], running: [] };
+    const tools = node.data.tools ?? [];
+    const scope = { inputs: this.state.inputs, nodes: this.state.nodeOutputs };
+    for (const call of calls) {
+      const request: ToolCallRequest = { id: call.id, name: call.name, arguments: call.arguments };
+      const tool = toolNamed(tools, call.name);
+      const refusal = !tool ? `there is no tool named "${call.name}"` : call.argumentError !== undefined ? `invalid arguments: ${call.argumentError}` : null;
+      this.ledger.push(entry.toolCallStarted(h.nodeId, { round: h.round, ...request }, this.at));
+      if (refusal !== null || !tool) {
+        const record = { ...request, error: refusal ?? 'refused' };
+        next.roundCalls.push(record);
+        this.ledger.push(entry.toolCallEnded(h.nodeId, { round: h.round, ...record, durationMs: 0 }, this.at));
+        continue;
+      }
+      next.roundCalls.push(request);
+      next.running.push(call.id);
+      this.commands.push({ type: 'callTool', nodeId: h.nodeId, round: h.round, call: request, tool, scope });
+    }
+    this.state.loops = { ...this.state.loops, [h.nodeId]: next };
+    this.state.nodes[h.nodeId] = { ...this.state.nodes[h.nodeId]!, attempts: h.attempt };
+    if (!next.running.length) this.closeRound(node);
+  }
+
+  /** A tool call ended; when it was the round's last, the model is called with every result. */
+  toolDone(h: Extract<Happening, { type: 'toolDone' }>): void {
+    const node = this.node(h.nodeId);
+    const loop = this.state.loops[h.nodeId];
+    if (node.type !== 'agent' || !loop || loop.round !== h.round || !loop.running.includes(h.callId)) return;
+    const index = loop.roundCalls.findIndex((c) => c.id === h.callId && c.result === undefined && c.error === undefined);
+    const call = loop.roundCalls[index];
+    if (!call) return;
+    const record: ToolCallRecord = { ...call, ...(h.error !== undefined ? { error: h.error } : { result: h.result ?? null }) };
+    const roundCalls = loop.roundCalls.map((c, i) => (i === index ? record : c));
+    this.state.loops = { ...this.state.loops, [h.nodeId]: { ...loop, roundCalls, running: loop.running.filter((id) => id !== h.callId) } };
+    this.ledger.push(entry.toolCallEnded(h.nodeId, { round: h.round, ...record, durationMs: h.durationMs }, this.at));
+    if (!this.state.loops[h.nodeId]!.running.length) this.closeRound(node);
   }
 
   approvalDecided(nodeId: string, output: { decision: string }): void {
@@ -313,6 +464,45 @@ class Transition {
     s.agentTexts[node.id] = texts;
     this.ledger.push(entry.agentRunning(node.id, texts, attempt, this.at));
     this.commands.push({ type: 'callAgent', nodeId: node.id, attempt, delayMs, texts, runOutputBytes: s.used.run });
+  }
+
+  /** The first model call of a tool-using agent: the node starts as any agent does. */
+  private startLoop(node: Extract<PlanNode, { type: 'agent' }>, texts: AgentCall): void {
+    const s = this.state;
+    s.nodes[node.id] = { status: 'running', attempts: 1, handle: null };
+    s.agentTexts[node.id] = texts;
+    s.loops = { ...s.loops, [node.id]: { round: 1, turns: [], toolCalls: [], roundCalls: [], running: [], usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } } };
+    this.ledger.push(entry.agentRunning(node.id, texts, 1, this.at));
+    this.callModel(node, 1, 0);
+  }
+
+  /** The round's results go to the model: the next round's first model call. */
+  private closeRound(node: Extract<PlanNode, { type: 'agent' }>): void {
+    const loop = this.state.loops[node.id]!;
+    const results = loop.roundCalls.map((c) => ({ id: c.id, name: c.name, content: toolResultContent(c), isError: c.error !== undefined }));
+    this.state.loops = {
+      ...this.state.loops,
+      [node.id]: { ...loop, round: loop.round + 1, turns: [...loop.turns, { role: 'tool', results }], toolCalls: [...loop.toolCalls, ...loop.roundCalls], roundCalls: [], running: [] },
+    };
+    this.state.nodes[node.id] = { ...this.state.nodes[node.id]!, attempts: 1 };
+    this.callModel(node, 1, 0);
+  }
+
+  private callModel(node: Extract<PlanNode, { type: 'agent' }>, attempt: number, delayMs: number): void {
+    const s = this.state;
+    const loop = s.loops[node.id]!;
+    s.nodes[node.id] = { ...s.nodes[node.id]!, status: 'running', attempts: attempt };
+    this.commands.push({
+      type: 'callModel',
+      nodeId: node.id,
+      round: loop.round,
+      attempt,
+      delayMs,
+      texts: s.agentTexts[node.id] ?? { prompt: '' },
+      turns: loop.turns,
+      runOutputBytes: s.used.run,
+      toolCallBytes: jsonBytes(loop.toolCalls),
+    });
   }
 
   private pureSucceeded(node: PlanNode, value: unknown, bytes: number | undefined, startedAt: string): void {
@@ -371,9 +561,15 @@ function copyState(s: RunState): RunState {
     outputBytes: { ...s.outputBytes },
     outputs: { ...s.outputs },
     agentTexts: { ...s.agentTexts },
+    loops: { ...s.loops },
     used: { ...s.used },
     evaluating: [...s.evaluating],
   };
+}
+
+function withoutKey<T>(record: Record<string, T>, key: string): Record<string, T> {
+  const { [key]: _dropped, ...rest } = record;
+  return rest;
 }
 
 /** One ledger of several, in order: events and rows appended, the execution row's fields the latest. */

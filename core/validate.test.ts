@@ -252,6 +252,59 @@ describe('validateGraph', () => {
     }
   });
 
+  describe("an agent's tools", () => {
+    const withTools = (data: Record<string, unknown>): Doc => {
+      const g = minimalGraph();
+      g.nodes.push({ id: 'draft', type: 'agent', data: { provider: 'openai', model: 'm', prompt: 'p', ...data } });
+      g.edges.push({ id: 'e2', source: 'start', target: 'draft' });
+      return g;
+    };
+    const http = (name: string, extra: Record<string, unknown> = {}) => ({ type: 'http', name, method: 'GET', url: 'https://example.com/{{args.q}}', ...extra });
+    const problems = (g: Doc) => validateGraph(g).errors.map((p) => `${p.code} ${p.nodeId}: ${p.message}`);
+
+    test('http, mcp and workflow tools with a valid schema, rounds and approvals validate and compile', () => {
+      const g = withTools({
+        tools: [
+          http('lookup', { parameters: { type: 'object', properties: { q: { type: 'string', format: 'email' } }, required: ['q'] } }),
+          { type: 'mcp', serverId: 's1', tools: ['search'] },
+          { type: 'workflow', name: 'child', workflowId: 'w1' },
+        ],
+        maxToolRounds: 3,
+        toolApproval: ['lookup'],
+      });
+      expect(problems(g)).toEqual([]);
+      const plan = compileGraph(g as CanvasGraph, { workflowId: 'wf', workflowVersion: 1 });
+      expect(plan.nodes.find((n) => n.id === 'draft')?.data).toMatchObject({ maxToolRounds: 3, tools: [expect.objectContaining({ name: 'lookup' }), expect.anything(), expect.anything()] });
+    });
+
+    test('two tools of one name are a problem naming it', () => {
+      expect(problems(withTools({ tools: [http('lookup'), http('lookup')] }))).toEqual([
+        'INVALID_NODE_CONFIG draft: node "draft": data.tools[1]: the tool name "lookup" is used more than once',
+      ]);
+    });
+
+    test('parameters that are not a JSON Schema (ajv refuses them), or not an object schema, are problems', () => {
+      const found = problems(
+        withTools({ tools: [http('a', { parameters: { type: 'object', properties: { q: { type: 'strng' } } } }), http('b', { parameters: { type: 'object', propertis: {} } }), http('c', { parameters: { type: 'string' } })] }),
+      );
+      expect(found).toHaveLength(3);
+      expect(found[0]).toMatch(/data\.tools\[0\] \(a\): parameters is not a valid JSON Schema: .*type/);
+      expect(found[1]).toMatch(/data\.tools\[1\] \(b\): parameters is not a valid JSON Schema: .*propertis/);
+      expect(found[2]).toMatch(/data\.tools\[2\] \(c\): parameters must be a JSON Schema of type "object"/);
+    });
+
+    test('bad names, rounds out of range, an approval of no tool and a bad url template are each a problem', () => {
+      const found = problems(withTools({ tools: [http('has space'), http('ok', { url: '{{#if}}' })], maxToolRounds: 51, toolApproval: ['missing'] }));
+      expect(found.some((m) => m.includes('data.tools[0].name'))).toBe(true);
+      expect(found.some((m) => m.includes('data.maxToolRounds'))).toBe(true);
+      const g = withTools({ tools: [http('ok', { url: '{{#if}}' })], toolApproval: ['missing'] });
+      expect(problems(g)).toEqual([
+        expect.stringMatching(/^TEMPLATE_SYNTAX draft: node "draft": data\.tools\[0\] \(ok\): url: /),
+        'INVALID_NODE_CONFIG draft: node "draft": data.toolApproval names "missing", which is none of the agent\'s tools',
+      ]);
+    });
+  });
+
   test('a transform with both a template and an expression says to choose one', () => {
     const g = minimalGraph();
     g.nodes.push({ id: 'calc', type: 'transform', data: { template: 'a', expression: '1' } });

@@ -3,10 +3,11 @@
 import type { z } from 'zod';
 
 import { MAX_EDGES, MAX_NODES, NODE_DATA_SCHEMAS, NODE_OUT_HANDLES, NODE_TYPES, transformDataSchema } from './graph';
-import type { NodeType, TriggerData } from './graph';
+import type { AgentData, NodeType, TriggerData } from './graph';
 import { checkExpressionSyntax } from './expression';
 import { coerceInput } from './inputs';
 import { checkTemplateSyntax } from './template';
+import { compileToolParameters, namedTool } from './tool-schema';
 
 export const GRAPH_PROBLEM_CODES = [
   'INVALID_DOCUMENT',
@@ -194,6 +195,36 @@ function checkNodeData(
     return;
   }
   if (type === 'trigger') checkInputDefaults(parsed.data as TriggerData, label, at, errors);
+  if (type === 'agent') checkAgentTools(parsed.data as AgentData, label, at, errors);
+}
+
+/** Tool names the model tells apart, parameter schemas that compile, approvals that name a tool. */
+function checkAgentTools(data: AgentData, label: string, at: { nodeId?: string }, errors: GraphProblem[]): void {
+  const tools = data.tools ?? [];
+  const seen = new Set<string>();
+  tools.forEach((tool, index) => {
+    const name = namedTool(tool);
+    const where = `${label}: data.tools[${index}]`;
+    if (name !== null) {
+      if (seen.has(name)) errors.push({ code: 'INVALID_NODE_CONFIG', message: `${where}: the tool name "${name}" is used more than once`, ...at });
+      seen.add(name);
+    }
+    if (tool.type === 'http') {
+      const compiled = compileToolParameters(tool.parameters);
+      if (compiled.ok === false) errors.push({ code: 'INVALID_NODE_CONFIG', message: `${where} (${tool.name}): ${compiled.message}`, ...at });
+      for (const [field, text] of [['url', tool.url], ['body', tool.body], ...Object.entries(tool.headers ?? {}).map(([h, v]) => [`headers.${h}`, v])] as const) {
+        if (text === undefined) continue;
+        const problem = checkTemplateSyntax(text);
+        if (problem) errors.push({ code: 'TEMPLATE_SYNTAX', message: `${where} (${tool.name}): ${field}: ${problem}`, ...at });
+      }
+    }
+  });
+  const approval = data.toolApproval;
+  if (Array.isArray(approval) && !tools.some((t) => t.type === 'mcp')) {
+    for (const name of approval) {
+      if (!seen.has(name)) errors.push({ code: 'INVALID_NODE_CONFIG', message: `${label}: data.toolApproval names "${name}", which is none of the agent's tools`, ...at });
+    }
+  }
 }
 
 /** The schema to check `data` with. A transform is a union whose error would only say "Invalid input": pick its branch. */

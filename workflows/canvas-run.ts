@@ -3,6 +3,8 @@
 // what to record; this file only carries out its commands and feeds back what happened:
 //   evaluate    → one local activity evaluates a wave's texts in the worker's bounded threads
 //   callAgent   → one `runAgentTurn` activity, which first records the ledger still pending
+//   callModel   → the same, for one model call of a tool-using agent (with the rounds so far)
+//   callTool    → one `callTool` activity per tool call, several at once when the model asked for several
 //   waitApproval → a durable wait (approval-desk.ts), opened with the ledger still pending
 //   finish      → stop what runs, record the end in the step that completes the run, return
 // Progress nobody carries is written by a local activity only when the run would otherwise wait on the
@@ -25,6 +27,7 @@ import { rootCauseMessage } from '../core/error-cause';
 import { OUTPUT_TOO_LARGE, jsonBytes } from '../core/limits';
 import type { PlanNode } from '../core/plan';
 import { initialState, mergeLedgers, step, DEFAULT_AGENT_ATTEMPTS, type Command, type Happening, type Ledger, type RunState } from '../core/run-machine';
+import { toolSpecs } from '../core/tool-loop';
 import { STATE_QUERY, type CanvasRunInput, type CanvasRunResult, type RunStateView } from '../core/run-protocol';
 import { ApprovalDesk } from './approval-desk';
 import { legacyCanvasRun } from './legacy/canvas-run-51439c9';
@@ -60,6 +63,15 @@ function agentActivity(node: Extract<PlanNode, { type: 'agent' }>) {
     retry: { maximumAttempts: 1 },
   }).runAgentTurn;
 }
+
+// One tool call: its own retries (a lost worker, a connection reset), bounded in time; a call that still fails
+// goes back to the model as the tool's error, so the machine never retries it itself.
+const { callTool } = proxyActivities<TesseraActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '10 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 3 },
+});
 
 export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult> {
   if (!patched(RUN_MACHINE_PATCH)) return legacyCanvasRun(input);
@@ -119,7 +131,7 @@ class RunDriver {
     // The pending ledger rides with the first turn or approval this step opens (an approval first: its write
     // also sets the run `waiting`); a step that opens neither and evaluates nothing waits on the outside
     // world, so what it has to say is written now, in the background.
-    const carrier = commands.find((c) => c.type === 'waitApproval') ?? commands.find((c) => c.type === 'callAgent');
+    const carrier = commands.find((c) => c.type === 'waitApproval') ?? commands.find((c) => c.type === 'callAgent' || c.type === 'callModel');
     let carry: Ledger = { events: [], nodes: [] };
     if (carrier && this.pendingBytes() < PROGRESS_BATCH_BYTES) carry = this.takePending();
     for (const command of commands) this.execute(command, command === carrier ? carry : { events: [], nodes: [] });
@@ -142,6 +154,10 @@ class RunDriver {
         return;
       case 'callAgent':
         return this.track(this.callAgent(command, carry));
+      case 'callModel':
+        return this.track(this.callModel(command, carry));
+      case 'callTool':
+        return this.track(this.callTool(command));
       case 'waitApproval':
         return this.track(this.waitApproval(command, carry));
       case 'stopInFlight':
@@ -166,6 +182,40 @@ class RunDriver {
       // The turn may not have written what it carried: it goes first in what is written next.
       this.pending.unshift(carry);
       if (!isCancellation(err)) this.inbox.push({ type: 'nodeFailed', at: now(), nodeId, attempt, ...agentFailure(err) });
+    }
+  }
+
+  private async callModel(command: Extract<Command, { type: 'callModel' }>, carry: Ledger): Promise<void> {
+    const { nodeId, attempt, round } = command;
+    const node = this.nodes.get(nodeId) as Extract<PlanNode, { type: 'agent' }>;
+    try {
+      const answer = await this.turns.run(async () => {
+        if (command.delayMs > 0) await sleep(command.delayMs);
+        const input = agentTurnInput(this.input, node, command, carry);
+        return agentActivity(node)({
+          ...input,
+          toolCallBytes: command.toolCallBytes,
+          request: { ...input.request, tools: toolSpecs(node.data.tools ?? []), turns: command.turns },
+        });
+      });
+      this.inbox.push({ type: 'modelAnswered', at: now(), nodeId, round, attempt, answer });
+    } catch (err) {
+      this.pending.unshift(carry);
+      if (!isCancellation(err)) this.inbox.push({ type: 'nodeFailed', at: now(), nodeId, attempt, ...agentFailure(err) });
+    }
+  }
+
+  private async callTool(command: Extract<Command, { type: 'callTool' }>): Promise<void> {
+    const { nodeId, round, call } = command;
+    const startedAt = Date.now();
+    try {
+      const { tenantId, executionId } = this.input;
+      const { result, durationMs } = await this.turns.run(() => callTool({ tenantId, executionId, nodeId, round, call, tool: command.tool, scope: command.scope }));
+      this.inbox.push({ type: 'toolDone', at: now(), nodeId, round, callId: call.id, result, durationMs });
+    } catch (err) {
+      if (!isCancellation(err)) {
+        this.inbox.push({ type: 'toolDone', at: now(), nodeId, round, callId: call.id, error: rootCauseMessage(err), durationMs: Date.now() - startedAt });
+      }
     }
   }
 
@@ -227,7 +277,12 @@ class RunDriver {
 
 const now = () => new Date().toISOString();
 
-function agentTurnInput(input: CanvasRunInput, node: Extract<PlanNode, { type: 'agent' }>, command: Extract<Command, { type: 'callAgent' }>, carry: Ledger): AgentTurnInput {
+function agentTurnInput(
+  input: CanvasRunInput,
+  node: Extract<PlanNode, { type: 'agent' }>,
+  command: Extract<Command, { type: 'callAgent' | 'callModel' }>,
+  carry: Ledger,
+): AgentTurnInput {
   const data = node.data;
   return {
     tenantId: input.tenantId,

@@ -1,5 +1,6 @@
 // Agent turns over Anthropic's Messages API with the official `@anthropic-ai/sdk` client.
 import { Anthropic, APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
+import type { LoopTurn, ModelToolCall } from '../../core/tool-loop';
 import { parseJsonReply } from './json-reply';
 import { startRemoteTurn, TURN_HEARTBEAT_INTERVAL_MS } from './remote-turn';
 import { describeConnectionFailure, providerErrorFromFailure, type SdkFailure } from './provider-failure';
@@ -46,7 +47,16 @@ export function createAnthropicProvider(config: AnthropicProviderConfig): LlmPro
             {
               model: req.model,
               max_tokens: req.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
-              messages: [{ role: 'user', content: req.prompt }],
+              messages: [{ role: 'user', content: req.prompt }, ...(req.turns ?? []).map(anthropicMessage)],
+              ...(req.tools?.length
+                ? {
+                    tools: req.tools.map((t) => ({
+                      name: t.name,
+                      ...(t.description !== undefined ? { description: t.description } : {}),
+                      input_schema: t.parameters as Anthropic.Messages.Tool.InputSchema,
+                    })),
+                  }
+                : {}),
               ...(system ? { system } : {}),
               ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
             },
@@ -64,6 +74,7 @@ export function createAnthropicProvider(config: AnthropicProviderConfig): LlmPro
       }
 
       const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
+      const toolCalls = message.content.flatMap((block): ModelToolCall[] => (block.type === 'tool_use' ? [{ id: block.id, name: block.name, arguments: block.input }] : []));
       // Cached prompt tokens are billed input too, but Anthropic reports them apart from input_tokens.
       const inputTokens =
         message.usage.input_tokens +
@@ -73,12 +84,30 @@ export function createAnthropicProvider(config: AnthropicProviderConfig): LlmPro
       return {
         text,
         // A sampled model may well answer valid JSON on the next attempt, hence retryable.
-        ...(wantsJson ? { json: parseJsonReply(text, 'anthropic', true) } : {}),
+        ...(wantsJson && !toolCalls.length ? { json: parseJsonReply(text, 'anthropic', true) } : {}),
+        ...(toolCalls.length ? { toolCalls } : {}),
         usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
         model: message.model || req.model,
         provider: 'anthropic',
       };
     },
+  };
+}
+
+/** A round of the loop as Messages turns: the assistant's tool_use blocks, then the user's tool_result blocks. */
+function anthropicMessage(turn: LoopTurn): Anthropic.Messages.MessageParam {
+  if (turn.role === 'assistant') {
+    return {
+      role: 'assistant',
+      content: [
+        ...(turn.text ? [{ type: 'text' as const, text: turn.text }] : []),
+        ...turn.toolCalls.map((c) => ({ type: 'tool_use' as const, id: c.id, name: c.name, input: c.arguments ?? {} })),
+      ],
+    };
+  }
+  return {
+    role: 'user',
+    content: turn.results.map((r) => ({ type: 'tool_result' as const, tool_use_id: r.id, content: r.content, ...(r.isError ? { is_error: true } : {}) })),
   };
 }
 

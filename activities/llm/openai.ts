@@ -1,6 +1,7 @@
 // Agent turns over OpenAI's Chat Completions API with the official `openai` client; any OpenAI-compatible
 // server (Ollama, vLLM, LM Studio, a gateway) works through `baseURL`.
 import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAI } from 'openai';
+import type { LoopTurn, ModelToolCall } from '../../core/tool-loop';
 import { parseJsonReply } from './json-reply';
 import { startRemoteTurn, TURN_HEARTBEAT_INTERVAL_MS } from './remote-turn';
 import { describeConnectionFailure, providerErrorFromFailure, type SdkFailure } from './provider-failure';
@@ -46,7 +47,16 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): LlmProvider 
               messages: [
                 ...(system ? [{ role: 'system' as const, content: system }] : []),
                 { role: 'user' as const, content: req.prompt },
+                ...(req.turns ?? []).flatMap(openAiMessages),
               ],
+              ...(req.tools?.length
+                ? {
+                    tools: req.tools.map((t) => ({
+                      type: 'function' as const,
+                      function: { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), parameters: t.parameters },
+                    })),
+                  }
+                : {}),
               ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
               // OpenAI's newer models refuse `max_tokens`; compatible servers mostly know only `max_tokens`.
               ...(req.maxTokens !== undefined
@@ -79,18 +89,50 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): LlmProvider 
         });
       }
       const text = choice.message.content ?? choice.message.refusal ?? '';
+      const toolCalls = (choice.message.tool_calls ?? []).flatMap((c): ModelToolCall[] =>
+        c.type === 'function' ? [{ id: c.id, name: c.function.name, ...parsedArguments(c.function.arguments) }] : [],
+      );
       const inputTokens = completion.usage?.prompt_tokens ?? 0;
       const outputTokens = completion.usage?.completion_tokens ?? 0;
       return {
         text,
-        // A sampled model may well answer valid JSON on the next attempt, hence retryable.
-        ...(wantsJson ? { json: parseJsonReply(text, 'openai', true) } : {}),
+        // A sampled model may well answer valid JSON on the next attempt, hence retryable. A round that asks
+        // for tools is not the answer yet.
+        ...(wantsJson && !toolCalls.length ? { json: parseJsonReply(text, 'openai', true) } : {}),
+        ...(toolCalls.length ? { toolCalls } : {}),
         usage: { inputTokens, outputTokens, totalTokens: completion.usage?.total_tokens ?? inputTokens + outputTokens },
         model: completion.model || req.model,
         provider: 'openai',
       };
     },
   };
+}
+
+/** A round of the loop as Chat Completions messages: the assistant's tool_calls, then one `tool` message per call. */
+function openAiMessages(turn: LoopTurn): OpenAI.Chat.Completions.ChatCompletionMessageParam[] {
+  if (turn.role === 'assistant') {
+    return [
+      {
+        role: 'assistant',
+        content: turn.text || null,
+        tool_calls: turn.toolCalls.map((c) => ({
+          id: c.id,
+          type: 'function' as const,
+          function: { name: c.name, arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments ?? {}) },
+        })),
+      },
+    ];
+  }
+  return turn.results.map((r) => ({ role: 'tool' as const, tool_call_id: r.id, content: r.content }));
+}
+
+/** OpenAI sends arguments as a JSON text the model wrote: one that does not parse goes back to the model. */
+function parsedArguments(raw: string): Pick<ModelToolCall, 'arguments' | 'argumentError'> {
+  try {
+    return { arguments: JSON.parse(raw || '{}') as unknown };
+  } catch (err) {
+    return { arguments: raw, argumentError: `the arguments are not JSON (${err instanceof Error ? err.message : String(err)})` };
+  }
 }
 
 /** Sorts the openai client's errors into what the provider-neutral mapping needs. */

@@ -1,6 +1,7 @@
 // The contract between an agent-turn activity and the LLM providers: one request in, one result or one
 // ProviderError out. A ProviderError says whether Temporal should retry, so the activity never guesses.
 import type { ProviderName } from '../../core/graph';
+import type { LoopTurn, ModelToolCall, ToolSpec } from '../../core/tool-loop';
 
 export interface AgentTurnRequest {
   provider: ProviderName;
@@ -18,6 +19,10 @@ export interface AgentTurnRequest {
   apiKey?: string;
   /** From a tenant credential; overrides the provider's configured server (an OpenAI-compatible gateway). */
   baseURL?: string;
+  /** The tools the model may call, through the provider's native tool API. */
+  tools?: ToolSpec[];
+  /** Earlier rounds of a tool-calling loop: after the prompt, what the model asked for and what it got. */
+  turns?: LoopTurn[];
 }
 
 export interface TokenUsage {
@@ -33,6 +38,8 @@ export interface AgentTurnResult {
   /** The model that answered, as the provider names it (may be a dated snapshot of the requested one). */
   model: string;
   provider: ProviderName;
+  /** The tools the model asked for (none: this is its answer). Arguments as the model gave them. */
+  toolCalls?: ModelToolCall[];
 }
 
 export interface TurnContext {

@@ -37,6 +37,12 @@ export interface FakeLlmBehaviour {
   usage?: { inputTokens: number; outputTokens: number };
   /** Destroy the connection without answering, as a crashed proxy would. */
   dropConnection?: boolean;
+  /**
+   * Answer by asking for these tools, all in one answer (parallel calls) through the API's native tool calling
+   * (OpenAI `tool_calls`, Anthropic `tool_use` blocks). `arguments` is sent as given (a string as is, for
+   * OpenAI: a test can send arguments that are not JSON). Ids default to unique ones.
+   */
+  toolCalls?: { id?: string; name: string; arguments: unknown }[];
 }
 
 export interface FakeLlmCall {
@@ -58,6 +64,10 @@ export interface FakeLlmCall {
   status?: number;
   /** The client closed the connection before the answer was sent (a cancelled or crashed attempt). */
   aborted: boolean;
+  /** Names of the tools the request offered. */
+  tools: string[];
+  /** The tool results the request ends with (OpenAI `tool` messages, Anthropic `tool_result` blocks), in order. */
+  toolResults: { id: string; content: string; isError: boolean }[];
 }
 
 export interface FakeLlmServer {
@@ -160,6 +170,8 @@ export async function startFakeLlmServer(options: { port?: number } = {}): Promi
       headers: publicHeaders(req),
       ...(apiKey !== undefined ? { apiKey } : {}),
       aborted: false,
+      tools: offeredTools(api, request),
+      toolResults: trailingToolResults(api, request),
     };
     record(call);
 
@@ -288,6 +300,8 @@ function checkOpenAiRequest(body: unknown, apiKey: string | undefined): Reply | 
     return openAiError(400, { message: "Missing required parameter: 'messages'.", type: 'invalid_request_error', param: 'messages' });
   }
   if (body.stream === true) return openAiError(400, { message: 'the fake LLM server does not stream', type: 'invalid_request_error' });
+  const toolProblem = checkOpenAiTools(body);
+  if (toolProblem) return openAiError(400, { message: toolProblem, type: 'invalid_request_error', param: 'messages' });
   const format = isRecord(body.response_format) ? body.response_format.type : undefined;
   // The real API's rule, which catches a provider that forgets to mention JSON when asking for JSON mode.
   if (format === 'json_object' && !/json/i.test(JSON.stringify(body.messages))) {
@@ -311,6 +325,64 @@ function checkAnthropicRequest(req: IncomingMessage, body: unknown, apiKey: stri
     return anthropicError(400, 'invalid_request_error', 'messages: at least one message is required');
   }
   if (body.stream === true) return anthropicError(400, 'invalid_request_error', 'the fake LLM server does not stream');
+  const toolProblem = checkAnthropicTools(body);
+  if (toolProblem) return anthropicError(400, 'invalid_request_error', toolProblem);
+  return undefined;
+}
+
+/**
+ * The real API's rules for tools: each is a function with a name and object parameters, and every
+ * assistant tool call is answered by a `tool` message with its id before anything else (and nothing else
+ * answers a call that was not made).
+ */
+function checkOpenAiTools(body: Record<string, unknown>): string | undefined {
+  if (body.tools !== undefined) {
+    if (!Array.isArray(body.tools)) return "Invalid type for 'tools': expected an array.";
+    for (const [i, t] of body.tools.entries()) {
+      const fn = isRecord(t) && t.type === 'function' && isRecord(t.function) ? t.function : undefined;
+      if (!fn || typeof fn.name !== 'string') return `Missing required parameter: 'tools[${i}].function.name'.`;
+      if (fn.parameters !== undefined && !(isRecord(fn.parameters) && fn.parameters.type === 'object')) {
+        return `Invalid schema for function '${fn.name}': schema must be a JSON Schema of 'type: "object"'.`;
+      }
+    }
+  }
+  let open = new Set<string>();
+  for (const m of body.messages as unknown[]) {
+    if (!isRecord(m)) continue;
+    if (m.role === 'tool') {
+      if (typeof m.tool_call_id !== 'string' || !open.has(m.tool_call_id)) {
+        return "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.";
+      }
+      open.delete(m.tool_call_id);
+      continue;
+    }
+    if (open.size) return "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'.";
+    if (m.role === 'assistant' && Array.isArray(m.tool_calls)) {
+      open = new Set(m.tool_calls.map((c: unknown) => (isRecord(c) && typeof c.id === 'string' ? c.id : '')));
+    }
+  }
+  return undefined;
+}
+
+/** Anthropic's: tools have a name and an object input_schema; each tool_use is answered by a tool_result in the next user turn. */
+function checkAnthropicTools(body: Record<string, unknown>): string | undefined {
+  if (body.tools !== undefined) {
+    if (!Array.isArray(body.tools)) return 'tools: Input should be a valid list';
+    for (const [i, t] of body.tools.entries()) {
+      if (!isRecord(t) || typeof t.name !== 'string') return `tools.${i}.name: Field required`;
+      if (!isRecord(t.input_schema) || t.input_schema.type !== 'object') return `tools.${i}.input_schema: Input schema must have type "object"`;
+    }
+  }
+  const messages = body.messages as unknown[];
+  for (const [i, m] of messages.entries()) {
+    if (!isRecord(m) || m.role !== 'assistant' || !Array.isArray(m.content)) continue;
+    const uses = m.content.filter((b: unknown) => isRecord(b) && b.type === 'tool_use').map((b) => (b as Record<string, unknown>).id);
+    if (!uses.length) continue;
+    const next = messages[i + 1];
+    const answered = isRecord(next) && next.role === 'user' && Array.isArray(next.content) ? next.content.filter((b: unknown) => isRecord(b) && b.type === 'tool_result').map((b) => (b as Record<string, unknown>).tool_use_id) : [];
+    const missing = uses.filter((id) => !answered.includes(id));
+    if (missing.length) return `messages.${i + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}`;
+  }
   return undefined;
 }
 
@@ -324,7 +396,8 @@ function successReply(
   system: string | undefined,
   behaviour: FakeLlmBehaviour | undefined,
 ): Reply {
-  const text = behaviour?.text ?? defaultText(api, request, model, prompt, system);
+  const toolCalls = (behaviour?.toolCalls ?? []).map((c, i) => ({ ...c, id: c.id ?? `${api === 'openai' ? 'call' : 'toolu'}_fake_${Math.random().toString(36).slice(2, 10)}_${i}` }));
+  const text = behaviour?.text ?? (toolCalls.length ? '' : defaultText(api, request, model, prompt, system));
   // OpenAI's system prompt is one of the messages; Anthropic's stands apart.
   const inputTokens =
     behaviour?.usage?.inputTokens ?? countWords(allMessageText(request)) + (api === 'anthropic' ? countWords(system ?? '') : 0);
@@ -341,7 +414,23 @@ function successReply(
         created: Math.floor(Date.now() / 1000),
         model: answerModel,
         choices: [
-          { index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: 'stop' },
+          toolCalls.length
+            ? {
+                index: 0,
+                message: {
+                  role: 'assistant',
+                  content: text || null,
+                  refusal: null,
+                  tool_calls: toolCalls.map((c) => ({
+                    id: c.id,
+                    type: 'function',
+                    function: { name: c.name, arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments) },
+                  })),
+                },
+                logprobs: null,
+                finish_reason: 'tool_calls',
+              }
+            : { index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: 'stop' },
         ],
         usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
         system_fingerprint: 'fp_fake',
@@ -356,8 +445,11 @@ function successReply(
       type: 'message',
       role: 'assistant',
       model: answerModel,
-      content: [{ type: 'text', text }],
-      stop_reason: 'end_turn',
+      content: [
+        ...(text || !toolCalls.length ? [{ type: 'text', text }] : []),
+        ...toolCalls.map((c) => ({ type: 'tool_use', id: c.id, name: c.name, input: c.arguments })),
+      ],
+      stop_reason: toolCalls.length ? 'tool_use' : 'end_turn',
       stop_sequence: null,
       usage: { input_tokens: inputTokens, output_tokens: outputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
     },
@@ -369,6 +461,9 @@ function successReply(
  * mentions JSON, which a real Claude would obey), the object `{model, prompt}`.
  */
 function defaultText(api: FakeLlmApi, request: Record<string, unknown>, model: string, prompt: string, system: string | undefined): string {
+  // After tool calls, a model answers from what they gave: `fake:<model>:tools:<result> | <result>`.
+  const results = trailingToolResults(api, request);
+  if (results.length) return `fake:${model}:tools:${results.map((r) => r.content).join(' | ')}`;
   const format = isRecord(request.response_format) ? request.response_format.type : undefined;
   const wantsJson = api === 'openai' ? format === 'json_object' || format === 'json_schema' : /\bJSON\b/.test(system ?? '');
   return wantsJson ? JSON.stringify({ model, prompt }) : `fake:${model}:${prompt}`;
@@ -499,7 +594,8 @@ function contentText(content: unknown): string {
 
 function lastUserText(messages: unknown): string {
   if (!Array.isArray(messages)) return '';
-  const users = messages.filter((m: unknown): m is Record<string, unknown> => isRecord(m) && m.role === 'user');
+  // An Anthropic user turn of tool results only has no text: the prompt is the last one that has.
+  const users = messages.filter((m: unknown): m is Record<string, unknown> => isRecord(m) && m.role === 'user' && contentText(m.content) !== '');
   return contentText(users[users.length - 1]?.content);
 }
 
@@ -507,6 +603,33 @@ function allMessageText(request: Record<string, unknown>): string {
   return Array.isArray(request.messages)
     ? request.messages.map((m: unknown) => (isRecord(m) ? contentText(m.content) : '')).join(' ')
     : '';
+}
+
+function offeredTools(api: FakeLlmApi, request: Record<string, unknown>): string[] {
+  if (!Array.isArray(request.tools)) return [];
+  return request.tools.map((t: unknown) => {
+    const named = api === 'openai' && isRecord(t) && isRecord(t.function) ? t.function : t;
+    return isRecord(named) && typeof named.name === 'string' ? named.name : '';
+  });
+}
+
+function trailingToolResults(api: FakeLlmApi, request: Record<string, unknown>): FakeLlmCall['toolResults'] {
+  const messages = Array.isArray(request.messages) ? request.messages.filter(isRecord) : [];
+  if (api === 'openai') {
+    const results: FakeLlmCall['toolResults'] = [];
+    for (let i = messages.length - 1; i >= 0 && messages[i]!.role === 'tool'; i--) {
+      const m = messages[i]!;
+      results.unshift({ id: String(m.tool_call_id ?? ''), content: typeof m.content === 'string' ? m.content : contentText(m.content), isError: false });
+    }
+    return results;
+  }
+  const last = messages[messages.length - 1];
+  if (!last || last.role !== 'user' || !Array.isArray(last.content)) return [];
+  return last.content.filter((b: unknown): b is Record<string, unknown> => isRecord(b) && b.type === 'tool_result').map((b) => ({
+    id: String(b.tool_use_id ?? ''),
+    content: typeof b.content === 'string' ? b.content : contentText(b.content),
+    isError: b.is_error === true,
+  }));
 }
 
 function openAiPrompt(request: Record<string, unknown>): { prompt: string; system?: string } {
