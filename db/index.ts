@@ -11,6 +11,7 @@ export * from './repositories/workflows';
 export * from './repositories/executions';
 export * from './repositories/progress';
 export * from './repositories/exports';
+export * from './repositories/deployments';
 export * from './repositories/approvals';
 export * from './repositories/api-keys';
 export * from './repositories/credentials';

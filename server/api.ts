@@ -26,30 +26,34 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { jsonBody } from './http/json-body';
 import { buildOpenApiDocument } from './openapi';
 import { createApiMetrics } from './metrics';
-import { createExecutionsRouter, createStartExecutionRouter } from './routes/executions';
+import { executionRoutes } from './routes/executions';
 import { createHealthRouter } from './routes/health';
-import { createWorkflowsRouter } from './routes/workflows';
+import { workflowRoutes } from './routes/workflows';
 import { createExecutionService } from './services/execution-service';
 import { createApprovalService } from './services/approval-service';
-import { createApprovalsRouter, createDecisionRouter } from './routes/approvals';
+import { approvalRoutes } from './routes/approvals';
 import { createWorkflowService } from './services/workflow-service';
 import { RunClient } from './temporal/run-client';
 import { ExportClient } from './temporal/export-client';
-import { createDeploymentsRouter, createExportsRouter, createStartExportRouter } from './routes/exports';
+import { DeploymentClient } from './temporal/deployment-client';
+import { exportRoutes } from './routes/exports';
+import { deploymentRoutes } from './routes/deployments';
 import { createExportService } from './services/export-service';
-import { ExportRepository } from '../db';
+import { createDeploymentService } from './services/deployment-service';
+import { DeploymentRepository, ExportRepository } from '../db';
+import { mountRoutes } from './http/route';
 import { createWsHub, type WsHub } from './ws/hub';
 import { ApiKeyRepository, AuditLogRepository, CredentialRepository } from '../db';
-import { createApiKeysRouter } from './routes/api-keys';
-import { createCredentialsRouter } from './routes/credentials';
-import { createTenantRouter } from './routes/tenant';
-import { createUsersRouter } from './routes/users';
+import { apiKeyRoutes } from './routes/api-keys';
+import { credentialRoutes } from './routes/credentials';
+import { tenantRoutes } from './routes/tenant';
+import { userRoutes } from './routes/users';
 import { auditOnSuccess, createAuditTrail } from './security/audit-trail';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, rateLimited, type RateLimits } from './security/rate-limit';
 import { createFinishedRuns } from './services/finished-runs';
 import { createMemberService } from './services/member-service';
 import { DEFAULT_TOOL_OUTBOUND, type ToolOutboundSettings } from '../core/config';
-import { createMcpServersRouter } from './routes/mcp-servers';
+import { mcpServerRoutes } from './routes/mcp-servers';
 import { createMcpServerService } from './services/mcp-server-service';
 import { createMcpRouter } from './mcp/endpoint';
 
@@ -148,14 +152,24 @@ export function createApi(deps: ApiDeps): Api {
     finishedRuns: createFinishedRuns({ bus, ...(deps.finishedRunsCacheBytes !== undefined ? { maxBytes: deps.finishedRunsCacheBytes } : {}) }),
   });
 
+  const exportsRepo = new ExportRepository(scope);
+  const deployBaseImage = deps.deployBaseImage ?? 'python:3.12-slim';
   const exportsService = createExportService({
     scope,
     workflows: workflowsRepo,
-    exports: new ExportRepository(scope),
+    exports: exportsRepo,
     client: new ExportClient(deps.temporal, deps.taskQueue),
     dataDir: deps.dataDir ?? '.data',
-    deployBaseImage: deps.deployBaseImage ?? 'python:3.12-slim',
+    deployBaseImage,
     ...(deps.cancelWaitMs !== undefined ? { cancelWaitMs: deps.cancelWaitMs } : {}),
+  });
+  const deployments = createDeploymentService({
+    scope,
+    workflows: workflowsRepo,
+    exports: exportsRepo,
+    deployments: new DeploymentRepository(scope),
+    client: new DeploymentClient(deps.temporal, deps.taskQueue),
+    deployBaseImage,
   });
 
   const approvals = createApprovalService({ scope, approvals: new ApprovalRepository(scope), executions: executionsRepo, runs });
@@ -247,22 +261,20 @@ export function createApi(deps: ApiDeps): Api {
   v1.use(authenticate);
   v1.use(rateLimited(limiter, 'apiPerTenant', (req) => req.user?.tenantId ?? null));
   v1.use('/workflows/:id/executions', rateLimited(limiter, 'runStartsPerTenant', (req) => (req.method === 'POST' ? (req.user?.tenantId ?? null) : null)));
-  v1.use('/users', createUsersRouter({ members, audit }));
-  v1.use('/api-keys', createApiKeysRouter({ apiKeys, audit }));
-  v1.use('/credentials', createCredentialsRouter({ scope, credentials, audit }));
-  v1.use('/mcp-servers', createMcpServersRouter({ scope, audit, mcpServers: createMcpServerService({ scope, encryptionKey: deps.encryptionKey, settings: deps.toolOutbound ?? DEFAULT_TOOL_OUTBOUND }) }));
-  v1.use('/tenant', createTenantRouter({ scope, accounts, auditLog, runs, bus, logger }));
   v1.use('/workflows/:id', auditOnSuccess(audit, logger, 'DELETE', 'workflow.delete', 'workflow'));
   v1.use('/deployments/:id', auditOnSuccess(audit, logger, 'DELETE', 'deployment.delete', 'deployment'));
   v1.use('/executions/:id/approvals/:nodeId', auditOnSuccess(audit, logger, 'POST', 'approval.decide', 'execution'));
-  v1.use('/workflows', createStartExecutionRouter({ executions, onStarted: (created) => metrics.runsStarted.inc({ created: String(created) }) }));
-  v1.use('/workflows', createWorkflowsRouter({ workflows }));
-  v1.use('/executions', createExecutionsRouter({ executions }));
-  v1.use('/executions', createDecisionRouter({ approvals }));
-  v1.use('/approvals', createApprovalsRouter({ approvals }));
-  v1.use('/workflows', createStartExportRouter({ exports: exportsService }));
-  v1.use('/exports', createExportsRouter({ exports: exportsService }));
-  v1.use('/deployments', createDeploymentsRouter({ exports: exportsService }));
+  // The routes server/openapi.ts documents (API_ROUTES), each with what its handlers need.
+  mountRoutes(v1, workflowRoutes, { workflows });
+  mountRoutes(v1, executionRoutes, { executions, onStarted: (created) => metrics.runsStarted.inc({ created: String(created) }) });
+  mountRoutes(v1, exportRoutes, { exports: exportsService });
+  mountRoutes(v1, deploymentRoutes, { deployments });
+  mountRoutes(v1, approvalRoutes, { approvals });
+  mountRoutes(v1, userRoutes, { members, audit });
+  mountRoutes(v1, apiKeyRoutes, { apiKeys, audit });
+  mountRoutes(v1, credentialRoutes, { scope, credentials, audit });
+  mountRoutes(v1, mcpServerRoutes, { scope, audit, mcpServers: createMcpServerService({ scope, encryptionKey: deps.encryptionKey, settings: deps.toolOutbound ?? DEFAULT_TOOL_OUTBOUND }) });
+  mountRoutes(v1, tenantRoutes, { scope, accounts, auditLog, runs, bus, logger });
   app.use('/api/v1', v1);
   app.use('/api', notFoundHandler);
 
@@ -295,7 +307,7 @@ export function createApi(deps: ApiDeps): Api {
         subscriber: deps.subscriber,
         scope,
         executions: executionsRepo,
-        exports: new ExportRepository(scope),
+        exports: exportsRepo,
         logger,
       });
       return hub;

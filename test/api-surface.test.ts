@@ -1,6 +1,7 @@
 // What operators and API users see besides the resources: health checks, the OpenAPI document generated
 // from the zod schemas, Swagger UI, Prometheus metrics, request ids.
-import { API_ROUTES } from '../server/openapi';
+import { API_ROUTES, openApiPath } from '../server/openapi';
+import { expressRoutes } from './support/express-routes';
 import { fanOutGraph } from './fixtures/graphs';
 import { createWorkflow, registerTenant, startRun } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
@@ -66,6 +67,26 @@ it('documents every API route in the OpenAPI document, with request bodies from 
   expect(create.required).toEqual(expect.arrayContaining(['name', 'graph']));
   const start = doc.body.paths['/api/v1/workflows/{id}/executions'].post;
   expect(start.parameters.map((p: any) => p.name)).toContain('Idempotency-Key');
+});
+
+it('documents exactly the routes the app serves: each served route is in the OpenAPI document, and each documented one is served', async () => {
+  const doc = await stack.request('GET', '/api/openapi.json');
+  const documented = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>)
+    .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`))
+    .sort();
+  const served = expressRoutes(stack.app).map((r) => {
+    const [method, path] = r.split(' ') as [string, string];
+    return `${method} ${openApiPath({ path })}`;
+  });
+  expect(served.length).toBeGreaterThan(20);
+  expect(new Set(served).size).toBe(served.length);
+  expect([...served].sort()).toEqual(documented);
+  // Each operation says what it answers, and routes behind a role say which.
+  for (const route of API_ROUTES) {
+    const op = doc.body.paths[openApiPath(route)][route.method];
+    expect({ route: `${route.method} ${route.path}`, answer: op.responses[String(route.status)]?.description }).toEqual({ route: `${route.method} ${route.path}`, answer: route.response });
+    if (route.role) expect(op.description).toContain(route.role);
+  }
 });
 
 it('serves Swagger UI at /api/docs', async () => {

@@ -2,7 +2,6 @@
 // token, revoked token (a removed user and a revoked API key), a role below the route's} answers 404, 401
 // or 403 as fitting. The Express app is walked too, so a route without an API_ROUTES entry fails here,
 // and a route taking ids without a fixture below fails with a message saying what to add.
-import type { Express } from 'express';
 import { reviewGraph } from './fixtures/approval-graphs';
 import { fanOutGraph, OUTLASTING_TURN_MS } from './fixtures/graphs';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
@@ -13,6 +12,7 @@ import { AccountRepository, type Role } from '../db';
 import { tenantMigrations } from '../migrations/tenant';
 import { temporalWorkflowId } from '../core/events';
 import { insertExportFixture } from './support/export-fixture';
+import { expressRoutes } from './support/express-routes';
 
 jest.setTimeout(240_000);
 
@@ -104,30 +104,6 @@ function bodyFor(route: ApiRoute, world: TenantWorld): unknown {
   return {};
 }
 
-/** Every `METHOD /path` the Express app answers under /api/v1, found by walking its router stack. */
-function expressRoutes(app: Express): string[] {
-  const found: string[] = [];
-  interface Layer {
-    rawPath?: unknown;
-    route?: { path: unknown; methods: Record<string, boolean> };
-    handle?: { stack?: Layer[] };
-  }
-  const walk = (layers: Layer[], prefix: string): void => {
-    for (const layer of layers) {
-      if (layer.route) {
-        if (typeof layer.route.path !== 'string') throw new Error(`a route under ${prefix} has a non-string path; the matrix cannot check it`);
-        for (const method of Object.keys(layer.route.methods)) found.push(`${method} ${(prefix + layer.route.path).replace(/\/$/, '') || '/'}`);
-      } else if (layer.handle?.stack) {
-        const mount = layer.rawPath === undefined || layer.rawPath === '/' ? '' : layer.rawPath;
-        if (typeof mount !== 'string') throw new Error(`a router under ${prefix} is mounted at a non-string path`);
-        walk(layer.handle.stack, prefix + mount);
-      }
-    }
-  };
-  const router = (app as unknown as { router: { stack: Layer[] } }).router;
-  walk(router.stack, '');
-  return found.filter((r) => r.split(' ')[1]!.startsWith('/api/v1/')).map((r) => r.replace(' /api/v1', ' '));
-}
 
 async function member(world: TenantWorld, role: Role): Promise<TestSession & { id: string }> {
   const email = `${role}-${Math.random().toString(36).slice(2, 10)}@example.com`;

@@ -1,6 +1,6 @@
 // The export and deployment activities, bound to their dependencies once (`createExportActivities(deps)`).
 import type Docker from 'dockerode';
-import type { ExportRepository, TenantScope, DeploymentChanges } from '../../db';
+import type { DeploymentChanges, DeploymentRepository, ExportRepository, TenantScope } from '../../db';
 import type { ExecutionEventPublisher } from '../event-publisher';
 import { buildWheel } from './build-wheel';
 import { checkWheel, type CheckWheelInput } from './check-wheel';
@@ -23,6 +23,7 @@ import path from 'node:path';
 export interface ExportActivityDeps {
   scope: TenantScope;
   exports: ExportRepository;
+  deployments: DeploymentRepository;
   publisher: ExecutionEventPublisher;
   dataDir: string;
   /** Debian's Python with python3-build/-wheel/-setuptools/-venv (default /usr/bin/python3). */
@@ -77,7 +78,7 @@ export function createExportActivities(given: ExportActivityDeps) {
     async recordDeployment(input: RecordDeploymentInput): Promise<void> {
       const { startedAt, finishedAt, ...rest } = input.changes;
       const changes: DeploymentChanges = { ...rest, ...(startedAt ? { startedAt: new Date(startedAt) } : {}), ...(finishedAt ? { finishedAt: new Date(finishedAt) } : {}) };
-      await deps.scope.run(input.tenantId, () => deps.exports.updateDeployment(input.deploymentId, changes));
+      await deps.scope.run(input.tenantId, () => deps.deployments.update(input.deploymentId, changes));
     },
     async buildDeploymentImage(input: BuildImageInput) {
       return buildDeploymentImage(docker(), input);

@@ -1,15 +1,12 @@
-// Exports and deployments inside the current tenant scope; an export's events go to its event log
-// (db/event-log.ts, the same log as a run's).
+// Exports inside the current tenant scope; an export's events go to its event log (db/event-log.ts, the same
+// log as a run's). Deployments of an export have their own repository (db/repositories/deployments.ts).
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { ExecutionEvent, NewExecutionEvent } from '../../core/events';
 import type { TenantScope } from '../tenant-scope';
 import { EventLog, EXPORT_LOG } from '../event-log';
-import { DeploymentRow, ExportRow } from '../entities/exports';
+import { ExportRow } from '../entities/exports';
 
 export type ExportChanges = Partial<Pick<ExportRow, 'status' | 'wheelFile' | 'sha256' | 'sizeBytes' | 'storagePath' | 'buildLog' | 'error' | 'finishedAt'>>;
-export type DeploymentChanges = Partial<
-  Pick<DeploymentRow, 'status' | 'imageTag' | 'containerId' | 'containerPort' | 'hostPort' | 'exitCode' | 'outputs' | 'logs' | 'error' | 'startedAt' | 'finishedAt'>
->;
 
 export class ExportRepository {
   private readonly log: EventLog;
@@ -56,19 +53,5 @@ export class ExportRepository {
 
   async events(exportId: string, afterSeq: number, limit: number): Promise<ExecutionEvent[]> {
     return this.log.after(exportId, afterSeq, limit);
-  }
-
-  async insertDeployment(row: Pick<DeploymentRow, 'id' | 'exportId' | 'mode' | 'status' | 'inputs' | 'baseImage' | 'temporalWorkflowId' | 'createdBy' | 'containerPort'>): Promise<DeploymentRow> {
-    const m = this.scope.manager();
-    await m.insert(DeploymentRow, row as QueryDeepPartialEntity<DeploymentRow>);
-    return m.findOneByOrFail(DeploymentRow, { id: row.id });
-  }
-
-  async findDeployment(id: string): Promise<DeploymentRow | null> {
-    return this.scope.manager().findOne(DeploymentRow, { where: { id } });
-  }
-
-  async updateDeployment(id: string, changes: DeploymentChanges): Promise<void> {
-    await this.scope.manager().update(DeploymentRow, { id }, changes as QueryDeepPartialEntity<DeploymentRow>);
   }
 }

@@ -1,12 +1,11 @@
 // Approvals: GET /api/v1/approvals (the inbox across runs) and
-// POST /api/v1/executions/:id/approvals/:nodeId (approve or reject, with comment and form data).
-import { Router } from 'express';
+// POST /api/v1/executions/:id/approvals/:nodeId (approve or reject, with comment and form data), each
+// declared once (server/http/route.ts), for serving and for the OpenAPI document.
 import { z } from 'zod';
 import { decisionBodySchema } from '../../core/approval';
 import { principalOf } from '../auth/principal';
-import { idOf } from '../http/params';
+import { routeFor } from '../http/route';
 import { parseWith } from '../http/validate';
-import { requireRole } from '../rbac';
 import type { ApprovalService } from '../services/approval-service';
 
 export const listApprovalsQuery = z.object({
@@ -22,29 +21,40 @@ export const listApprovalsQuery = z.object({
 
 const nodeIdParam = z.string().min(1).max(200);
 
-export function createApprovalsRouter(deps: { approvals: ApprovalService }): Router {
-  const router = Router();
-  router.get('/', async (req, res) => {
-    const q = parseWith(listApprovalsQuery, req.query, 'query');
-    res.json(
-      await deps.approvals.list(principalOf(req), {
-        status: q.status,
-        actionable: q.actionable,
-        limit: q.limit,
-        ...(q.workflowId ? { workflowId: q.workflowId } : {}),
-        ...(q.executionId ? { executionId: q.executionId } : {}),
-      }),
-    );
-  });
-  return router;
-}
+const route = routeFor<{ approvals: ApprovalService }>();
 
-export function createDecisionRouter(deps: { approvals: ApprovalService }): Router {
-  const router = Router();
-  router.post('/:id/approvals/:nodeId', requireRole('editor'), async (req, res) => {
-    const nodeId = parseWith(nodeIdParam, req.params.nodeId, 'params');
-    const body = parseWith(decisionBodySchema, req.body, 'body');
-    res.json(await deps.approvals.decide(principalOf(req), idOf(req), nodeId, body));
-  });
-  return router;
-}
+export const approvalRoutes = [
+  route({
+    method: 'get',
+    path: '/approvals',
+    summary: 'Approvals across runs (the inbox)',
+    tag: 'approvals',
+    role: 'viewer',
+    query: listApprovalsQuery,
+    status: 200,
+    response: 'The approvals, newest first, each with what the caller may do with it',
+    handle: ({ approvals }, { req, query }) =>
+      approvals.list(principalOf(req), {
+        status: query.status,
+        actionable: query.actionable,
+        limit: query.limit,
+        ...(query.workflowId ? { workflowId: query.workflowId } : {}),
+        ...(query.executionId ? { executionId: query.executionId } : {}),
+      }),
+  }),
+  route({
+    method: 'post',
+    path: '/executions/:id/approvals/:nodeId',
+    summary: 'Approve or reject an approval of a run',
+    tag: 'approvals',
+    role: 'editor',
+    body: decisionBodySchema,
+    status: 200,
+    response: 'The decided approval',
+    takesId: true,
+    handle: ({ approvals }, { req, body, id }) => {
+      const nodeId = parseWith(nodeIdParam, req.params.nodeId, 'params');
+      return approvals.decide(principalOf(req), id, nodeId, body);
+    },
+  }),
+];

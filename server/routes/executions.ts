@@ -1,13 +1,11 @@
 // Runs: POST /api/v1/workflows/:id/executions starts one; /api/v1/executions reads, lists, streams
-// stored events and cancels.
-import { Router } from 'express';
+// stored events and cancels. Each route is declared once (server/http/route.ts), for serving and for the
+// OpenAPI document.
 import { z } from 'zod';
 import { EXECUTION_STATUSES } from '../../core/events';
 import { ValidationFailed } from '../../core/errors';
 import { actorOf, principalOf } from '../auth/principal';
-import { parseWith } from '../http/validate';
-import { idOf } from '../http/params';
-import { requireRole } from '../rbac';
+import { routeFor } from '../http/route';
 import type { ExecutionService } from '../services/execution-service';
 
 export const startExecutionBody = z.object({
@@ -41,54 +39,92 @@ export const getExecutionQuery = z.object({
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
-export function createStartExecutionRouter(deps: { executions: ExecutionService; onStarted?: (created: boolean) => void }): Router {
-  const router = Router({ mergeParams: true });
-  router.post('/:id/executions', requireRole('editor'), async (req, res) => {
-    const p = principalOf(req);
-    const body = parseWith(startExecutionBody, req.body ?? {}, 'body');
-    const key = req.get('Idempotency-Key') ?? null;
-    if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
-      throw new ValidationFailed('Idempotency-Key must be 1 to 200 printable ASCII characters', { header: 'Idempotency-Key' });
-    }
-    const { execution, created } = await deps.executions.start(p.tenantId, actorOf(p).label, idOf(req), body, key);
-    deps.onStarted?.(created);
-    res.status(202).set('Location', `/api/v1/executions/${execution.id}`);
-    if (!created) res.set('Idempotent-Replayed', 'true');
-    res.json({ id: execution.id, status: execution.status, temporal: { workflowId: execution.temporal.workflowId, runId: execution.temporal.runId }, execution });
-  });
-  return router;
+export interface ExecutionRouteDeps {
+  executions: ExecutionService;
+  onStarted?: (created: boolean) => void;
 }
 
-export function createExecutionsRouter(deps: { executions: ExecutionService }): Router {
-  const { executions } = deps;
-  const router = Router();
+const route = routeFor<ExecutionRouteDeps>();
 
-  router.get('/', async (req, res) => {
-    const q = parseWith(listExecutionsQuery, req.query, 'query');
-    res.json(
-      await executions.list(principalOf(req).tenantId, {
-        limit: q.limit,
-        ...(q.workflowId ? { workflowId: q.workflowId } : {}),
-        ...(q.status ? { statuses: q.status } : {}),
-        ...(q.cursor ? { cursor: q.cursor } : {}),
+export const executionRoutes = [
+  route({
+    method: 'post',
+    path: '/workflows/:id/executions',
+    summary: 'Start a run (Idempotency-Key header supported)',
+    tag: 'executions',
+    role: 'editor',
+    body: startExecutionBody,
+    bodyOptional: true,
+    headers: [{ name: 'Idempotency-Key', description: 'A second start with the same key answers the first run (Idempotent-Replayed: true)', schema: { type: 'string', maxLength: 200 } }],
+    status: 202,
+    response: 'The run, started (Location: the run)',
+    takesId: true,
+    handle: async ({ executions, onStarted }, { req, res, body, id }) => {
+      const p = principalOf(req);
+      const key = req.get('Idempotency-Key') ?? null;
+      if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
+        throw new ValidationFailed('Idempotency-Key must be 1 to 200 printable ASCII characters', { header: 'Idempotency-Key' });
+      }
+      const { execution, created } = await executions.start(p.tenantId, actorOf(p).label, id, body, key);
+      onStarted?.(created);
+      res.set('Location', `/api/v1/executions/${execution.id}`);
+      if (!created) res.set('Idempotent-Replayed', 'true');
+      return { id: execution.id, status: execution.status, temporal: { workflowId: execution.temporal.workflowId, runId: execution.temporal.runId }, execution };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/executions',
+    summary: 'List runs',
+    tag: 'executions',
+    role: 'viewer',
+    query: listExecutionsQuery,
+    status: 200,
+    response: 'A page of runs, newest first, and the cursor of the next page (null on the last)',
+    handle: ({ executions }, { req, query }) =>
+      executions.list(principalOf(req).tenantId, {
+        limit: query.limit,
+        ...(query.workflowId ? { workflowId: query.workflowId } : {}),
+        ...(query.status ? { statuses: query.status } : {}),
+        ...(query.cursor ? { cursor: query.cursor } : {}),
       }),
-    );
-  });
-
-  router.get('/:id', async (req, res) => {
-    const q = parseWith(getExecutionQuery, req.query, 'query');
-    res.json(await executions.get(principalOf(req).tenantId, idOf(req), { refresh: q.refresh }));
-  });
-
-  router.get('/:id/events', async (req, res) => {
-    const q = parseWith(eventsQuery, req.query, 'query');
-    res.json(await executions.events(principalOf(req).tenantId, idOf(req), q.after, q.limit));
-  });
-
-  router.post('/:id/cancel', requireRole('editor'), async (req, res) => {
-    const p = principalOf(req);
-    res.status(202).json(await executions.cancel(p.tenantId, idOf(req), actorOf(p).label));
-  });
-
-  return router;
-}
+  }),
+  route({
+    method: 'get',
+    path: '/executions/:id',
+    summary: 'Read a run with per-node state (from the database; ?refresh=true also asks Temporal)',
+    tag: 'executions',
+    role: 'viewer',
+    query: getExecutionQuery,
+    status: 200,
+    response: 'The run and its nodes',
+    takesId: true,
+    handle: ({ executions }, { req, query, id }) => executions.get(principalOf(req).tenantId, id, { refresh: query.refresh }),
+  }),
+  route({
+    method: 'get',
+    path: '/executions/:id/events',
+    summary: 'Stored events after a sequence number',
+    tag: 'executions',
+    role: 'viewer',
+    query: eventsQuery,
+    status: 200,
+    response: "The run's events after `after`, in order, and its last sequence number",
+    takesId: true,
+    handle: ({ executions }, { req, query, id }) => executions.events(principalOf(req).tenantId, id, query.after, query.limit),
+  }),
+  route({
+    method: 'post',
+    path: '/executions/:id/cancel',
+    summary: 'Cancel a run',
+    tag: 'executions',
+    role: 'editor',
+    status: 202,
+    response: 'The run, its cancellation recorded or on its way',
+    takesId: true,
+    handle: ({ executions }, { req, id }) => {
+      const p = principalOf(req);
+      return executions.cancel(p.tenantId, id, actorOf(p).label);
+    },
+  }),
+];

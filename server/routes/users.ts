@@ -1,13 +1,9 @@
 // /api/v1/users: the members of the caller's tenant. Admins and owners manage them; see MemberService
 // for who may touch whom.
-import { Router } from 'express';
 import { z } from 'zod';
 import { ROLES } from '../../db/entities/public';
 import { principalOf } from '../auth/principal';
-import { idOf } from '../http/params';
-import { requireUuid } from '../services/ids';
-import { parseWith } from '../http/validate';
-import { requireRole } from '../rbac';
+import { routeFor } from '../http/route';
 import type { AuditTrail } from '../security/audit-trail';
 import type { MemberService } from '../services/member-service';
 
@@ -24,40 +20,69 @@ export const changeUserBody = z
   .strict()
   .refine((b) => b.role !== undefined || b.name !== undefined, 'nothing to change');
 
-export function createUsersRouter(deps: { members: MemberService; audit: AuditTrail }): Router {
-  const { members, audit } = deps;
-  const router = Router();
-  router.use(requireRole('admin'));
+const route = routeFor<{ members: MemberService; audit: AuditTrail }>();
 
-  router.get('/', async (req, res) => {
-    res.json({ users: await members.list(principalOf(req)) });
-  });
-
-  router.post('/', async (req, res) => {
-    const p = principalOf(req);
-    const body = parseWith(addUserBody, req.body, 'body');
-    const user = await members.add(p, body);
-    await audit.record(p.tenantId, p, req, { action: 'user.add', targetType: 'user', targetId: user.id, details: { role: user.role } });
-    res.status(201).json(user);
-  });
-
-  router.patch('/:id', async (req, res) => {
-    const p = principalOf(req);
-    const id = requireUuid(idOf(req), 'user');
-    const body = parseWith(changeUserBody, req.body, 'body');
-    const { before, after } = await members.change(p, id, body);
-    if (before.role !== after.role) {
-      await audit.record(p.tenantId, p, req, { action: 'user.role_change', targetType: 'user', targetId: id, details: { from: before.role, to: after.role } });
-    }
-    res.json(after);
-  });
-
-  router.delete('/:id', async (req, res) => {
-    const p = principalOf(req);
-    const removed = await members.remove(p, requireUuid(idOf(req), 'user'));
-    await audit.record(p.tenantId, p, req, { action: 'user.remove', targetType: 'user', targetId: removed.id, details: { role: removed.role } });
-    res.status(204).end();
-  });
-
-  return router;
-}
+export const userRoutes = [
+  route({
+    method: 'get',
+    path: '/users',
+    summary: 'List the members of the tenant',
+    tag: 'users',
+    role: 'admin',
+    status: 200,
+    response: 'The members',
+    handle: async ({ members }, { req }) => ({ users: await members.list(principalOf(req)) }),
+  }),
+  route({
+    method: 'post',
+    path: '/users',
+    summary: 'Add a member (only owners add owners)',
+    tag: 'users',
+    role: 'admin',
+    body: addUserBody,
+    status: 201,
+    response: 'The member',
+    handle: async ({ members, audit }, { req, body }) => {
+      const p = principalOf(req);
+      const user = await members.add(p, body);
+      await audit.record(p.tenantId, p, req, { action: 'user.add', targetType: 'user', targetId: user.id, details: { role: user.role } });
+      return user;
+    },
+  }),
+  route({
+    method: 'patch',
+    path: '/users/:id',
+    summary: "Change a member's role or name (only owners touch owners)",
+    tag: 'users',
+    role: 'admin',
+    idNames: 'user',
+    body: changeUserBody,
+    status: 200,
+    response: 'The member as changed',
+    takesId: true,
+    handle: async ({ members, audit }, { req, body, id }) => {
+      const p = principalOf(req);
+      const { before, after } = await members.change(p, id, body);
+      if (before.role !== after.role) {
+        await audit.record(p.tenantId, p, req, { action: 'user.role_change', targetType: 'user', targetId: id, details: { from: before.role, to: after.role } });
+      }
+      return after;
+    },
+  }),
+  route({
+    method: 'delete',
+    path: '/users/:id',
+    summary: 'Remove a member; their sessions end at once',
+    tag: 'users',
+    role: 'admin',
+    idNames: 'user',
+    status: 204,
+    response: 'Removed',
+    takesId: true,
+    handle: async ({ members, audit }, { req, id }) => {
+      const p = principalOf(req);
+      const removed = await members.remove(p, id);
+      await audit.record(p.tenantId, p, req, { action: 'user.remove', targetType: 'user', targetId: removed.id, details: { role: removed.role } });
+    },
+  }),
+];

@@ -1,12 +1,10 @@
 // /api/v1/workflows: create, read, list, save a version, delete, list versions, validate.
-import { Router } from 'express';
+// Each route is declared once (server/http/route.ts), for serving and for the OpenAPI document.
 import { z } from 'zod';
 import { canvasGraphSchema } from '../../core/graph';
 import { validateGraph } from '../../core/validate';
 import { principalOf } from '../auth/principal';
-import { parseWith } from '../http/validate';
-import { idOf } from '../http/params';
-import { requireRole } from '../rbac';
+import { routeFor } from '../http/route';
 import type { WorkflowService } from '../services/workflow-service';
 
 export const createWorkflowBody = z.object({
@@ -31,44 +29,93 @@ export const listWorkflowsQuery = z.object({
 
 export const validateBody = z.object({ graph: z.unknown() });
 
-export function createWorkflowsRouter(deps: { workflows: WorkflowService }): Router {
-  const { workflows } = deps;
-  const router = Router();
+const route = routeFor<{ workflows: WorkflowService }>();
 
-  router.post('/validate', (req, res) => {
-    const body = parseWith(validateBody, req.body, 'body');
-    res.json(validateGraph(body.graph));
-  });
-
-  router.get('/', async (req, res) => {
-    const p = principalOf(req);
-    res.json(await workflows.list(p.tenantId, parseWith(listWorkflowsQuery, req.query, 'query')));
-  });
-
-  router.post('/', requireRole('editor'), async (req, res) => {
-    const p = principalOf(req);
-    const body = parseWith(createWorkflowBody, req.body, 'body');
-    res.status(201).json(await workflows.create(p.tenantId, p.userId, body));
-  });
-
-  router.get('/:id', async (req, res) => {
-    res.json(await workflows.get(principalOf(req).tenantId, idOf(req)));
-  });
-
-  router.put('/:id', requireRole('editor'), async (req, res) => {
-    const p = principalOf(req);
-    const body = parseWith(updateWorkflowBody, req.body, 'body');
-    res.json(await workflows.update(p.tenantId, p.userId, idOf(req), body));
-  });
-
-  router.delete('/:id', requireRole('editor'), async (req, res) => {
-    await workflows.remove(principalOf(req).tenantId, idOf(req));
-    res.status(204).end();
-  });
-
-  router.get('/:id/versions', async (req, res) => {
-    res.json(await workflows.versions(principalOf(req).tenantId, idOf(req)));
-  });
-
-  return router;
-}
+export const workflowRoutes = [
+  route({
+    method: 'post',
+    path: '/workflows/validate',
+    summary: 'Validate a canvas graph',
+    tag: 'workflows',
+    role: 'viewer',
+    body: validateBody,
+    status: 200,
+    response: 'Whether the graph is valid, with every problem found',
+    handle: (_deps, { body }) => validateGraph(body.graph),
+  }),
+  route({
+    method: 'get',
+    path: '/workflows',
+    summary: 'List workflows',
+    tag: 'workflows',
+    role: 'viewer',
+    query: listWorkflowsQuery,
+    status: 200,
+    response: 'A page of workflows',
+    handle: ({ workflows }, { req, query }) => workflows.list(principalOf(req).tenantId, query),
+  }),
+  route({
+    method: 'post',
+    path: '/workflows',
+    summary: 'Create a workflow (version 1)',
+    tag: 'workflows',
+    role: 'editor',
+    body: createWorkflowBody,
+    status: 201,
+    response: 'The workflow',
+    handle: ({ workflows }, { req, body }) => {
+      const p = principalOf(req);
+      return workflows.create(p.tenantId, p.userId, body);
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/workflows/:id',
+    summary: 'Read a workflow at its current version',
+    tag: 'workflows',
+    role: 'viewer',
+    status: 200,
+    response: 'The workflow with its graph',
+    takesId: true,
+    handle: ({ workflows }, { req, id }) => workflows.get(principalOf(req).tenantId, id),
+  }),
+  route({
+    method: 'put',
+    path: '/workflows/:id',
+    summary: 'Save a new version',
+    tag: 'workflows',
+    role: 'editor',
+    body: updateWorkflowBody,
+    status: 200,
+    response: 'The workflow at its new version',
+    takesId: true,
+    handle: ({ workflows }, { req, body, id }) => {
+      const p = principalOf(req);
+      return workflows.update(p.tenantId, p.userId, id, body);
+    },
+  }),
+  route({
+    method: 'delete',
+    path: '/workflows/:id',
+    summary: 'Delete a workflow and its runs',
+    tag: 'workflows',
+    role: 'editor',
+    status: 204,
+    response: 'Deleted',
+    takesId: true,
+    handle: async ({ workflows }, { req, id }) => {
+      await workflows.remove(principalOf(req).tenantId, id);
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/workflows/:id/versions',
+    summary: 'List saved versions',
+    tag: 'workflows',
+    role: 'viewer',
+    status: 200,
+    response: "The workflow's saved versions",
+    takesId: true,
+    handle: ({ workflows }, { req, id }) => workflows.versions(principalOf(req).tenantId, id),
+  }),
+];
