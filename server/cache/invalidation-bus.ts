@@ -42,7 +42,11 @@ export function createInvalidationBus(deps: {
     }
     tell(change);
   });
-  deps.subscriber.subscribe(channel).catch(deps.onError);
+  // Subscribing while ioredis still connects races its ready check (INFO is refused in subscriber mode); once
+  // subscribed, ioredis subscribes again by itself after a reconnect.
+  const subscribe = () => void deps.subscriber.subscribe(channel).catch(deps.onError);
+  if (deps.subscriber.status === 'ready') subscribe();
+  else deps.subscriber.once('ready', subscribe);
   return {
     async publish(change) {
       tell(change);
