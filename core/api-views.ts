@@ -53,6 +53,15 @@ export interface NodeExecutionView {
   finishedAt: string | null;
 }
 
+/** What started a run (DESIGN.md §8); a schedule or webhook trigger also names its id. */
+export const EXECUTION_TRIGGER_TYPES = ['manual', 'api', 'schedule', 'webhook', 'retry', 'subflow', 'mcp'] as const;
+export type ExecutionTriggerType = (typeof EXECUTION_TRIGGER_TYPES)[number];
+export interface ExecutionTrigger {
+  type: ExecutionTriggerType;
+  scheduleId?: string;
+  webhookId?: string;
+}
+
 export interface ExecutionView {
   id: string;
   workflowId: string;
@@ -63,6 +72,7 @@ export interface ExecutionView {
   error: RunError | null;
   usage: TokenTotals;
   startedBy: string | null;
+  trigger: ExecutionTrigger;
   cancelledBy: string | null;
   createdAt: string;
   startedAt: string | null;

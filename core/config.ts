@@ -83,6 +83,8 @@ const envSchema = z.object({
   RUN_INPUTS_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(DEFAULT_RUN_LIMITS.runInputsMaxBytes),
   // How long an open run's row may show no progress before reading it asks Temporal (server/services/repair-gate.ts).
   RUN_REPAIR_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
+  // How long a tool call on POST /mcp waits for its run (server/mcp/run-tool.ts); under an MCP client's 60 s.
+  MCP_TOOL_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   // In-memory read caches of the API (server/auth/member-cache.ts, server/services/finished-runs.ts); 0 turns each off.
   MEMBER_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
   FINISHED_RUNS_CACHE_MB: z.coerce.number().int().min(0).max(4096).default(64),
@@ -128,6 +130,8 @@ export interface TesseraConfig {
   limits: RunLimits;
   /** GET /executions/:id asks Temporal about an open run only after this long without progress (or on ?refresh=true). */
   runRepairStaleMs: number;
+  /** How long a tool call on POST /mcp waits for its run to end before answering with the execution id. */
+  mcpToolWaitMs: number;
   /** How long the API keeps a member's role between reads; changes are published, so this only bounds a lost message. */
   memberCacheTtlMs: number;
   /** Bytes of finished runs the API keeps in memory for GET /executions/:id. */
@@ -196,6 +200,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
       runInputsMaxBytes: e.RUN_INPUTS_MAX_BYTES,
     },
     runRepairStaleMs: e.RUN_REPAIR_STALE_SECONDS * 1000,
+    mcpToolWaitMs: e.MCP_TOOL_WAIT_SECONDS * 1000,
     memberCacheTtlMs: e.MEMBER_CACHE_SECONDS * 1000,
     finishedRunsCacheBytes: e.FINISHED_RUNS_CACHE_MB * 1024 * 1024,
     tools: { allowedHosts, timeoutMs: e.TOOL_TIMEOUT_MS, responseMaxBytes: e.TOOL_RESPONSE_MAX_BYTES, mcpResponseMaxBytes: e.MCP_RESPONSE_MAX_BYTES },

@@ -276,6 +276,19 @@ export function createApi(deps: ApiDeps): Api {
   mountRoutes(v1, mcpServerRoutes, { scope, audit, mcpServers: createMcpServerService({ scope, encryptionKey: deps.encryptionKey, settings: deps.toolOutbound ?? DEFAULT_TOOL_OUTBOUND }) });
   mountRoutes(v1, tenantRoutes, { scope, accounts, auditLog, runs, bus, logger });
   app.use('/api/v1', v1);
+  // Tessera as an MCP server (server/mcp/endpoint.ts): authenticated like /api/v1, outside its REST document.
+  app.use(
+    '/mcp',
+    createMcpRouter({
+      authenticate,
+      guards: [rateLimited(limiter, 'apiPerTenant', (req) => req.user?.tenantId ?? null)],
+      scope,
+      workflows: workflowsRepo,
+      executions,
+      countRunStart: (tenantId) => limiter.hit('runStartsPerTenant', tenantId),
+      ...(deps.mcpToolWaitMs !== undefined ? { waitMs: deps.mcpToolWaitMs } : {}),
+    }),
+  );
   app.use('/api', notFoundHandler);
 
   if (deps.webDir && existsSync(path.join(deps.webDir, 'index.html'))) {

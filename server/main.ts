@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     rateLimits: config.rateLimits,
     runInputsMaxBytes: config.limits.runInputsMaxBytes,
     runRepairStaleMs: config.runRepairStaleMs,
+    mcpToolWaitMs: config.mcpToolWaitMs,
     memberCacheTtlMs: config.memberCacheTtlMs,
     finishedRunsCacheBytes: config.finishedRunsCacheBytes,
     dataDir: config.dataDir,

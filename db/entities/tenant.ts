@@ -5,6 +5,7 @@ import type { RunPlan } from '../../core/plan';
 import type { ExecutionEventType, ExecutionStatus, NodeStatus } from '../../core/events';
 import type { ApprovalContext, ApprovalStatus, RecordedDecision } from '../../core/approval';
 import type { ApprovalData } from '../../core/graph';
+import type { ExecutionTrigger } from '../../core/api-views';
 
 @Entity({ name: 'workflows' })
 export class Workflow {
@@ -53,6 +54,7 @@ export class Execution {
   @Column({ type: 'text', name: 'temporal_workflow_id' }) temporalWorkflowId!: string;
   @Column({ type: 'text', name: 'temporal_run_id', nullable: true }) temporalRunId!: string | null;
   @Column({ type: 'text', name: 'started_by', nullable: true }) startedBy!: string | null;
+  @Column({ type: 'jsonb', default: () => `'{"type":"manual"}'` }) trigger!: ExecutionTrigger;
   @Column({ type: 'int', name: 'last_seq', default: 0 }) lastSeq!: number;
   @Column({ type: 'text', name: 'cancelled_by', nullable: true }) cancelledBy!: string | null;
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;

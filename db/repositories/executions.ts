@@ -3,6 +3,7 @@ import { In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 
 import { OPEN_NODE_STATUSES, type ExecutionEvent, type ExecutionStatus } from '../../core/events';
+import type { ExecutionTrigger } from '../../core/api-views';
 import type { RunPlan } from '../../core/plan';
 import { EventLog, EXECUTION_LOG } from '../event-log';
 import type { TenantScope } from '../tenant-scope';
@@ -17,6 +18,7 @@ export interface NewExecution {
   idempotencyKey: string | null;
   temporalWorkflowId: string;
   startedBy: string | null;
+  trigger: ExecutionTrigger;
 }
 
 /** Where a page of executions ends: created_at as an ISO 8601 UTC string to the microsecond, and the id. */
@@ -40,6 +42,7 @@ const EXECUTION_COLUMNS = [
   'temporal_workflow_id as "temporalWorkflowId"',
   'temporal_run_id as "temporalRunId"',
   'started_by as "startedBy"',
+  'trigger',
   'last_seq as "lastSeq"',
   'cancelled_by as "cancelledBy"',
   'created_at as "createdAt"',
@@ -81,6 +84,7 @@ export class ExecutionRepository {
       idempotencyKey: input.idempotencyKey,
       temporalWorkflowId: input.temporalWorkflowId,
       startedBy: input.startedBy,
+      trigger: input.trigger,
     } as QueryDeepPartialEntity<Execution>); // jsonb columns defeat TypeORM's deep-partial typing
 
     await m.insert(
@@ -125,7 +129,7 @@ export class ExecutionRepository {
     const qb = this.scope
       .manager()
       .createQueryBuilder(Execution, 'e')
-      .select(['e.id', 'e.workflowId', 'e.workflowVersion', 'e.status', 'e.error', 'e.usage', 'e.startedBy', 'e.cancelledBy', 'e.createdAt', 'e.startedAt', 'e.finishedAt', 'e.temporalWorkflowId', 'e.temporalRunId'])
+      .select(['e.id', 'e.workflowId', 'e.workflowVersion', 'e.status', 'e.error', 'e.usage', 'e.startedBy', 'e.trigger', 'e.cancelledBy', 'e.createdAt', 'e.startedAt', 'e.finishedAt', 'e.temporalWorkflowId', 'e.temporalRunId'])
       .orderBy('e.created_at', 'DESC')
       .addOrderBy('e.id', 'DESC')
       .take(filter.limit);

@@ -43,6 +43,16 @@ export class WorkflowRepository {
     return { items, total };
   }
 
+  /** Every workflow with the graph of its current version, in one query (the MCP endpoint's tool catalog). */
+  async listWithCurrentGraph(): Promise<{ id: string; name: string; description: string; createdAt: Date; graph: CanvasGraph }[]> {
+    const rows = (await this.scope
+      .manager()
+      .query(
+        'select w.id, w.name, w.description, w.created_at as "createdAt", v.graph from workflows w join workflow_versions v on v.workflow_id = w.id and v.version = w.current_version order by w.created_at, w.id',
+      )) as { id: string; name: string; description: string; createdAt: Date | string; graph: CanvasGraph }[];
+    return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt) }));
+  }
+
   async version(workflowId: string, version: number): Promise<WorkflowVersion | null> {
     return this.scope.manager().findOne(WorkflowVersion, { where: { workflowId, version } });
   }

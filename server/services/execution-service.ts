@@ -86,6 +86,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       error: e.error,
       usage: e.usage,
       startedBy: e.startedBy,
+      trigger: e.trigger,
       cancelledBy: e.cancelledBy ?? null,
       createdAt: iso(e.createdAt)!,
       startedAt: iso(e.startedAt),
@@ -184,6 +185,8 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       workflowId: string,
       body: { inputs?: unknown; version?: number },
       idempotencyKey: string | null,
+      /** What started it (the MCP endpoint says mcp); by default `api` for an API key's start, else `manual`. */
+      trigger: ExecutionTrigger = { type: startedBy?.startsWith('api_key:') ? 'api' : 'manual' },
     ): Promise<{ execution: ExecutionView; created: boolean }> {
       const recorded = await scope.run(tenantId, async () => {
         if (idempotencyKey) {
@@ -225,6 +228,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
           idempotencyKey,
           temporalWorkflowId: temporalWorkflowId(tenantId, id),
           startedBy,
+          trigger,
         });
         return { execution, created: true };
       }).catch(async (err: unknown) => {
