@@ -2,6 +2,8 @@
 the terminal, the outputs printed as JSON on stdout; `--serve` answers POST /run over HTTP instead."""
 import argparse
 import json
+import select
+import signal
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,11 +24,11 @@ def parse_args(argv):
     decision = parser.add_mutually_exclusive_group()
     decision.add_argument("--approve", action="store_true", help="approve every approval node")
     decision.add_argument("--reject", action="store_true", help="reject every approval node")
-    parser.add_argument("--decide", action="append", default=[], metavar="NODE=approve|reject", help="decide one approval node")
+    parser.add_argument("--decide", action="append", default=[], metavar="NODE=approve|reject|timeout", help="decide one approval node (timeout: as if its timeoutSeconds had passed, per its onTimeout)")
     parser.add_argument("--serve", action="store_true", help="serve POST /run instead of running once")
     parser.add_argument("--host", default="0.0.0.0", help="address to serve on (with --serve)")
     parser.add_argument("--port", type=int, default=8080, help="port to serve on (with --serve)")
-    parser.add_argument("--verbose", action="store_true", help="log node progress on stderr")
+    parser.add_argument("--verbose", action="store_true", help="log the run's events on stderr, one JSON object a line")
     return parser.parse_args(argv)
 
 
@@ -52,8 +54,8 @@ def decider(args):
     per_node = {}
     for item in args.decide:
         node, _, verdict = item.partition("=")
-        if verdict not in ("approve", "reject"):
-            raise SystemExit("--decide takes NODE=approve or NODE=reject, got %r" % item)
+        if verdict not in ("approve", "reject", "timeout"):
+            raise SystemExit("--decide takes NODE=approve, NODE=reject or NODE=timeout, got %r" % item)
         per_node[node] = verdict
 
     def decide(node):
@@ -64,11 +66,37 @@ def decider(args):
         if args.reject:
             return "reject"
         if sys.stdin.isatty():
-            answer = input("%s [approve/reject]: " % node["data"]["title"]).strip().lower()
-            return {"a": "approve", "approve": "approve", "y": "approve", "yes": "approve"}.get(answer, "reject")
+            return ask(node)
         return None
 
     return decide
+
+
+def ask(node):
+    """Asks on the terminal; an approval with timeoutSeconds waits that long, then its onTimeout policy applies."""
+    sys.stderr.write("%s [approve/reject]: " % node["data"]["title"])
+    sys.stderr.flush()
+    seconds = node["data"].get("timeoutSeconds")
+    if seconds and not select.select([sys.stdin], [], [], seconds)[0]:
+        sys.stderr.write("\n(no answer within %s s)\n" % seconds)
+        return "timeout"
+    answer = sys.stdin.readline().strip().lower()
+    return {"a": "approve", "approve": "approve", "y": "approve", "yes": "approve"}.get(answer, "reject")
+
+
+def print_events(happening, result):
+    for event in result["ledger"]["events"]:
+        sys.stderr.write(to_json(event) + "\n")
+    sys.stderr.flush()
+
+
+def _cancel_on_sigterm():
+    """`docker stop` sends SIGTERM: the run is cancelled as by Ctrl-C."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt()
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def serve(args):
@@ -98,7 +126,7 @@ def serve(args):
             try:
                 body = parse_json(self.rfile.read(length).decode("utf-8") or "{}")
                 if not isinstance(body, dict) or not isinstance(body.get("inputs", {}), dict):
-                    raise ValueError("expected {inputs: {...}, decision?: approve|reject}")
+                    raise ValueError("expected {inputs: {...}, decision?: approve|reject|timeout}")
             except ValueError as err:
                 self._send(400, {"error": {"code": "BAD_REQUEST", "message": str(err)}})
                 return
@@ -125,11 +153,12 @@ def main(argv=None):
     if args.serve:
         serve(args)
         return 0
-    log = (lambda message: sys.stderr.write(message + "\n")) if args.verbose else None
+    _cancel_on_sigterm()
     try:
-        outputs = run_workflow(gather_inputs(args), decide=decider(args), log=log)
+        outputs = run_workflow(gather_inputs(args), decide=decider(args), on_step=print_events if args.verbose else None)
     except RunFailed as err:
         sys.stderr.write(to_json({"error": {"code": err.code, "message": str(err), "nodeId": err.node_id}}) + "\n")
-        return 1
+        # 130: what a shell reports for a program ended by Ctrl-C.
+        return 130 if err.status == "cancelled" else 1
     sys.stdout.write(to_json(outputs) + "\n")
     return 0

@@ -7,6 +7,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from email.utils import parsedate_to_datetime
 
 from .jsvalues import parse_json
 
@@ -16,9 +17,13 @@ _JS_WHITESPACE = re.compile(r"[\s\ufeff\u00a0\u1680\u2000-\u200a\u2028\u2029\u20
 
 
 class ProviderError(Exception):
-    def __init__(self, message, retryable):
+    """A failed turn: `retryable` says whether another attempt may help (429, 5xx, network), `retry_after_ms`
+    is the provider's Retry-After, which beats the node's backoff (as in the platform's run machine)."""
+
+    def __init__(self, message, retryable, retry_after_ms=None):
         super().__init__(message)
         self.retryable = retryable
+        self.retry_after_ms = retry_after_ms
 
 
 def parse_json_reply(text, provider, retryable):
@@ -41,9 +46,12 @@ def count_words(text):
     return 0 if trimmed == "" else len(_JS_WHITESPACE.split(trimmed))
 
 
-def echo(request):
+def echo(request, stop=None):
     if request.get("delayMs"):
-        time.sleep(request["delayMs"] / 1000)
+        if stop is None:
+            time.sleep(request["delayMs"] / 1000)
+        elif stop.wait(request["delayMs"] / 1000):
+            raise ProviderError("the turn was stopped", False)
     text = request["prompt"]
     input_tokens = count_words(request.get("system") or "") + count_words(request["prompt"])
     output_tokens = count_words(text)
@@ -65,9 +73,32 @@ def _post(url, headers, body, timeout, provider):
     except urllib.error.HTTPError as err:
         detail = err.read().decode("utf-8", "replace")[:500]
         retryable = err.code == 429 or err.code >= 500
-        raise ProviderError("%s answered HTTP %d: %s" % (provider, err.code, detail), retryable)
+        retry_after = _retry_after_ms(err.headers) if retryable else None
+        raise ProviderError("%s answered HTTP %d: %s" % (provider, err.code, detail), retryable, retry_after)
     except (urllib.error.URLError, TimeoutError, OSError) as err:
         raise ProviderError("%s is unreachable: %s" % (provider, err), True)
+
+
+def _retry_after_ms(headers):
+    """activities/llm/provider-failure.ts retryAfterMs: retry-after-ms, else Retry-After in seconds or as a date."""
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 1), ("retry-after", 1000)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if number is not None and number >= 0 and number == number and number != float("inf"):
+            return number * scale
+        if name == "retry-after":
+            try:
+                return max(0.0, (parsedate_to_datetime(value).timestamp() - time.time()) * 1000)
+            except (TypeError, ValueError):
+                return None
+    return None
 
 
 def _system_prompt(request):
@@ -78,7 +109,7 @@ def _system_prompt(request):
     return system
 
 
-def openai(request):
+def openai(request, stop=None):
     key = os.environ.get("OPENAI_API_KEY")
     if not key:
         raise ProviderError("OPENAI_API_KEY is not set", False)
@@ -98,7 +129,7 @@ def openai(request):
     return _result(request, text, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), answer.get("model", request["model"]), "openai")
 
 
-def anthropic(request):
+def anthropic(request, stop=None):
     key = os.environ.get("ANTHROPIC_API_KEY")
     if not key:
         raise ProviderError("ANTHROPIC_API_KEY is not set", False)
@@ -129,17 +160,7 @@ def _result(request, text, input_tokens, output_tokens, model, provider):
 PROVIDERS = {"echo": echo, "openai": openai, "anthropic": anthropic}
 
 
-def complete(request, retry):
-    """One agent turn with the node's retry policy (attempts, initial interval, backoff)."""
-    attempts = (retry or {}).get("maximumAttempts", 3)
-    interval = (retry or {}).get("initialIntervalSeconds", 1)
-    backoff = (retry or {}).get("backoffCoefficient", 2)
-    provider = PROVIDERS[request["provider"]]
-    for attempt in range(1, attempts + 1):
-        try:
-            return provider(request)
-        except ProviderError as err:
-            if not err.retryable or attempt == attempts:
-                raise
-            time.sleep(min(interval * backoff ** (attempt - 1), 120))
-    raise ProviderError("no attempt was made", False)
+def call(request, stop=None):
+    """One attempt of an agent turn. Retries are the run machine's (machine.py): it counts the attempts and
+    waits the node's backoff, as on the platform. `stop` (a threading.Event) ends an echo delay early."""
+    return PROVIDERS[request["provider"]](request, stop)

@@ -30,13 +30,18 @@ for case in cases:
 sys.stdout.write(json.dumps(out))
 `;
 
+/** The package's Python sources (templates/package) as module `probe` in `dir`, without a plan; answers its path. */
+export function stagePackage(dir: string): string {
+  const pkg = path.join(dir, 'probe');
+  cpSync(path.resolve(__dirname, '../../templates/package'), pkg, { recursive: true, filter: (from) => !from.endsWith('.hbs') });
+  writeFileSync(path.join(pkg, '__init__.py'), 'PACKAGE_TITLE = "probe"\n__version__ = "0"\n');
+  return pkg;
+}
+
 export function evaluateInPython(cases: PythonCase[]): PythonResult[] {
   const dir = mkdtempSync(path.join(tmpdir(), 'tessera-probe-'));
   try {
-    const pkg = path.join(dir, 'probe');
-    const source = path.resolve(__dirname, '../../templates/package');
-    cpSync(source, pkg, { recursive: true, filter: (from) => !from.endsWith('.hbs') });
-    writeFileSync(path.join(pkg, '__init__.py'), 'PACKAGE_TITLE = "probe"\n__version__ = "0"\n');
+    stagePackage(dir);
     writeFileSync(path.join(dir, 'driver.py'), DRIVER);
     const stdout = execFileSync(SYSTEM_PYTHON, ['driver.py'], { cwd: dir, input: JSON.stringify(cases), encoding: 'utf8' });
     return JSON.parse(stdout) as PythonResult[];

@@ -1,0 +1,391 @@
+"""The run machine of the exported runner: a line-by-line mirror of Tessera's core/run-machine.ts (and of the
+scheduler it uses, core/scheduler.ts), so the package decides every transition exactly as the platform does.
+
+`step(plan, state, happening)` answers `{"state", "commands", "ledger"}` and changes nothing it was given.
+Happenings (dicts with a "type" and an "at"): started, evaluated, nodeSucceeded, nodeFailed, approvalDecided,
+approvalTimedOut, cancelRequested, runFailed. Commands: evaluate, callAgent, waitApproval, stopInFlight,
+finish. The ledger holds the events and node rows of each transition, with the platform's event types and
+idempotency keys (core/run-ledger.ts), without the sizes and previews only the platform's views need.
+Skips, retries, failure fan-out to siblings, cancellation and approval timeouts are decided here only;
+runner.py carries out the commands. What the platform's machine does and this one leaves out: byte budgets
+(core/limits.ts), deferred evaluations and the approval context (the package has no database to protect).
+"""
+
+DEFAULT_AGENT_ATTEMPTS = 3
+# Temporal's own cap of a retry interval when a node gives none (run-machine.ts MAX_RETRY_INTERVAL_MS).
+MAX_RETRY_INTERVAL_MS = 120000
+
+TERMINAL_NODE_STATUSES = ("succeeded", "skipped", "failed", "cancelled")
+EVALUATION_ERROR = "EVALUATION_ERROR"
+
+
+# --- core/scheduler.ts ------------------------------------------------------------------------------------
+
+def is_node_terminal(node_state):
+    return node_state is not None and node_state.get("status") in TERMINAL_NODE_STATUSES
+
+
+def is_edge_active(edge, states):
+    source = states.get(edge["source"]) or {}
+    if source.get("status") != "succeeded":
+        return False
+    return edge["sourceHandle"] is None or edge["sourceHandle"] == source.get("handle")
+
+
+def next_steps(plan, states):
+    """scheduler.ts nextSteps: pending nodes to start now, and those that can never run, in plan order."""
+    scratch = dict(states)
+    ready, skip = set(), set()
+    changed = True
+    while changed:
+        changed = False
+        for node in plan["nodes"]:
+            node_id = node["id"]
+            if node_id in ready or node_id in skip:
+                continue
+            if (scratch.get(node_id) or {}).get("status", "pending") != "pending":
+                continue
+            if not node["incoming"]:
+                ready.add(node_id)
+                continue
+            if not all(is_node_terminal(scratch.get(e["source"])) for e in node["incoming"]):
+                continue
+            if any(is_edge_active(e, scratch) for e in node["incoming"]):
+                ready.add(node_id)
+            else:
+                skip.add(node_id)
+                scratch[node_id] = {"status": "skipped"}
+                changed = True
+    order = [n["id"] for n in plan["nodes"]]
+    return [i for i in order if i in ready], [i for i in order if i in skip]
+
+
+def is_run_complete(plan, states):
+    return all(is_node_terminal(states.get(n["id"])) for n in plan["nodes"])
+
+
+# --- core/run-ledger.ts -------------------------------------------------------------------------------------
+
+def _event(kind, at, key, node_id=None, data=None):
+    event = {"type": kind, "at": at, "key": key}
+    if node_id is not None:
+        event["nodeId"] = node_id
+    if data is not None:
+        event["data"] = data
+    return event
+
+
+def _node_data(status, attempt, handle=None):
+    """What every node event carries: the node's status, attempt and handle (None but for a condition or a
+    decided approval); a skip says attempt 0."""
+    return {"status": status, "attempt": attempt, "handle": handle}
+
+
+def _ledger(events=(), nodes=()):
+    return {"events": list(events), "nodes": list(nodes)}
+
+
+class entry:
+    """run-ledger.ts `entry`: what each transition records, and its idempotency key."""
+
+    @staticmethod
+    def execution_started(at):
+        return _ledger([_event("execution.started", at, "execution:started")])
+
+    @staticmethod
+    def pure_succeeded(node_id, handle, started_at, at):
+        return _ledger(
+            [
+                _event("node.started", started_at, "node:%s:started" % node_id, node_id, _node_data("running", 1)),
+                _event("node.succeeded", at, "node:%s:succeeded" % node_id, node_id, _node_data("succeeded", 1, handle)),
+            ],
+            [{"nodeId": node_id, "status": "succeeded", "attempts": 1}],
+        )
+
+    @staticmethod
+    def agent_running(node_id, attempt, at):
+        events = [_event("node.started", at, "node:%s:started" % node_id, node_id, _node_data("running", attempt))] if attempt == 1 else []
+        return _ledger(events, [{"nodeId": node_id, "status": "running", "attempts": attempt}])
+
+    @staticmethod
+    def node_retrying(node_id, attempt, error, at):
+        data = dict(_node_data("running", attempt), nextAttempt=attempt + 1, error=error)
+        return _ledger([_event("node.retrying", at, "node:%s:retrying:%d" % (node_id, attempt), node_id, data)])
+
+    @staticmethod
+    def agent_succeeded(node_id, attempt, at):
+        return _ledger(
+            [_event("node.succeeded", at, "node:%s:succeeded" % node_id, node_id, _node_data("succeeded", attempt))],
+            [{"nodeId": node_id, "status": "succeeded", "attempts": attempt}],
+        )
+
+    @staticmethod
+    def node_waiting(node_id, at):
+        return _ledger(
+            [_event("node.waiting", at, "node:%s:waiting" % node_id, node_id, _node_data("waiting", 1))],
+            [{"nodeId": node_id, "status": "waiting", "attempts": 1}],
+        )
+
+    @staticmethod
+    def approval_succeeded(node_id, decision, at):
+        data = _node_data("succeeded", 1, decision)
+        return _ledger([_event("node.succeeded", at, "node:%s:succeeded" % node_id, node_id, data)], [{"nodeId": node_id, "status": "succeeded"}])
+
+    @staticmethod
+    def node_failed(node_id, error, attempts, at):
+        data = dict(_node_data("failed", attempts), error=error["message"], code=error["code"])
+        return _ledger([_event("node.failed", at, "node:%s:failed" % node_id, node_id, data)], [{"nodeId": node_id, "status": "failed", "attempts": attempts}])
+
+    @staticmethod
+    def node_skipped(node_id, at):
+        return _ledger([_event("node.skipped", at, "node:%s:skipped" % node_id, node_id, _node_data("skipped", 0))], [{"nodeId": node_id, "status": "skipped"}])
+
+    @staticmethod
+    def node_cancelled(node_id):
+        """A node stopped by the run's end: a row only, as on the platform."""
+        return _ledger(nodes=[{"nodeId": node_id, "status": "cancelled"}])
+
+    @staticmethod
+    def execution_ended(status, outputs, error, at):
+        data = {"outputs": outputs} if status == "succeeded" else ({"error": error} if error else None)
+        return _ledger([_event("execution." + status, at, "execution:final", data=data)])
+
+
+def merge_ledgers(parts):
+    merged = _ledger()
+    for part in parts:
+        merged["events"].extend(part["events"])
+        merged["nodes"].extend(part["nodes"])
+    return merged
+
+
+# --- core/run-machine.ts ------------------------------------------------------------------------------------
+
+def initial_state(plan, inputs):
+    """The state before `started`."""
+    return {
+        "status": "running",
+        "inputs": inputs,
+        "nodes": {n["id"]: {"status": "pending", "attempts": 0, "handle": None} for n in plan["nodes"]},
+        "nodeOutputs": {},
+        "outputs": {},
+        # The rendered texts of agents in flight, so a retry sends the same prompt.
+        "agentTexts": {},
+        "evaluating": [],
+        "evaluationAt": None,
+        "error": None,
+    }
+
+
+def is_finished(state):
+    return state["status"] != "running"
+
+
+def step(plan, previous, happening):
+    """One transition (run-machine.ts `step`). The input state is not changed."""
+    run = _Transition(plan, _copy_state(previous), happening["at"])
+    # Whatever arrives once the run has ended (a stopped turn reporting back) changes nothing.
+    if is_finished(previous):
+        return run.result()
+    kind = happening["type"]
+    if kind == "started":
+        run.ledger.append(entry.execution_started(happening["at"]))
+    elif kind == "evaluated":
+        run.evaluated(happening["results"])
+    elif kind == "nodeSucceeded":
+        if run.is_in_flight(happening["nodeId"]):
+            run.agent_succeeded(happening["nodeId"], happening["output"], happening["attempt"])
+    elif kind == "nodeFailed":
+        if run.is_in_flight(happening["nodeId"]):
+            run.agent_failed(happening)
+    elif kind == "approvalDecided":
+        if run.is_in_flight(happening["nodeId"]):
+            run.approval_decided(happening["nodeId"], happening["output"])
+    elif kind == "approvalTimedOut":
+        if run.is_in_flight(happening["nodeId"]):
+            node_id, seconds = happening["nodeId"], happening["timeoutSeconds"]
+            message = "approval %s was not decided within %s s" % (node_id, _js_number(seconds))
+            run.fail({"code": "APPROVAL_TIMED_OUT", "message": message, "nodeId": node_id}, "timed_out")
+    elif kind == "cancelRequested":
+        run.end("cancelled")
+    elif kind == "runFailed":
+        run.fail({"code": "RUN_ERROR", "message": happening["message"]})
+    else:
+        raise ValueError("unknown happening %r" % kind)
+    if not is_finished(run.state):
+        run.advance()
+    return run.result()
+
+
+class _Transition:
+    """Builds one step's state, commands and ledger; each method is one kind of transition."""
+
+    def __init__(self, plan, state, at):
+        self.plan = plan
+        self.state = state
+        self.at = at
+        self.commands = []
+        self.ledger = []
+        self.nodes_by_id = {n["id"]: n for n in plan["nodes"]}
+
+    def result(self):
+        return {"state": self.state, "commands": self.commands, "ledger": merge_ledgers(self.ledger)}
+
+    def is_in_flight(self, node_id):
+        return (self.state["nodes"].get(node_id) or {}).get("status") in ("running", "waiting")
+
+    def advance(self):
+        """Skips what can never run, completes triggers, asks for the texts of ready nodes, or ends the run."""
+        s = self.state
+        while True:
+            ready, skip = next_steps(self.plan, s["nodes"])
+            for node_id in skip:
+                s["nodes"][node_id] = {"status": "skipped", "attempts": 0, "handle": None}
+                self.ledger.append(entry.node_skipped(node_id, self.at))
+            to_evaluate = [i for i in ready if i not in s["evaluating"]]
+            triggers = [i for i in to_evaluate if self.node(i)["type"] == "trigger"]
+            for node_id in triggers:
+                self.pure_succeeded(self.node(node_id), s["inputs"], self.at)
+            if skip or triggers:
+                continue
+            if to_evaluate and not s["evaluating"]:
+                s["evaluating"] = to_evaluate
+                s["evaluationAt"] = self.at
+                self.commands.append({"type": "evaluate", "nodes": list(to_evaluate)})
+            break
+        if is_run_complete(self.plan, s["nodes"]):
+            self.end("succeeded")
+            return
+        in_flight = any(self.is_in_flight(n["id"]) for n in self.plan["nodes"])
+        if not in_flight and not s["evaluating"] and not self.commands:
+            self.fail({"code": "RUN_ERROR", "message": "the run cannot make progress: no node is ready or running"})
+
+    def evaluated(self, results):
+        """The texts of a wave: pure nodes complete, agents and approvals start, a failed text fails the run."""
+        s = self.state
+        wave = s["evaluating"]
+        started_at = s["evaluationAt"] or self.at
+        s["evaluating"] = []
+        s["evaluationAt"] = None
+        for node_id in wave:
+            node = self.node(node_id)
+            result = results.get(node_id) or {}
+            if result.get("status") == "deferred":
+                continue
+            if result.get("status") == "failed":
+                code = "NODE_ERROR" if result["code"] == EVALUATION_ERROR else result["code"]
+                self.fail({"code": code, "message": "%s node %s: %s" % (node["type"], node_id, result["message"]), "nodeId": node_id})
+                return
+            values = result.get("values") or {}
+            if node["type"] == "agent":
+                texts = {"prompt": values.get("prompt", "")}
+                if "system" in node["data"]:
+                    texts["system"] = values.get("system", "")
+                self.start_agent(node, texts, 1, 0)
+            elif node["type"] == "approval":
+                s["nodes"][node_id] = {"status": "waiting", "attempts": 1, "handle": None}
+                self.ledger.append(entry.node_waiting(node_id, self.at))
+                instructions = values.get("instructions", "") if "instructions" in node["data"] else None
+                self.commands.append({"type": "waitApproval", "nodeId": node_id, "title": values.get("title", ""), "instructions": instructions})
+            else:
+                self.pure_succeeded(node, values.get("value"), started_at)
+
+    def agent_succeeded(self, node_id, output, attempt):
+        self.keep_output(node_id, output)
+        self.state["nodes"][node_id] = {"status": "succeeded", "attempts": attempt, "handle": None}
+        self.ledger.append(entry.agent_succeeded(node_id, attempt, self.at))
+
+    def agent_failed(self, h):
+        """A retryable failure with attempts left is retried after the node's backoff; any other fails the run."""
+        node = self.node(h["nodeId"])
+        if node["type"] != "agent":
+            return
+        retry = node["data"].get("retry") or {}
+        maximum_attempts = retry.get("maximumAttempts", DEFAULT_AGENT_ATTEMPTS)
+        attempt = h["attempt"]
+        if h["retryable"] and attempt < maximum_attempts:
+            initial_ms = retry.get("initialIntervalSeconds", 1) * 1000
+            backoff = min(initial_ms * retry.get("backoffCoefficient", 2) ** (attempt - 1), MAX_RETRY_INTERVAL_MS)
+            self.ledger.append(entry.node_retrying(h["nodeId"], attempt, h["message"], self.at))
+            delay = h.get("retryAfterMs")
+            self.start_agent(node, self.state["agentTexts"].get(h["nodeId"], {"prompt": ""}), attempt + 1, backoff if delay is None else delay)
+            return
+        self.state["nodes"][h["nodeId"]] = dict(self.state["nodes"][h["nodeId"]], attempts=attempt)
+        self.fail({"code": h["code"], "message": h["message"], "nodeId": h["nodeId"]})
+
+    def approval_decided(self, node_id, output):
+        self.keep_output(node_id, output)
+        self.state["nodes"][node_id] = {"status": "succeeded", "attempts": 1, "handle": output["decision"]}
+        self.ledger.append(entry.approval_succeeded(node_id, output["decision"], self.at))
+
+    def fail(self, error, status="failed"):
+        """The run fails: the node that failed is recorded, every other unfinished node is cancelled (fan-out)."""
+        s = self.state
+        s["error"] = error
+        node_id = error.get("nodeId")
+        if node_id:
+            attempts = max((s["nodes"].get(node_id) or {}).get("attempts", 0), 1)
+            s["nodes"][node_id] = {"status": "failed", "attempts": attempts, "handle": None}
+            self.ledger.append(entry.node_failed(node_id, error, attempts, self.at))
+        self.end(status)
+
+    def end(self, status):
+        """Ends the run: unfinished nodes are cancelled, what runs is stopped, and the end is recorded."""
+        s = self.state
+        stopping = any(self.is_in_flight(n["id"]) for n in self.plan["nodes"])
+        for n in self.plan["nodes"]:
+            ns = s["nodes"][n["id"]]
+            if not is_node_terminal(ns):
+                s["nodes"][n["id"]] = dict(ns, status="cancelled")
+                self.ledger.append(entry.node_cancelled(n["id"]))
+        s["status"] = status
+        s["evaluating"] = []
+        del self.commands[:]
+        if stopping:
+            self.commands.append({"type": "stopInFlight"})
+        self.ledger.append(entry.execution_ended(status, s["outputs"], s["error"], self.at))
+        self.commands.append({"type": "finish", "status": status, "outputs": s["outputs"], "error": s["error"]})
+
+    def start_agent(self, node, texts, attempt, delay_ms):
+        s = self.state
+        s["nodes"][node["id"]] = {"status": "running", "attempts": attempt, "handle": None}
+        s["agentTexts"][node["id"]] = texts
+        self.ledger.append(entry.agent_running(node["id"], attempt, self.at))
+        self.commands.append({"type": "callAgent", "nodeId": node["id"], "attempt": attempt, "delayMs": delay_ms, "texts": texts})
+
+    def pure_succeeded(self, node, value, started_at):
+        s = self.state
+        output = value
+        handle = None
+        if node["type"] == "condition":
+            handle = "true" if value else "false"
+            output = {"result": bool(value)}
+        if node["type"] == "output":
+            s["outputs"][node["id"]] = output
+        self.keep_output(node["id"], output)
+        s["nodes"][node["id"]] = {"status": "succeeded", "attempts": 1, "handle": handle}
+        self.ledger.append(entry.pure_succeeded(node["id"], handle, started_at, self.at))
+
+    def keep_output(self, node_id, output):
+        self.state["agentTexts"].pop(node_id, None)
+        self.state["nodeOutputs"][node_id] = output
+
+    def node(self, node_id):
+        node = self.nodes_by_id.get(node_id)
+        if node is None:
+            raise ValueError("node %s is not in the plan" % node_id)
+        return node
+
+
+def _copy_state(s):
+    """A copy a step may change: every map is copied (values are replaced, never changed in place)."""
+    copy = dict(s)
+    for key in ("nodes", "nodeOutputs", "outputs", "agentTexts"):
+        copy[key] = dict(s[key])
+    copy["evaluating"] = list(s["evaluating"])
+    return copy
+
+
+def _js_number(value):
+    """`${n}` of an integer-valued number without the `.0` Python would print."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
