@@ -13,3 +13,19 @@ export function createCredentialResolver(scope: TenantScope, encryptionKey: stri
     return scope.run(tenantId, () => credentials.reveal(credentialId.toLowerCase(), provider));
   };
 }
+
+/**
+ * The secret of a credential an http tool or MCP server names, of whatever provider: decrypted in the worker
+ * (or the API, listing an MCP server's tools) for one request, never handed to a workflow. Null when the
+ * tenant has no such credential.
+ */
+export type ToolSecretResolver = (tenantId: string, credentialId: string) => Promise<string | null>;
+
+export function createToolSecretResolver(scope: TenantScope, encryptionKey: string): ToolSecretResolver {
+  const credentials = new CredentialRepository(scope, encryptionKey);
+  return async (tenantId, credentialId) => {
+    if (!isUuid(credentialId)) return null;
+    const revealed = await scope.run(tenantId, () => credentials.reveal(credentialId.toLowerCase(), null));
+    return revealed?.secret ?? null;
+  };
+}

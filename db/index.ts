@@ -16,3 +16,4 @@ export * from './repositories/approvals';
 export * from './repositories/api-keys';
 export * from './repositories/credentials';
 export * from './repositories/audit-log';
+export * from './repositories/mcp-servers';

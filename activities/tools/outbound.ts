@@ -7,6 +7,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { checkAddress, isIpLiteral, type AllowedHosts } from '../../core/address-policy';
+import type { ToolOutboundSettings } from '../../core/config';
 import { ToolError } from './tool-error';
 
 /** Resolves a host name to every address it has; tests give one that answers loopback for any name. */
@@ -229,6 +230,16 @@ export class OutboundClient {
     if (deadline.timedOut()) return new ToolError('OUTBOUND_TIMEOUT', `no answer within ${this.policy.timeoutMs} ms (TOOL_TIMEOUT_MS)`, { cause: err });
     return new ToolError('OUTBOUND_FAILED', `the request failed: ${rootMessage(err)}`, { cause: err });
   }
+}
+
+/** The client of a process's tools, from its configuration (config.tools). */
+export function createOutboundClient(settings: ToolOutboundSettings, resolve?: Resolver): OutboundClient {
+  return new OutboundClient({
+    allowedHosts: settings.allowedHosts,
+    timeoutMs: settings.timeoutMs,
+    mcpResponseMaxBytes: settings.mcpResponseMaxBytes,
+    ...(resolve ? { resolve } : {}),
+  });
 }
 
 /** undici's Headers as the global class (the package and Node's built-in fetch are separate copies). */

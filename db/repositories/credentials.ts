@@ -131,11 +131,14 @@ export class CredentialRepository {
     return rows.length > 0;
   }
 
-  /** The plaintext secret (and server) of a credential for `provider`; null when there is none. Only the worker calls this. */
-  async reveal(id: string, provider: string): Promise<RevealedCredential | null> {
+  /**
+   * The plaintext secret (and server) of a credential for `provider` (null: of any provider, as an http tool
+   * sends it); null when there is none. Only the worker calls this.
+   */
+  async reveal(id: string, provider: string | null): Promise<RevealedCredential | null> {
     const rows: { ciphertext: Buffer; iv: Buffer; tag: Buffer; base_url: string | null }[] = await this.scope
       .manager()
-      .query(`select ciphertext, iv, tag, base_url from credentials where id = $1 and provider = $2`, [id, provider]);
+      .query(`select ciphertext, iv, tag, base_url from credentials where id = $1 and ($2::text is null or provider = $2)`, [id, provider]);
     const row = rows[0];
     if (!row) return null;
     const decipher = createDecipheriv('aes-256-gcm', this.key, row.iv);
