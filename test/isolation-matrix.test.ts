@@ -31,6 +31,7 @@ interface TenantWorld {
   credentialId: string;
   exportId: string;
   deploymentId: string;
+  mcpServerId: string;
 }
 
 /** The ids a route's path parameters take, per path. A new route with ids needs an entry here. */
@@ -52,6 +53,8 @@ const FIXTURES: Record<string, (w: TenantWorld) => Record<string, string>> = {
   '/exports/:id/cancel': (w) => ({ id: w.exportId }),
   '/exports/:id/deployments': (w) => ({ id: w.exportId }),
   '/deployments/:id': (w) => ({ id: w.deploymentId }),
+  '/mcp-servers/:id': (w) => ({ id: w.mcpServerId }),
+  '/mcp-servers/:id/tools': (w) => ({ id: w.mcpServerId }),
 };
 
 /** A body the route accepts, so that a cross-tenant call fails on the id and not on validation. */
@@ -70,6 +73,7 @@ const VALID_BODIES: Record<string, (w: TenantWorld) => unknown> = {
   'delete /tenant': (w) => ({ confirmSlug: w.slug }),
   'post /workflows/:id/exports': () => ({}),
   'post /exports/:id/deployments': () => ({ mode: 'oneshot', inputs: { topic: 'x' } }),
+  'post /mcp-servers': () => ({ name: `matrix ${Math.random().toString(36).slice(2)}`, url: 'https://mcp.example.invalid/mcp' }),
 };
 
 const RANK: Role[] = ['viewer', 'editor', 'admin', 'owner'];
@@ -122,13 +126,16 @@ async function buildWorld(name: string): Promise<TenantWorld> {
   const executionId = await startRun(stack, owner, workflowId, { topic: 'isolation' });
   const reviewId = await createWorkflow(stack, owner, reviewGraph(), 'review');
   const approvalExecutionId = await startRun(stack, owner, reviewId, {});
-  const world: TenantWorld = { owner, slug: me.body.tenant.slug, workflowId, executionId, approvalExecutionId, memberId: '', apiKeyId: '', credentialId: '', exportId: '', deploymentId: '' };
+  const world: TenantWorld = { owner, slug: me.body.tenant.slug, workflowId, executionId, approvalExecutionId, memberId: '', apiKeyId: '', credentialId: '', exportId: '', deploymentId: '', mcpServerId: '' };
   Object.assign(world, await insertExportFixture(stack, owner.tenantId, workflowId));
   world.memberId = (await member(world, 'editor')).id;
   const keyRes = await stack.request('POST', '/api/v1/api-keys', { token: owner.token, body: { name: 'ci', role: 'editor' } });
   world.apiKeyId = keyRes.body.id;
   const cred = await stack.request('POST', '/api/v1/credentials', { token: owner.token, body: { provider: 'openai', name: 'prod', secret: 'sk-isolation' } });
   world.credentialId = cred.body.id;
+  // Never reached: every cell of the matrix is refused before a server's tools are asked for.
+  const mcpServer = await stack.request('POST', '/api/v1/mcp-servers', { token: owner.token, body: { name: 'tools', url: 'https://mcp.example.invalid/mcp' } });
+  world.mcpServerId = mcpServer.body.id;
   await waitForExecution(stack, owner, approvalExecutionId, (e) => e.status === 'waiting');
   return world;
 }

@@ -17,6 +17,8 @@ import { createProviders } from '../../activities/llm';
 import { ProgressRepository, TenantScope } from '../../db';
 import { tenantMigrations } from '../../migrations/tenant';
 import { createApi } from '../../server/api';
+import { DEFAULT_TOOL_OUTBOUND } from '../../core/config';
+import { parseAllowedHosts } from '../../core/address-policy';
 import type { WsHub } from '../../server/ws/hub';
 import { bundleWorkflows, createTesseraWorker } from '../../worker/create-worker';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -106,6 +108,8 @@ export interface TestStackOptions {
   docker?: Docker;
   /** Evaluation and size limits of the worker and the API (defaults: DEFAULT_RUN_LIMITS, as an unset environment). */
   limits?: Partial<RunLimits>;
+  /** TOOL_ALLOWED_HOSTS of the API (and the worker's tools): tests list 127.0.0.1 to reach their local servers. */
+  toolAllowedHosts?: string;
 }
 
 /** The JWT secret of test stacks, for tests that forge or age tokens. */
@@ -147,6 +151,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     ...(opts.accessTokenTtlSeconds !== undefined ? { accessTokenTtlSeconds: opts.accessTokenTtlSeconds } : {}),
     ...(opts.webDir !== undefined ? { webDir: opts.webDir } : {}),
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
+    ...(opts.toolAllowedHosts !== undefined ? { toolOutbound: { ...DEFAULT_TOOL_OUTBOUND, allowedHosts: parseAllowedHosts(opts.toolAllowedHosts) } } : {}),
   });
   const server: Server = createServer(api.app);
   const hub: WsHub = api.attachWebSocket(server);
