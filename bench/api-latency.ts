@@ -1,10 +1,13 @@
 // API latency under load, measured from outside with autocannon against a running stack (`npm start`):
 // GET /executions/:id of a finished README-canvas run at 50 concurrent connections, then
-// POST /workflows/:id/executions (each starts a real run) at 10. Prints one summary line each.
+// POST /workflows/:id/executions (each starts a real run) at 10, then the floor of that POST: Temporal's own
+// StartWorkflowExecution of a hand-written 1-activity workflow at 10 (TEMPORAL_ADDRESS, default
+// 127.0.0.1:7233). Prints one summary line each.
 // Usage: npx tsx bench/api-latency.ts [seconds=10] (BASE_URL defaults to http://127.0.0.1:3000).
 // Start the stack with rate limits raised above the load (RATE_LIMIT_API_PER_TENANT=100000000/60,
 // RATE_LIMIT_RUN_STARTS_PER_TENANT=100000000/60): the limiter still runs, it just never answers 429.
 import autocannon from 'autocannon';
+import { startBareWorker, temporalClient } from './support/bare-worker';
 import { readmeGraph } from './support/graphs';
 import { BASE_URL, call, loadAverage, percentile, registerTenant, saveWorkflow, startRun } from './support/tessera-api';
 
@@ -61,6 +64,24 @@ async function main(): Promise<void> {
   console.log(line(`GET /executions/:id (finished run) c=50 ${SECONDS}s`, get));
   const post = await load({ path: `/workflows/${workflowId}/executions`, method: 'POST', connections: 10, token, body: JSON.stringify({ inputs: { topic: 'otters' } }) });
   console.log(line(`POST /workflows/:id/executions c=10 ${SECONDS}s`, post));
+
+  const client = await temporalClient();
+  const bare = await startBareWorker(client);
+  const starts: number[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (performance.now() - t0 < SECONDS * 1000) {
+        const t = performance.now();
+        await bare.startChain(1);
+        starts.push(performance.now() - t);
+      }
+    }),
+  );
+  const startSeconds = (performance.now() - t0) / 1000;
+  await bare.stop();
+  await client.connection.close();
+  console.log(line(`Temporal start alone (bare workflow, the floor of the POST) c=10 ${SECONDS}s`, { requests: starts.length, non2xx: 0, latencies: starts, seconds: startSeconds }));
 }
 
 main().catch((err: unknown) => {

@@ -21,6 +21,8 @@ export interface BareWorker {
   taskQueue: string;
   /** Runs `bareChain(count)` to its end. */
   runChain(count: number): Promise<void>;
+  /** Starts `bareChain(count)` and returns once Temporal has accepted it (what a POST of a run waits for). */
+  startChain(count: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,9 @@ export async function startBareWorker(client: Client): Promise<BareWorker> {
     taskQueue,
     async runChain(count: number): Promise<void> {
       await client.workflow.execute('bareChain', { taskQueue, workflowId: `${taskQueue}-${randomBytes(6).toString('hex')}`, args: [count] });
+    },
+    async startChain(count: number): Promise<void> {
+      await client.workflow.start('bareChain', { taskQueue, workflowId: `${taskQueue}-${randomBytes(6).toString('hex')}`, args: [count] });
     },
     async stop(): Promise<void> {
       worker.shutdown();
