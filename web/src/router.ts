@@ -21,6 +21,7 @@ export function createAppRouter(): Router {
         children: [
           { path: '', redirect: '/settings/credentials' },
           { path: 'credentials', name: 'settings-credentials', component: () => import('./views/settings/CredentialsPage.vue'), meta: { title: 'Settings · Credentials' } },
+          { path: 'mcp-servers', name: 'settings-mcp-servers', component: () => import('./views/settings/McpServersPage.vue'), meta: { title: 'Settings · MCP servers' } },
           { path: 'members', name: 'settings-members', component: () => import('./views/settings/MembersPage.vue'), meta: { title: 'Settings · Members' } },
           { path: 'api-keys', name: 'settings-api-keys', component: () => import('./views/settings/ApiKeysPage.vue'), meta: { title: 'Settings · API keys' } },
           { path: 'audit-log', name: 'settings-audit-log', component: () => import('./views/settings/AuditLogPage.vue'), meta: { title: 'Settings · Audit log' } },

@@ -85,3 +85,27 @@ export interface AuditFilter {
   since?: string;
   until?: string;
 }
+
+/** A tenant-registered MCP server (Streamable HTTP); its credential's secret is sent as a bearer token. */
+export interface McpServerView {
+  id: string;
+  name: string;
+  url: string;
+  credentialId: string | null;
+  createdBy: string | null;
+  createdAt: string;
+}
+
+export interface NewMcpServer {
+  name: string;
+  url: string;
+  credentialId?: string;
+}
+
+/** One tool an MCP server offers, as its tools/list names it. */
+export interface McpServerTool {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema?: Record<string, unknown>;
+}
