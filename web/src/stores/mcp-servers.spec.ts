@@ -10,6 +10,7 @@ interface Call {
 }
 const api = vi.hoisted(() => ({ calls: [] as Call[], answers: [] as (() => Promise<unknown>)[] }));
 vi.mock('../api/client', () => ({
+  describeError: (err: unknown) => (err instanceof Error ? err.message : String(err)),
   apiRequest: (method: string, path: string, opts: { body?: unknown } = {}) => {
     api.calls.push({ method, path, ...(opts.body !== undefined ? { body: opts.body } : {}) });
     const next = api.answers.shift();
@@ -71,6 +72,10 @@ describe('useMcpServersStore', () => {
     api.answers.push(() => Promise.reject(new Error('the MCP server did not answer')));
     await expect(store.loadTools('a')).rejects.toThrow('did not answer');
     expect(store.tools['a']?.map((t) => t.name)).toEqual(['search', 'fetch']);
+    expect(store.toolErrors['a']).toBe('the MCP server did not answer');
+    answer({ tools: [{ name: 'search' }] });
+    await store.loadTools('a');
+    expect(store.toolErrors['a']).toBeUndefined();
 
     api.answers.push(() => Promise.reject(new Error('the URL must be http:// or https://')));
     await expect(store.create({ name: 'x', url: 'ftp://x' })).rejects.toThrow('http://');

@@ -2,7 +2,7 @@
 // of the server through the API, kept per server until asked again). Settings and the agent form read it.
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import { apiRequest } from '../api/client';
+import { apiRequest, describeError } from '../api/client';
 import type { McpServerTool, McpServerView, NewMcpServer } from '../api/settings-types';
 
 export const useMcpServersStore = defineStore('mcp-servers', () => {
@@ -10,6 +10,8 @@ export const useMcpServersStore = defineStore('mcp-servers', () => {
   const loaded = ref(false);
   /** Server id → the tools it listed the last time it was asked. */
   const tools = ref<Record<string, McpServerTool[]>>({});
+  /** Server id → why the last time it was asked failed (cleared by the next answer). */
+  const toolErrors = ref<Record<string, string>>({});
 
   async function refresh(): Promise<void> {
     items.value = (await apiRequest<{ mcpServers: McpServerView[] }>('GET', '/api/v1/mcp-servers')).mcpServers;
@@ -32,12 +34,21 @@ export const useMcpServersStore = defineStore('mcp-servers', () => {
     tools.value = known;
   }
 
-  /** Asks the server (through the API) for its tools; a failure leaves what was known before. */
+  /** Asks the server (through the API) for its tools; a failure is kept in toolErrors and leaves what was known. */
   async function loadTools(id: string): Promise<McpServerTool[]> {
-    const listed = (await apiRequest<{ tools: McpServerTool[] }>('GET', `/api/v1/mcp-servers/${encodeURIComponent(id)}/tools`)).tools;
+    let listed: McpServerTool[];
+    try {
+      listed = (await apiRequest<{ tools: McpServerTool[] }>('GET', `/api/v1/mcp-servers/${encodeURIComponent(id)}/tools`)).tools;
+    } catch (err) {
+      toolErrors.value = { ...toolErrors.value, [id]: describeError(err) };
+      throw err;
+    }
     tools.value = { ...tools.value, [id]: listed };
+    const errors = { ...toolErrors.value };
+    delete errors[id];
+    toolErrors.value = errors;
     return listed;
   }
 
-  return { items, loaded, tools, refresh, create, remove, loadTools };
+  return { items, loaded, tools, toolErrors, refresh, create, remove, loadTools };
 });

@@ -51,5 +51,11 @@ export const useWorkflowsStore = defineStore('workflows', () => {
     total.value -= 1;
   }
 
-  return { items, total, search, loading, lastRunStatus, refresh, create, rename, remove };
+  /** Id and name of the first 100 workflows, for pickers (an agent's workflow tools): one request, no run statuses. */
+  async function listOptions(): Promise<{ id: string; name: string }[]> {
+    const res = await apiRequest<{ items: WorkflowSummary[] }>('GET', '/api/v1/workflows?limit=100');
+    return res.items.map((w) => ({ id: w.id, name: w.name }));
+  }
+
+  return { items, total, search, loading, lastRunStatus, refresh, create, rename, remove, listOptions };
 });
