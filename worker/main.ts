@@ -8,6 +8,7 @@ import { loadConfig } from '../core/config';
 import { installFaultHandlers, redactedUrl, reportClientErrors, startupStep } from '../core/process-faults';
 import { createActivities, createCredentialResolver, createRedisEventPublisher, EvaluationPool } from '../activities';
 import { createProviders } from '../activities/llm';
+import { createToolRunners } from '../activities/tools';
 import { createDataSource, ProgressRepository, TenantScope } from '../db';
 import { bundleWorkflows, createTesseraWorker } from './create-worker';
 
@@ -30,6 +31,8 @@ async function main(): Promise<void> {
   const scope = new TenantScope(dataSource);
   // Every expression and template of a run is evaluated in these threads, bounded by config.limits.
   const evaluation = new EvaluationPool({ limits: config.limits, onError: (err) => logger.error({ err }, 'evaluation thread failed') });
+  // Agents' tools: one outbound connection pool, every request checked against TOOL_ALLOWED_HOSTS.
+  const tools = createToolRunners({ scope, encryptionKey: config.encryptionKey, settings: config.tools, evaluation });
   const activities = createActivities({
     evaluation,
     scope,
@@ -37,6 +40,7 @@ async function main(): Promise<void> {
     publisher: createRedisEventPublisher(redis, (err) => logger.warn({ err }, 'event publish failed')),
     providers: createProviders(config.providers),
     resolveCredential: createCredentialResolver(scope, config.encryptionKey),
+    toolRunners: { http: (request) => tools.runHttpTool(request), mcp: (request) => tools.runMcpTool(request) },
     dataDir: config.dataDir,
     python: config.export.python,
     ...dockerEngine(logger),
@@ -57,6 +61,7 @@ async function main(): Promise<void> {
     throw new Error(`the Temporal worker failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   });
   await connection.close();
+  await tools.close();
   await evaluation.close();
   await dataSource.destroy();
   redis.disconnect();

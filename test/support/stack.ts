@@ -14,6 +14,7 @@ import type { RateLimits } from '../../server/security/rate-limit';
 import { createActivities, createCredentialResolver, createRedisEventPublisher, EvaluationPool } from '../../activities';
 import type { RunLimits } from '../../core/limits';
 import { createProviders } from '../../activities/llm';
+import { createToolRunners } from '../../activities/tools';
 import { ProgressRepository, TenantScope } from '../../db';
 import { tenantMigrations } from '../../migrations/tenant';
 import { createApi } from '../../server/api';
@@ -164,6 +165,12 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   let nativeConnection: NativeConnection | null = null;
   const scope = new TenantScope(db.dataSource);
   const evaluation = new EvaluationPool({ ...(opts.limits ? { limits: opts.limits } : {}), onError: (err) => logger.error({ err }, 'evaluation thread failed') });
+  const tools = createToolRunners({
+    scope,
+    encryptionKey: TEST_ENCRYPTION_KEY,
+    settings: { ...DEFAULT_TOOL_OUTBOUND, ...(opts.toolAllowedHosts !== undefined ? { allowedHosts: parseAllowedHosts(opts.toolAllowedHosts) } : {}) },
+    evaluation,
+  });
   const activities = createActivities({
     evaluation,
     scope,
@@ -171,6 +178,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     publisher: createRedisEventPublisher(workerRedis, () => undefined),
     providers: createProviders(opts.providers ?? { openai: {}, anthropic: {} }),
     resolveCredential: createCredentialResolver(scope, TEST_ENCRYPTION_KEY),
+    toolRunners: { http: (request) => tools.runHttpTool(request), mcp: (request) => tools.runMcpTool(request) },
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
     ...(opts.exportPython !== undefined ? { python: opts.exportPython } : {}),
     ...(opts.docker !== undefined ? { docker: opts.docker } : {}),
@@ -210,6 +218,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     },
     async close() {
       await stack.stopWorker();
+      await tools.close();
       await evaluation.close();
       await hub.close();
       server.closeAllConnections();
