@@ -9,6 +9,7 @@ import type { CanvasEdge, CanvasNode } from '../core/graph';
 import { eventView, runScripted, type RunScript, type ScriptedRunResult } from './support/scripted-run';
 import { runInPython, spawnPythonCli } from './support/python-runner';
 import { waitUntil } from './support/wait-until';
+import { startFakeLlmServer, type FakeLlmServer } from './fake-llm/server';
 
 jest.setTimeout(60_000);
 
@@ -237,5 +238,52 @@ describe('the exported command line', () => {
     const approved = await approving.exited;
     expect(approved.code).toBe(0);
     expect(JSON.parse(approved.stdout)).toEqual({ published: 'published draft on owls (approved by timeout)' });
+  });
+});
+
+describe('the package providers feed the machine as the platform does', () => {
+  let llm: FakeLlmServer;
+  beforeAll(async () => {
+    llm = await startFakeLlmServer();
+  });
+  afterAll(async () => {
+    await llm?.close();
+  });
+  beforeEach(() => llm.reset());
+
+  const model = 'gpt-parity';
+  const openaiChain = graph(
+    [trigger(), agent('draft', { provider: 'openai', model, ...fastRetry(3) }), output('done', '{{nodes.draft.text}}')],
+    [edge('start', 'draft'), edge('draft', 'done')],
+  );
+  const cases = [
+    {
+      kind: 'a 429 with Retry-After and a 503 are retried (the Retry-After beats the backoff), then the answer',
+      answers: [{ status: 429, retryAfterSeconds: 0.05 }, { status: 503 }, {}],
+      outcomes: [{ fail: '429', retryable: true, retryAfterMs: 50 }, { fail: '503', retryable: true }, { text: `fake:${model}:draft on owls` }],
+      status: 'succeeded',
+      attempts: 3,
+    },
+    { kind: 'a 401 fails at once', answers: [{ status: 401 }], outcomes: [{ fail: '401', retryable: false }], status: 'failed', attempts: 1 },
+  ];
+
+  test.each(cases)('openai over HTTP: $kind', async (c) => {
+    llm.script(model, ...c.answers);
+    const platform = await runScripted(openaiChain, { topic: 'owls' }, { agents: { draft: c.outcomes } });
+    const python = await runInPython({
+      plan: compileExportPlan(openaiChain),
+      inputs: { topic: 'owls' },
+      argv: [],
+      script: {},
+      realProviders: true,
+      env: { OPENAI_API_KEY: 'sk-parity', OPENAI_BASE_URL: llm.openaiBaseURL },
+    });
+    const { raised: _raised, ...exported } = python;
+    // The words differ (the provider's error body against the script's); what was decided may not.
+    expect(withoutMessages(exported)).toEqual(JSON.parse(JSON.stringify(withoutMessages(platform))));
+    expect(platform.status).toBe(c.status);
+    expect(platform.nodes.draft!.attempts).toBe(c.attempts);
+    expect(llm.callsFor(model)).toHaveLength(c.attempts);
+    if (c.status === 'failed') expect(python.error?.message).toContain('HTTP 401');
   });
 });

@@ -18,6 +18,10 @@ export interface PythonRunJob {
   /** Command-line arguments: the approvals' --decide flags, --verbose, --inputs-file. */
   argv: string[];
   script: RunScript;
+  /** The package's own providers instead of the scripted agent (e.g. openai against test/fake-llm). */
+  realProviders?: boolean;
+  /** Added to the process's environment (OPENAI_BASE_URL, OPENAI_API_KEY). */
+  env?: Record<string, string>;
 }
 
 export type PythonRunResult = ScriptedRunResult & { raised?: { code: string; message: string; nodeId: string | null } };
@@ -122,7 +126,8 @@ def decide(node):
 
 
 plan = runner.load_plan()
-run = runner.Run(plan, runner.check_inputs(plan["inputs"], job["inputs"]), decide=decide, on_step=collect, call_agent=scripted)
+agent = None if job.get("realProviders") else scripted
+run = runner.Run(plan, runner.check_inputs(plan["inputs"], job["inputs"]), decide=decide, on_step=collect, call_agent=agent)
 out = {}
 try:
     runner.outcome(run.execute())
@@ -163,7 +168,7 @@ export async function runInPython(job: PythonRunJob): Promise<PythonRunResult> {
   const { dir, jobFile } = stage(job);
   try {
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(SYSTEM_PYTHON, ['driver.py', 'api', jobFile], { cwd: dir, env: ENV, timeout: 60_000, encoding: 'utf8' }, (err, out, stderr) =>
+      execFile(SYSTEM_PYTHON, ['driver.py', 'api', jobFile], { cwd: dir, env: { ...ENV, ...job.env }, timeout: 60_000, encoding: 'utf8' }, (err, out, stderr) =>
         err ? reject(new Error(`python runner failed: ${err.message}\n${stderr}`)) : resolve(out),
       );
     });
@@ -183,7 +188,7 @@ export interface PythonCli {
 /** The command line (`cli.main(argv)`) with the scripted agent, as a process the test can signal. */
 export function spawnPythonCli(job: PythonRunJob): PythonCli {
   const { dir, jobFile } = stage(job);
-  const child = spawn(SYSTEM_PYTHON, ['driver.py', 'cli', jobFile], { cwd: dir, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(SYSTEM_PYTHON, ['driver.py', 'cli', jobFile], { cwd: dir, env: { ...ENV, ...job.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
