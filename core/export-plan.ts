@@ -78,6 +78,9 @@ function compileNode(node: PlanNode, problems: ExportProblem[]): Record<string, 
     case 'agent':
       template('prompt', node.data.prompt);
       if (node.data.system !== undefined) template('system', node.data.system);
+      if (node.data.tools?.length) {
+        problems.push({ nodeId: node.id, field: 'tools', message: 'tool-using agents run on the platform only: the exported runner has no tool loop; remove the tools to export' });
+      }
       if (node.data.credentialId) {
         problems.push({ nodeId: node.id, field: 'credentialId', message: 'tenant credentials stay on the platform: the package reads OPENAI_API_KEY / ANTHROPIC_API_KEY instead; remove the credential to export' });
       }

@@ -4,7 +4,7 @@
 // in Debian's Python with a scripted agent), and both must decide the same: the run's end and error, every
 // node's status, attempts and handle, the outputs, the events and node rows in order, and the commands.
 import { compileGraph } from '../core/compile';
-import { compileExportPlan } from '../core/export-plan';
+import { compileExportPlan, ExportUnsupported } from '../core/export-plan';
 import type { CanvasEdge, CanvasNode } from '../core/graph';
 import { eventView, runScripted, type RunScript, type ScriptedRunResult } from './support/scripted-run';
 import { runInPython, spawnPythonCli } from './support/python-runner';
@@ -208,6 +208,16 @@ describe('the exported runner decides every transition as the run machine does',
       ['execution.cancelled', 'execution.failed', 'execution.started', 'execution.succeeded', 'execution.timed_out', 'node.failed', 'node.retrying', 'node.skipped', 'node.started', 'node.succeeded', 'node.waiting'].sort(),
     );
   });
+});
+
+test('a plan the Python machine cannot follow is refused at export: a tool-using agent', () => {
+  const withTools = { ...chain, nodes: chain.nodes.map((n) => (n.id === 'draft' ? { ...n, data: { ...n.data, tools: [{ type: 'http', name: 'lookup' }] } } : n)) } as typeof chain;
+  expect(() => compileExportPlan(withTools)).toThrow(ExportUnsupported);
+  try {
+    compileExportPlan(withTools);
+  } catch (err) {
+    expect((err as ExportUnsupported).problems).toEqual([expect.objectContaining({ nodeId: 'draft', field: 'tools' })]);
+  }
 });
 
 describe('the exported command line', () => {
