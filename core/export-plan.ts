@@ -74,6 +74,11 @@ function compileNode(node: PlanNode, problems: ExportProblem[]): Record<string, 
     const ast = parseExpression(text, (message) => problems.push({ nodeId: node.id, field, message }));
     if (ast) compiled[field] = ast;
   };
+  /** A text only shown (an approval's title): compiled when it is in the subset, else shown as written. */
+  const shownTemplate = (field: string, text: string) => {
+    const ast = parseTemplate(text, () => undefined);
+    if (ast) compiled[field] = ast;
+  };
   switch (node.type) {
     case 'agent':
       template('prompt', node.data.prompt);
@@ -95,8 +100,11 @@ function compileNode(node: PlanNode, problems: ExportProblem[]): Record<string, 
     case 'output':
       template('value', node.data.value);
       break;
-    case 'trigger':
     case 'approval':
+      shownTemplate('title', node.data.title);
+      if (node.data.instructions !== undefined) shownTemplate('instructions', node.data.instructions);
+      break;
+    case 'trigger':
       break;
   }
   return compiled;

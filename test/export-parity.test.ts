@@ -249,6 +249,19 @@ describe('the exported command line', () => {
     expect(approved.code).toBe(0);
     expect(JSON.parse(approved.stdout)).toEqual({ published: 'published draft on owls (approved by timeout)' });
   });
+
+  test('on a terminal the approval is asked for at most its timeoutSeconds, then its onTimeout applies; an answer decides it', async () => {
+    const plan = compileExportPlan(review({ timeoutSeconds: 1, onTimeout: 'approve' }));
+    const unanswered = await spawnPythonCli({ plan, inputs: {}, argv: ['--input', 'topic=owls'], script: {}, tty: '' }).exited;
+    expect(unanswered.code).toBe(0);
+    expect(JSON.parse(unanswered.stdout)).toEqual({ published: 'published draft on owls (approved by timeout)' });
+    expect(unanswered.stderr).toContain('Publish owls? [approve/reject]: ');
+    expect(unanswered.stderr).toContain('(no answer within 1 s)');
+
+    const answered = await spawnPythonCli({ plan, inputs: {}, argv: ['--input', 'topic=owls'], script: {}, tty: 'reject\n' }).exited;
+    expect(answered.code).toBe(0);
+    expect(JSON.parse(answered.stdout)).toEqual({ dropped: 'dropped (rejected by cli)' });
+  });
 });
 
 describe('the package providers feed the machine as the platform does', () => {

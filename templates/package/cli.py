@@ -58,7 +58,7 @@ def decider(args):
             raise SystemExit("--decide takes NODE=approve, NODE=reject or NODE=timeout, got %r" % item)
         per_node[node] = verdict
 
-    def decide(node):
+    def decide(node, shown):
         if node["id"] in per_node:
             return per_node[node["id"]]
         if args.approve:
@@ -66,15 +66,17 @@ def decider(args):
         if args.reject:
             return "reject"
         if sys.stdin.isatty():
-            return ask(node)
+            return ask(node, shown)
         return None
 
     return decide
 
 
-def ask(node):
+def ask(node, shown):
     """Asks on the terminal; an approval with timeoutSeconds waits that long, then its onTimeout policy applies."""
-    sys.stderr.write("%s [approve/reject]: " % node["data"]["title"])
+    if shown.get("instructions"):
+        sys.stderr.write(shown["instructions"] + "\n")
+    sys.stderr.write("%s [approve/reject]: " % shown["title"])
     sys.stderr.flush()
     seconds = node["data"].get("timeoutSeconds")
     if seconds and not select.select([sys.stdin], [], [], seconds)[0]:
@@ -132,7 +134,7 @@ def serve(args):
                 return
             verdict = body.get("decision")
             try:
-                outputs = run_workflow(body.get("inputs", {}), decide=lambda node: verdict)
+                outputs = run_workflow(body.get("inputs", {}), decide=lambda node, shown: verdict)
             except RunFailed as err:
                 status = 400 if err.code == "INPUTS_INVALID" else 422
                 self._send(status, {"error": {"code": err.code, "message": str(err), "nodeId": err.node_id}})

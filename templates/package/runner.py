@@ -118,10 +118,13 @@ def evaluate_node(node, scope):
             if "system" in compiled:
                 values["system"] = handlebars.render(compiled["system"], scope)
         elif kind == "approval":
-            # Titles are shown on a terminal only, as written (the platform renders them for its inbox).
-            values = {"title": data["title"]}
-            if "instructions" in data:
-                values["instructions"] = data["instructions"]
+            # Shown on a terminal only: rendered when the export compiled them (in the subset), else as written.
+            values = {}
+            for field in ("title", "instructions"):
+                if field in compiled:
+                    values[field] = handlebars.render(compiled[field], scope)
+                elif field in data:
+                    values[field] = data[field]
         elif kind == "transform" and "template" in compiled:
             values = {"value": handlebars.render(compiled["template"], scope)}
         elif kind == "transform":
@@ -165,7 +168,7 @@ def _call_provider(node_id, attempt, request, stop):
 class Run:
     """One run: the machine's state, and the commands it asked for carried out.
 
-    `decide(node)` answers approve, reject, timeout or None; `call_agent(node_id, attempt, request, stop)`
+    `decide(node, shown)` answers approve, reject, timeout or None (`shown`: the rendered title and instructions); `call_agent(node_id, attempt, request, stop)`
     makes one agent attempt (the providers by default); `on_step(happening, result)` sees every transition
     (the CLI's --verbose prints its events)."""
 
@@ -257,7 +260,7 @@ class Run:
     def approval(self, command):
         node = self.nodes[command["nodeId"]]
         data = node["data"]
-        verdict = self.decide(node) if self.decide else None
+        verdict = self.decide(node, command) if self.decide else None
         at = self.clock()
         if verdict == "timeout" and data.get("timeoutSeconds"):
             policy = data.get("onTimeout", "reject")

@@ -22,6 +22,8 @@ export interface PythonRunJob {
   realProviders?: boolean;
   /** Added to the process's environment (OPENAI_BASE_URL, OPENAI_API_KEY). */
   env?: Record<string, string>;
+  /** The command line's stdin is a terminal (a pty) on which this text has been typed ('' for nothing). */
+  tty?: string;
 }
 
 export type PythonRunResult = ScriptedRunResult & { raised?: { code: string; message: string; nodeId: string | null } };
@@ -102,6 +104,12 @@ if mode == "cli":
         mark_ended(result)
 
     cli.print_events = print_and_mark
+    if job.get("tty") is not None:
+        import pty
+        terminal, stdin = pty.openpty()
+        os.dup2(stdin, 0)
+        if job["tty"]:
+            os.write(terminal, job["tty"].encode("utf-8"))
     sys.exit(cli.main(job["argv"]))
 
 events, rows, commands = [], [], []
@@ -119,10 +127,10 @@ def collect(happening, result):
 flags = cli.decider(cli.parse_args(job["argv"]))
 
 
-def decide(node):
+def decide(node, shown):
     if script.get("approvals", {}).get(node["id"]) == "interrupt":
         raise KeyboardInterrupt()  # Ctrl-C at the approval's prompt
-    return flags(node)
+    return flags(node, shown)
 
 
 plan = runner.load_plan()
