@@ -1,6 +1,7 @@
 // MCP servers in Debian's Chromium against the real stack (issue 11): an owner registers the test MCP server
 // (built with the SDK, on loopback) in Settings · MCP servers, asks it for its tools, adds it to an agent node
-// in the editor and ticks one of the tools the list offers, saves, and deletes a second server. The page passes
+// in the editor and ticks one of the tools the list offers, adds an http tool (its parameters schema checked as
+// typed) and a workflow tool, saves, and deletes a second server. The page passes
 // axe-core. Screenshots go to test-artifacts/e2e-mcp-servers/.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -25,6 +26,7 @@ let mcp: McpTestServer;
 let browser: Browser;
 let owner: SettingsPage;
 let session: TestSession;
+let workflowOfAgent = '';
 
 beforeAll(async () => {
   rmSync(ARTIFACTS, { recursive: true, force: true });
@@ -90,6 +92,40 @@ describe('MCP servers in the browser', () => {
     const serverId = servers.body.mcpServers.find((s: { name: string }) => s.name === 'Test tools').id as string;
     const agent = saved.body.graph.nodes.find((n: { id: string }) => n.id === 'ask');
     expect(agent.data.tools).toEqual([{ type: 'mcp', serverId, tools: ['add'] }]);
+    expect(saved.body.validation.errors ?? []).toEqual([]);
+    workflowOfAgent = workflowId;
+  });
+
+  test("an http tool's parameters are checked as they are typed; a workflow tool picks a saved workflow", async () => {
+    const helperId = await createWorkflow(stack, session, singleAgentGraph({ provider: 'echo', model: 'echo-1' }), 'Summariser');
+    await owner.open(`/workflows/${workflowOfAgent}`);
+    await owner.byTestId('canvas').waitFor();
+    await owner.selectNode('ask');
+    await owner.byTestId('tool-add-http').click();
+    await owner.byTestId('tool-1-name').fill('weather');
+    await owner.byTestId('tool-1-url').fill('https://api.example.com/weather?city={{args.city}}');
+    await owner.byTestId('tool-1-parameters').fill('{"type": "object", "properties": {');
+    await owner.byTestId('issue-tools.1.parameters').getByText('not JSON yet').waitFor();
+    await owner.byTestId('tool-1-parameters').fill('{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}');
+    await owner.byTestId('issue-tools.1.parameters').waitFor({ state: 'detached' });
+    await owner.byTestId('tool-add-workflow').click();
+    await owner.byTestId('tool-2-workflow').locator('option', { hasText: 'Summariser' }).waitFor({ state: 'attached' });
+    await owner.byTestId('tool-2-workflow').selectOption({ label: 'Summariser' });
+    await owner.screenshot('agent-http-and-workflow-tools');
+    await owner.save();
+
+    const saved = await stack.request('GET', `/api/v1/workflows/${workflowOfAgent}`, { token: session.token });
+    const tools = saved.body.graph.nodes.find((n: { id: string }) => n.id === 'ask').data.tools;
+    expect(tools.slice(1)).toEqual([
+      {
+        type: 'http',
+        name: 'weather',
+        method: 'GET',
+        url: 'https://api.example.com/weather?city={{args.city}}',
+        parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      },
+      { type: 'workflow', name: 'workflow_1', workflowId: helperId },
+    ]);
     expect(saved.body.validation.errors ?? []).toEqual([]);
   });
 });

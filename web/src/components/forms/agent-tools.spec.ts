@@ -104,6 +104,14 @@ describe('agent tools', () => {
     expect(wrapper.find('[data-testid="issue-maxToolRounds"]').exists()).toBe(true);
   });
 
+  test("an http tool's credential may name the header its secret goes in, offered once a credential is picked", async () => {
+    const wrapper = form({ ...base, tools: [{ type: 'http', name: 'crm', method: 'GET', url: 'https://x' }] }, { credentials: [{ id: 'c1', provider: 'openai', name: 'CRM key' }] });
+    expect(wrapper.find('[data-testid="tool-0-credentialHeader"]').exists()).toBe(false);
+    await wrapper.get('[data-testid="tool-0-credential"]').setValue('c1');
+    await wrapper.get('[data-testid="tool-0-credentialHeader"]').setValue('X-Api-Key');
+    expect(last(wrapper)?.['tools']).toEqual([{ type: 'http', name: 'crm', method: 'GET', url: 'https://x', credentialId: 'c1', credentialHeader: 'X-Api-Key' }]);
+  });
+
   test('a tool name the model cannot take is reported under the field', () => {
     const wrapper = form({ ...base, tools: [{ type: 'http', name: 'get weather!', method: 'GET', url: 'https://x' }] });
     expect(wrapper.get('[data-testid="issue-tools.0.name"]').text()).toContain('letters, digits');
