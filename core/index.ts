@@ -30,3 +30,4 @@ export {
   type Ledger,
 } from './run-machine';
 export { ledgerKey, outputPreview, PREVIEW_CHARS, type LedgerNodeRow, type LedgerExecutionRow } from './run-ledger';
+export * from './run-view';
