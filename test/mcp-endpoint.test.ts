@@ -149,6 +149,16 @@ describe('POST /mcp', () => {
     expect(raw.headers.get('www-authenticate')).toBe('Bearer realm="tessera"');
   });
 
+  test('a body that is not JSON, or not a JSON-RPC message, is refused with 4xx and says why', async () => {
+    const headers = { 'X-API-Key': acmeKey, accept: 'application/json, text/event-stream' };
+    const broken = await stack.request('POST', '/mcp', { headers: { ...headers, 'content-type': 'application/json' }, body: '{"jsonrpc": ' });
+    expect(broken.status).toBe(400);
+    expect(broken.body.error.message).toEqual(expect.any(String));
+    const notRpc = await stack.request('POST', '/mcp', { headers, body: { hello: 'world' } });
+    expect(notRpc.status).toBe(400);
+    expect(notRpc.body.error).toMatchObject({ code: expect.any(Number), message: expect.any(String) });
+  });
+
   test('GET /mcp is refused with 405: the endpoint keeps no sessions to stream to', async () => {
     const res = await stack.request('GET', '/mcp', { headers: { 'X-API-Key': acmeKey } });
     expect(res.status).toBe(405);
