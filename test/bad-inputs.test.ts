@@ -21,6 +21,7 @@ let executionId: string;
 let memberId: string;
 let apiKeyId: string;
 let credentialId: string;
+let mcpServerId: string;
 let exportId: string;
 let deploymentId: string;
 let tried = 0;
@@ -97,6 +98,8 @@ function validBody(route: ApiRoute): Record<string, unknown> {
     'delete /tenant': () => ({ confirmSlug: 'definitely-not-the-slug' }),
     'post /workflows/:id/exports': () => ({ baseImage: 'python:3.12-slim' }),
     'post /exports/:id/deployments': () => ({ mode: 'oneshot', inputs: { topic: 't' }, baseImage: 'python:3.12-slim', port: 8080 }),
+    // localhost: resolved from /etc/hosts and refused by the address policy, were it ever asked for its tools.
+    'post /mcp-servers': () => ({ name: `m-${Math.random().toString(36).slice(2)}`, url: 'http://localhost:9/mcp', credentialId }),
   };
   const make = bodies[key(route)];
   if (!make) throw new Error(`test/bad-inputs.test.ts has no valid body for ${key(route)}: add one`);
@@ -122,6 +125,8 @@ function pathOf(route: ApiRoute, overrideId?: string): string {
     '/exports/:id/cancel': exportId,
     '/exports/:id/deployments': exportId,
     '/deployments/:id': deploymentId,
+    '/mcp-servers/:id': mcpServerId,
+    '/mcp-servers/:id/tools': mcpServerId,
   };
   if (route.path.includes(':') && ids[route.path] === undefined) throw new Error(`test/bad-inputs.test.ts has no id for ${route.path}: add one`);
   return `/api/v1${route.path.replace(':id', overrideId ?? ids[route.path]!).replace(':nodeId', 'review')}`;
@@ -172,6 +177,7 @@ beforeAll(async () => {
   apiKeyId = (await stack.request('POST', '/api/v1/api-keys', { token: owner.token, body: { name: 'k', role: 'viewer' } })).body.id;
   credentialId = (await stack.request('POST', '/api/v1/credentials', { token: owner.token, body: { provider: 'openai', name: 'c', secret: 's' } })).body.id;
   ({ exportId, deploymentId } = await insertExportFixture(stack, owner.tenantId, workflowId));
+  mcpServerId = (await stack.request('POST', '/api/v1/mcp-servers', { token: owner.token, body: { name: 'tools', url: 'http://localhost:9/mcp' } })).body.id;
 });
 
 beforeEach(() => {

@@ -73,7 +73,7 @@ const VALID_BODIES: Record<string, (w: TenantWorld) => unknown> = {
   'delete /tenant': (w) => ({ confirmSlug: w.slug }),
   'post /workflows/:id/exports': () => ({}),
   'post /exports/:id/deployments': () => ({ mode: 'oneshot', inputs: { topic: 'x' } }),
-  'post /mcp-servers': () => ({ name: `matrix ${Math.random().toString(36).slice(2)}`, url: 'https://mcp.example.invalid/mcp' }),
+  'post /mcp-servers': () => ({ name: `matrix ${Math.random().toString(36).slice(2)}`, url: 'http://localhost:9/mcp' }),
 };
 
 const RANK: Role[] = ['viewer', 'editor', 'admin', 'owner'];
@@ -133,8 +133,9 @@ async function buildWorld(name: string): Promise<TenantWorld> {
   world.apiKeyId = keyRes.body.id;
   const cred = await stack.request('POST', '/api/v1/credentials', { token: owner.token, body: { provider: 'openai', name: 'prod', secret: 'sk-isolation' } });
   world.credentialId = cred.body.id;
-  // Never reached: every cell of the matrix is refused before a server's tools are asked for.
-  const mcpServer = await stack.request('POST', '/api/v1/mcp-servers', { token: owner.token, body: { name: 'tools', url: 'https://mcp.example.invalid/mcp' } });
+  // Never asked: every cell of the matrix is refused before a server's tools are (and localhost, from
+  // /etc/hosts, would be refused by the address policy).
+  const mcpServer = await stack.request('POST', '/api/v1/mcp-servers', { token: owner.token, body: { name: 'tools', url: 'http://localhost:9/mcp' } });
   world.mcpServerId = mcpServer.body.id;
   await waitForExecution(stack, owner, approvalExecutionId, (e) => e.status === 'waiting');
   return world;
