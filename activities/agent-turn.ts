@@ -28,6 +28,8 @@ export interface AgentTurnInput {
   runOutputBytes?: number;
   /** A tool-using agent's calls so far: its output will hold them besides this turn's answer. */
   toolCallBytes?: number;
+  /** MCP servers whose tools the model is offered besides `request.tools`, listed by this turn. */
+  mcpServers?: { serverId: string; tools?: string[] }[];
   credentialId?: string;
   request: Omit<AgentTurnRequest, 'apiKey' | 'baseURL'>;
 }
@@ -47,8 +49,12 @@ export interface TurnLogger {
   warn(fields: Record<string, unknown>, message: string): void;
 }
 
+/** Lists a tenant's MCP server's tools (activities/tools: through the SSRF-safe client, with its credential). */
+export type McpToolLister = (tenantId: string, serverId: string) => Promise<{ name: string; description?: string; inputSchema: Record<string, unknown> }[]>;
+
 export interface AgentTurnDeps extends ProgressDeps {
   providers: Record<ProviderName, LlmProvider>;
+  mcpTools?: McpToolLister;
   resolveCredential?: CredentialResolver;
   logger?: TurnLogger;
   now?: () => Date;
@@ -64,8 +70,10 @@ function checkArguments(calls: ModelToolCall[], tools: ToolSpec[]): ModelToolCal
     if (call.argumentError !== undefined) return call;
     const spec = tools.find((t) => t.name === call.name);
     if (!spec) return call; // the run machine answers a call of an unknown tool
+    // A schema that does not compile (an MCP server's in a dialect ajv does not take) checks nothing: the
+    // validator already refused such schemas on http tools.
     const compiled = compileToolParameters(spec.parameters);
-    const problem = compiled.ok === true ? argumentProblems(compiled.validate, call.arguments) : compiled.ok === false ? compiled.message : null;
+    const problem = compiled.ok === true ? argumentProblems(compiled.validate, call.arguments) : null;
     return problem === null ? call : { ...call, argumentError: problem };
   });
 }
@@ -101,6 +109,32 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
     return { apiKey: found.secret, ...(found.baseUrl ? { baseURL: found.baseUrl } : {}) };
   }
 
+  /**
+   * The tools the model is offered: the plan's named ones, then each MCP server's (those the agent names, or
+   * all), a name already taken left out. Also which server each MCP tool is on, for the calls.
+   */
+  async function offeredTools(input: AgentTurnInput): Promise<{ specs: ToolSpec[]; servers: Map<string, string> }> {
+    const specs = [...(input.request.tools ?? [])];
+    const servers = new Map<string, string>();
+    for (const { serverId, tools } of input.mcpServers ?? []) {
+      if (!deps.mcpTools) throw ApplicationFailure.nonRetryable('this worker has no MCP client: MCP tools cannot run here', PROVIDER_ERROR_TYPE);
+      let listed: Awaited<ReturnType<McpToolLister>>;
+      try {
+        listed = await deps.mcpTools(input.tenantId, serverId);
+      } catch (err) {
+        const retryable = (err as { retryable?: unknown }).retryable === true;
+        throw ApplicationFailure.create({ message: `the tools of MCP server ${serverId} could not be listed: ${err instanceof Error ? err.message : String(err)}`, type: PROVIDER_ERROR_TYPE, nonRetryable: !retryable });
+      }
+      for (const t of listed) {
+        if ((tools && !tools.includes(t.name)) || specs.some((s) => s.name === t.name)) continue;
+        const { $schema: _dialect, ...parameters } = t.inputSchema;
+        specs.push({ name: t.name, ...(t.description ? { description: t.description } : {}), parameters: { type: 'object', ...parameters } });
+        servers.set(t.name, serverId);
+      }
+    }
+    return { specs, servers };
+  }
+
   return {
     async runAgentTurn(input: AgentTurnInput): Promise<AgentTurnOutput> {
       const ctx = Context.current();
@@ -127,10 +161,12 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
       const logFields = { tenantId, executionId, nodeId, attempt, provider: input.request.provider, model: input.request.model };
       const llm = deps.providers[input.request.provider];
       let result: AgentTurnResult;
+      let offered: { specs: ToolSpec[]; servers: Map<string, string> } = { specs: [], servers: new Map() };
       try {
         const credential = await resolveCredential(input);
+        offered = input.mcpServers?.length ? await offeredTools(input) : { specs: input.request.tools ?? [], servers: new Map() };
         result = await llm.complete(
-          { ...input.request, ...credential },
+          { ...input.request, ...credential, ...(offered.specs.length ? { tools: offered.specs } : {}) },
           { signal: ctx.cancellationSignal, heartbeat: (d?: unknown) => ctx.heartbeat(d) },
         );
       } catch (err) {
@@ -168,7 +204,13 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
         });
       }
 
-      if (result.toolCalls) result = { ...result, toolCalls: checkArguments(result.toolCalls, input.request.tools ?? []) };
+      if (result.toolCalls) {
+        const calls = result.toolCalls.map((c) => {
+          const serverId = offered.servers.get(c.name);
+          return serverId !== undefined ? { ...c, mcpServerId: serverId } : c;
+        });
+        result = { ...result, toolCalls: checkArguments(calls, offered.specs) };
+      }
       checkOutputSize(result, input.runOutputBytes ?? 0, input.toolCallBytes ?? 0);
       const finishedAt = now().toISOString();
       deps.logger?.info({ ...logFields, ms: Date.parse(finishedAt) - Date.parse(startedAt), usage: result.usage }, 'agent turn succeeded');

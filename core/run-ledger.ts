@@ -142,14 +142,15 @@ export const entry = {
     ],
   }),
 
-  toolCallStarted: (nodeId: string, call: { round: number; id: string; name: string; arguments: unknown }, at: string): Ledger => ({
+  /** A call begins: it runs, or (`waiting`) waits for a person's approval first. */
+  toolCallStarted: (nodeId: string, call: { round: number; id: string; name: string; arguments: unknown }, at: string, callStatus: 'running' | 'waiting' = 'running'): Ledger => ({
     nodes: [],
     events: [
       {
         type: 'tool_call.started',
         nodeId,
         at,
-        data: { status: 'running', callStatus: 'running', round: call.round, callId: call.id, tool: call.name, arguments: call.arguments },
+        data: { status: 'running', callStatus, round: call.round, callId: call.id, tool: call.name, arguments: call.arguments },
         key: ledgerKey.toolCallStarted(nodeId, call.round, call.id),
       },
     ],

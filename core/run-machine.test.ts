@@ -43,7 +43,9 @@ const kinds = (commands: Command[]) =>
       ? `callAgent:${c.nodeId}#${c.attempt}@${c.delayMs}`
       : c.type === 'callModel'
         ? `callModel:${c.nodeId}:r${c.round}#${c.attempt}@${c.delayMs}`
-        : c.type === 'callTool'
+        : c.type === 'waitToolApproval'
+          ? `waitToolApproval:${c.approvalKey}`
+          : c.type === 'callTool'
           ? `callTool:${c.nodeId}:r${c.round}:${c.call.name}:${c.call.id}`
           : c.type === 'finish'
             ? `finish:${c.status}`
@@ -292,6 +294,30 @@ const cases: Case[] = [
     attempts: { a: 2 },
   },
   {
+    name: 'toolApproval: a named tool waits for a person, the others run at once',
+    plan: toolAgent({ toolApproval: ['lookup'] }),
+    happenings: [startLoop, answered(1, [{ id: 'c1', name: 'lookup' }, { id: 'c2', name: 'weather' }])],
+    commands: ['waitToolApproval:a~r1~c1', 'callTool:a:r1:weather:c2'],
+    nodes: { start: 'succeeded', a: 'running', out: 'pending' },
+    status: 'running',
+  },
+  {
+    name: 'toolApprovalDecided, approved: the call runs',
+    plan: toolAgent({ toolApproval: 'all' }),
+    happenings: [startLoop, answered(1, [{ id: 'c1', name: 'lookup' }]), { type: 'toolApprovalDecided', at: T, nodeId: 'a', round: 1, callId: 'c1', decision: 'approved', comment: null }],
+    commands: ['callTool:a:r1:lookup:c1'],
+    nodes: { start: 'succeeded', a: 'running', out: 'pending' },
+    status: 'running',
+  },
+  {
+    name: 'toolApprovalDecided, rejected: the refusal goes back to the model as the call’s result',
+    plan: toolAgent({ toolApproval: 'all' }),
+    happenings: [startLoop, answered(1, [{ id: 'c1', name: 'lookup' }]), { type: 'toolApprovalDecided', at: T, nodeId: 'a', round: 1, callId: 'c1', decision: 'rejected', comment: 'not now' }],
+    commands: ['callModel:a:r2#1@0'],
+    nodes: { start: 'succeeded', a: 'running', out: 'pending' },
+    status: 'running',
+  },
+  {
     name: 'maxToolRounds reached: the node fails with TOOL_ROUNDS_EXCEEDED',
     plan: toolAgent({ maxToolRounds: 1 }),
     happenings: [startLoop, answered(1, [{ id: 'c1', name: 'lookup' }]), toolDone(1, 'c1'), answered(2, [{ id: 'c2', name: 'lookup' }])],
@@ -402,6 +428,20 @@ describe('run machine ledger', () => {
     expect(toolEvents[0]!.data).toMatchObject({ arguments: { q: 'x' }, callId: 'c1' });
     expect(toolEvents[2]!.data).toMatchObject({ durationMs: 5, preview: '{"status":200,"body":"found"}' });
     expect(steps.flatMap((s) => s.ledger.events).filter((e) => e.type === 'model_call.succeeded').map((e) => e.data?.toolCalls)).toEqual([['lookup', 'weather'], ['lookup'], []]);
+  });
+
+  test('a tool approval shows the tool and its arguments; a rejection reaches the model with the comment', () => {
+    const { steps } = run(toolAgent({ toolApproval: 'all' }), [
+      startLoop,
+      answered(1, [{ id: 'c1', name: 'lookup', arguments: { q: 'x' } }]),
+      { type: 'toolApprovalDecided', at: T, nodeId: 'a', round: 1, callId: 'c1', decision: 'rejected', comment: 'not now' },
+    ]);
+    const wait = steps[2]!.commands[0] as Extract<Command, { type: 'waitToolApproval' }>;
+    expect(wait.title).toBe('Agent a asks to call lookup');
+    expect(wait.instructions).toContain('Arguments: {"q":"x"}');
+    expect(steps[2]!.ledger.events.find((e) => e.type === 'tool_call.started')!.data).toMatchObject({ callStatus: 'waiting' });
+    const next = steps[3]!.commands[0] as Extract<Command, { type: 'callModel' }>;
+    expect(next.turns[1]).toEqual({ role: 'tool', results: [{ id: 'c1', name: 'lookup', content: '{"error":"a person rejected this call: not now"}', isError: true }] });
   });
 
   test('TOOL_ROUNDS_EXCEEDED names the tools still asked for and the limit', () => {

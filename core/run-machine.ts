@@ -16,7 +16,10 @@ import { DEFAULT_MAX_TOOL_ROUNDS, type Tool } from './graph';
 import {
   addUsage,
   TOOL_ROUNDS_EXCEEDED,
-  toolNamed,
+  needsApproval,
+  rejectedCallError,
+  toolApprovalKey,
+  toolFor,
   toolResultContent,
   type LoopTurn,
   type ModelToolCall,
@@ -28,6 +31,8 @@ import {
 export type { Ledger, RunError } from './run-ledger';
 
 export const DEFAULT_AGENT_ATTEMPTS = 3;
+/** Characters of a tool call's arguments an approver is shown (the approval's instructions). */
+export const TOOL_APPROVAL_ARGUMENTS_CHARS = 10_000;
 /** Temporal's own cap of a retry interval when a node gives none (what the activity retry policy used). */
 export const MAX_RETRY_INTERVAL_MS = 120_000;
 
@@ -70,8 +75,10 @@ export interface AgentLoop {
   toolCalls: ToolCallRecord[];
   /** This round's calls in the model's order; a call without result or error still runs. */
   roundCalls: ToolCallRecord[];
-  /** Ids of this round's calls still running. */
+  /** Ids of this round's calls still running (or waiting for their approval). */
   running: string[];
+  /** The tools of this round's calls that wait for a person, by call id. */
+  awaiting: Record<string, Tool>;
   usage: TokenUsage;
 }
 
@@ -105,6 +112,8 @@ export type Happening =
   /** A model call of a tool-using agent answered: with tool calls the loop goes on, without it the node succeeds. */
   | { type: 'modelAnswered'; at: string; nodeId: string; round: number; attempt: number; answer: ModelAnswer }
   /** A tool call ended (after its own retries): its result, or the error the model is told. */
+  /** A person decided a tool call that needed approval: approved, it runs; rejected, the model is told. */
+  | { type: 'toolApprovalDecided'; at: string; nodeId: string; round: number; callId: string; decision: 'approved' | 'rejected'; comment: string | null }
   | { type: 'toolDone'; at: string; nodeId: string; round: number; callId: string; result?: unknown; error?: string; durationMs: number }
   /** An approval with `onTimeout: fail` reached its deadline (the other timeouts decide it: approvalDecided). */
   | { type: 'approvalTimedOut'; at: string; nodeId: string; timeoutSeconds: number }
@@ -136,6 +145,8 @@ export type Command =
     }
   /** One tool call; `scope` is what the tool's templates see besides the arguments. */
   | { type: 'callTool'; nodeId: string; round: number; call: ToolCallRequest; tool: Tool; scope: { inputs: Record<string, unknown>; nodes: Record<string, unknown> } }
+  /** A tool call waits for a person, as an approval keyed `approvalKey` (core/tool-loop.ts) showing the tool and its arguments. */
+  | { type: 'waitToolApproval'; nodeId: string; round: number; callId: string; approvalKey: string; title: string; instructions: string; context: ApprovalContext }
   | { type: 'waitApproval'; nodeId: string; title: string; instructions: string | null; context: ApprovalContext }
   /** Stop every agent turn and approval in flight (a sibling failed, or the run is cancelled). */
   | { type: 'stopInFlight' }
@@ -200,6 +211,9 @@ export function step(plan: RunPlan, previous: RunState, happening: Happening): S
       break;
     case 'toolDone':
       if (run.isInFlight(happening.nodeId)) run.toolDone(happening);
+      break;
+    case 'toolApprovalDecided':
+      if (run.isInFlight(happening.nodeId)) run.toolApprovalDecided(happening);
       break;
     case 'approvalTimedOut':
       if (run.isInFlight(happening.nodeId)) {
@@ -383,14 +397,15 @@ class Transition {
       return;
     }
     const requests = calls.map(({ id, name, arguments: args }): ToolCallRequest => ({ id, name, arguments: args }));
-    const next: AgentLoop = { ...loop, usage, turns: [...loop.turns, { role: 'assistant', text: answer.text, toolCalls: requests }], roundCalls: [], running: [] };
+    const next: AgentLoop = { ...loop, usage, turns: [...loop.turns, { role: 'assistant', text: answer.text, toolCalls: requests }], roundCalls: [], running: [], awaiting: {} };
     const tools = node.data.tools ?? [];
     const scope = { inputs: this.state.inputs, nodes: this.state.nodeOutputs };
     for (const call of calls) {
       const request: ToolCallRequest = { id: call.id, name: call.name, arguments: call.arguments };
-      const tool = toolNamed(tools, call.name);
+      const tool = toolFor(tools, call);
       const refusal = !tool ? `there is no tool named "${call.name}"` : call.argumentError !== undefined ? `invalid arguments: ${call.argumentError}` : null;
-      this.ledger.push(entry.toolCallStarted(h.nodeId, { round: h.round, ...request }, this.at));
+      const waits = refusal === null && needsApproval(node.data.toolApproval, call.name);
+      this.ledger.push(entry.toolCallStarted(h.nodeId, { round: h.round, ...request }, this.at, waits ? 'waiting' : 'running'));
       if (refusal !== null || !tool) {
         const record = { ...request, error: refusal ?? 'refused' };
         next.roundCalls.push(record);
@@ -399,6 +414,11 @@ class Transition {
       }
       next.roundCalls.push(request);
       next.running.push(call.id);
+      if (waits) {
+        next.awaiting[call.id] = tool;
+        this.commands.push(this.toolApproval(h.nodeId, h.round, request));
+        continue;
+      }
       this.commands.push({ type: 'callTool', nodeId: h.nodeId, round: h.round, call: request, tool, scope });
     }
     this.state.loops = { ...this.state.loops, [h.nodeId]: next };
@@ -419,6 +439,21 @@ class Transition {
     this.state.loops = { ...this.state.loops, [h.nodeId]: { ...loop, roundCalls, running: loop.running.filter((id) => id !== h.callId) } };
     this.ledger.push(entry.toolCallEnded(h.nodeId, { round: h.round, ...record, durationMs: h.durationMs }, this.at));
     if (!this.state.loops[h.nodeId]!.running.length) this.closeRound(node);
+  }
+
+  /** Approved, the call runs now; rejected, the model gets the refusal as the call's error. */
+  toolApprovalDecided(h: Extract<Happening, { type: 'toolApprovalDecided' }>): void {
+    const loop = this.state.loops[h.nodeId];
+    const tool = loop?.round === h.round ? loop.awaiting[h.callId] : undefined;
+    const call = loop?.roundCalls.find((c) => c.id === h.callId);
+    if (!loop || !tool || !call) return;
+    this.state.loops = { ...this.state.loops, [h.nodeId]: { ...loop, awaiting: withoutKey(loop.awaiting, h.callId) } };
+    if (h.decision === 'rejected') {
+      this.toolDone({ type: 'toolDone', at: h.at, nodeId: h.nodeId, round: h.round, callId: h.callId, error: rejectedCallError(h.comment), durationMs: 0 });
+      return;
+    }
+    const request: ToolCallRequest = { id: call.id, name: call.name, arguments: call.arguments };
+    this.commands.push({ type: 'callTool', nodeId: h.nodeId, round: h.round, call: request, tool, scope: { inputs: this.state.inputs, nodes: this.state.nodeOutputs } });
   }
 
   approvalDecided(nodeId: string, output: { decision: string }): void {
@@ -471,7 +506,7 @@ class Transition {
     const s = this.state;
     s.nodes[node.id] = { status: 'running', attempts: 1, handle: null };
     s.agentTexts[node.id] = texts;
-    s.loops = { ...s.loops, [node.id]: { round: 1, turns: [], toolCalls: [], roundCalls: [], running: [], usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } } };
+    s.loops = { ...s.loops, [node.id]: { round: 1, turns: [], toolCalls: [], roundCalls: [], running: [], awaiting: {}, usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } } };
     this.ledger.push(entry.agentRunning(node.id, texts, 1, this.at));
     this.callModel(node, 1, 0);
   }
@@ -482,7 +517,7 @@ class Transition {
     const results = loop.roundCalls.map((c) => ({ id: c.id, name: c.name, content: toolResultContent(c), isError: c.error !== undefined }));
     this.state.loops = {
       ...this.state.loops,
-      [node.id]: { ...loop, round: loop.round + 1, turns: [...loop.turns, { role: 'tool', results }], toolCalls: [...loop.toolCalls, ...loop.roundCalls], roundCalls: [], running: [] },
+      [node.id]: { ...loop, round: loop.round + 1, turns: [...loop.turns, { role: 'tool', results }], toolCalls: [...loop.toolCalls, ...loop.roundCalls], roundCalls: [], running: [], awaiting: {} },
     };
     this.state.nodes[node.id] = { ...this.state.nodes[node.id]!, attempts: 1 };
     this.callModel(node, 1, 0);
@@ -529,6 +564,22 @@ class Transition {
     s.nodeOutputs[nodeId] = output;
     s.outputBytes[nodeId] = bytes;
     s.used.run += bytes;
+  }
+
+  /** A tool call's approval: its title and instructions name the agent, the tool and the arguments. */
+  private toolApproval(nodeId: string, round: number, call: ToolCallRequest): Extract<Command, { type: 'waitToolApproval' }> {
+    const args = JSON.stringify(call.arguments ?? {});
+    const shown = args.length > TOOL_APPROVAL_ARGUMENTS_CHARS ? `${args.slice(0, TOOL_APPROVAL_ARGUMENTS_CHARS)}…` : args;
+    return {
+      type: 'waitToolApproval',
+      nodeId,
+      round,
+      callId: call.id,
+      approvalKey: toolApprovalKey(nodeId, round, call.id),
+      title: `Agent ${nodeId} asks to call ${call.name}`.slice(0, 500),
+      instructions: `Tool: ${call.name}\nArguments: ${shown}\nApprove to run it; a rejection (with your comment) goes back to the agent as the tool's answer.`,
+      context: this.approvalContext(),
+    };
   }
 
   /** The run as an approver sees it: its inputs and as many node outputs as fit the approval record. */

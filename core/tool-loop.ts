@@ -24,6 +24,8 @@ export interface ToolCallRequest {
 /** As the model-call activity hands it back: `argumentError` when the arguments do not fit the tool's schema. */
 export interface ModelToolCall extends ToolCallRequest {
   argumentError?: string;
+  /** The MCP server whose tool this is (the model call lists MCP servers' tools; the plan does not know them). */
+  mcpServerId?: string;
 }
 
 /** One call in the node's output: its result, or the error the model was told. */
@@ -56,9 +58,34 @@ export function toolSpecs(tools: readonly Tool[]): ToolSpec[] {
   });
 }
 
-/** The tool a call names, if the agent has one by that name. */
-export function toolNamed(tools: readonly Tool[], name: string): Tool | undefined {
-  return tools.find((t) => t.type !== 'mcp' && t.name === name);
+/** The tool a call names, if the agent has one by that name (or the MCP server the model call found it on). */
+export function toolFor(tools: readonly Tool[], call: Pick<ModelToolCall, 'name' | 'mcpServerId'>): Tool | undefined {
+  const named = tools.find((t) => t.type !== 'mcp' && t.name === call.name);
+  if (named || call.mcpServerId === undefined) return named;
+  return tools.find((t) => t.type === 'mcp' && t.serverId === call.mcpServerId && (!t.tools || t.tools.includes(call.name)));
+}
+
+/** Whether a call of `name` waits for a person first (`toolApproval`: "all", or the tools named). */
+export function needsApproval(toolApproval: 'none' | 'all' | string[] | undefined, name: string): boolean {
+  return toolApproval === 'all' || (Array.isArray(toolApproval) && toolApproval.includes(name));
+}
+
+/**
+ * The key of a tool call's approval, in the place an approval node's id goes (the inbox, the decision route
+ * `/executions/:id/approvals/:key`): the agent's node id, the round and the call, all URL-safe but the node id.
+ */
+export function toolApprovalKey(nodeId: string, round: number, callId: string): string {
+  return `${nodeId}~r${round}~${callId}`;
+}
+
+/** What a model is told of a call a person rejected. */
+export function rejectedCallError(comment: string | null): string {
+  return `a person rejected this call${comment ? `: ${comment}` : ''}`;
+}
+
+/** The MCP servers an agent's tools name, with the tools it may use of each (all when absent). */
+export function mcpServersOf(tools: readonly Tool[]): { serverId: string; tools?: string[] }[] {
+  return tools.flatMap((t) => (t.type === 'mcp' ? [{ serverId: t.serverId, ...(t.tools ? { tools: t.tools } : {}) }] : []));
 }
 
 /** What the model reads back for a call: the result as JSON, or `{error}`. */

@@ -27,7 +27,7 @@ import { rootCauseMessage } from '../core/error-cause';
 import { OUTPUT_TOO_LARGE, jsonBytes } from '../core/limits';
 import type { PlanNode } from '../core/plan';
 import { initialState, mergeLedgers, step, DEFAULT_AGENT_ATTEMPTS, type Command, type Happening, type Ledger, type RunState } from '../core/run-machine';
-import { toolSpecs } from '../core/tool-loop';
+import { mcpServersOf, toolSpecs } from '../core/tool-loop';
 import { STATE_QUERY, type CanvasRunInput, type CanvasRunResult, type RunStateView } from '../core/run-protocol';
 import { ApprovalDesk } from './approval-desk';
 import { legacyCanvasRun } from './legacy/canvas-run-51439c9';
@@ -158,6 +158,8 @@ class RunDriver {
         return this.track(this.callModel(command, carry));
       case 'callTool':
         return this.track(this.callTool(command));
+      case 'waitToolApproval':
+        return this.track(this.waitToolApproval(command));
       case 'waitApproval':
         return this.track(this.waitApproval(command, carry));
       case 'stopInFlight':
@@ -195,6 +197,7 @@ class RunDriver {
         return agentActivity(node)({
           ...input,
           toolCallBytes: command.toolCallBytes,
+          ...(mcpServersOf(node.data.tools ?? []).length ? { mcpServers: mcpServersOf(node.data.tools ?? []) } : {}),
           request: { ...input.request, tools: toolSpecs(node.data.tools ?? []), turns: command.turns },
         });
       });
@@ -216,6 +219,18 @@ class RunDriver {
       if (!isCancellation(err)) {
         this.inbox.push({ type: 'toolDone', at: now(), nodeId, round, callId: call.id, error: rootCauseMessage(err), durationMs: Date.now() - startedAt });
       }
+    }
+  }
+
+  /** A tool call waits as an ordinary approval (the inbox, the decide Update, the operator Signal). */
+  private async waitToolApproval(command: Extract<Command, { type: 'waitToolApproval' }>): Promise<void> {
+    const { nodeId, round, callId, approvalKey } = command;
+    try {
+      const shown = { title: command.title, instructions: command.instructions, context: command.context };
+      const output = await this.turns.run(() => this.desk.wait(approvalKey, { title: command.title }, shown, { events: [], nodes: [] }));
+      this.inbox.push({ type: 'toolApprovalDecided', at: now(), nodeId, round, callId, decision: output.decision, comment: output.comment });
+    } catch (err) {
+      if (!isCancellation(err)) this.inbox.push(runFailed(err));
     }
   }
 
