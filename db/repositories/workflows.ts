@@ -53,6 +53,12 @@ export class WorkflowRepository {
     return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt) }));
   }
 
+  /** Every workflow's id, name and creation time: what names the MCP tools, without reading any graph. */
+  async listNames(): Promise<{ id: string; name: string; createdAt: Date }[]> {
+    const rows = (await this.scope.manager().query('select id, name, created_at as "createdAt" from workflows')) as { id: string; name: string; createdAt: Date | string }[];
+    return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt) }));
+  }
+
   async version(workflowId: string, version: number): Promise<WorkflowVersion | null> {
     return this.scope.manager().findOne(WorkflowVersion, { where: { workflowId, version } });
   }

@@ -11,6 +11,7 @@ import { principalOf, type Principal } from '../auth/principal';
 import { jsonBody } from '../http/json-body';
 import { version } from '../../package.json';
 import { runWorkflowTool, RUN_RESULT_SCHEMA, type RunToolDeps } from './run-tool';
+import { toolNamesOf } from './tool-names';
 import { workflowToolsOf, type WorkflowAsTool } from './workflow-tools';
 
 export interface McpEndpointDeps extends RunToolDeps {
@@ -46,9 +47,11 @@ function serverFor(deps: McpEndpointDeps, principal: Principal): Server {
     })),
   }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const tool = (await toolsOf(deps, principal.tenantId)).find((t) => t.name === request.params.name);
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${request.params.name}": tools/list names this tenant's workflows`);
-    return runWorkflowTool(deps, principal, tool.workflowId, request.params.arguments ?? {}, extra.signal);
+    // Names only: a call needs the workflow a name stands for, not every graph of the tenant.
+    const names = await deps.scope.run(principal.tenantId, () => deps.workflows.listNames());
+    const workflowId = toolNamesOf(names).get(request.params.name);
+    if (!workflowId) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${request.params.name}": tools/list names this tenant's workflows`);
+    return runWorkflowTool(deps, principal, workflowId, request.params.arguments ?? {}, extra.signal);
   });
   return server;
 }
