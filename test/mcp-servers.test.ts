@@ -4,6 +4,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { parseAllowedHosts } from '../core/address-policy';
+import { DEFAULT_TOOL_OUTBOUND } from '../core/config';
 import { TenantScope } from '../db';
 import { createToolRunners, ToolError, type ToolRunners } from '../activities/tools';
 import { startMcpTestServer, type McpTestServer } from './support/mcp-test-server';
@@ -80,6 +81,17 @@ it('runMcpTool calls one tool of the server and answers its result', async () =>
     { tool: 'add', args: { a: 2, b: 3 } },
     { tool: 'shout', args: { text: 'hi' } },
   ]);
+});
+
+it('goes through the address policy: with nothing allowed, the loopback server is refused and nothing reaches it', async () => {
+  const strict = createToolRunners({ scope: new TenantScope(stack.db.dataSource), encryptionKey: TEST_ENCRYPTION_KEY, settings: DEFAULT_TOOL_OUTBOUND });
+  const requests = mcp.authorizations.length;
+  const err = await strict.runMcpTool({ tenantId: owner.tenantId, serverId, toolName: 'add', args: { a: 1, b: 1 } }).catch((e: unknown) => e);
+  await strict.close();
+  expect(err).toBeInstanceOf(ToolError);
+  expect((err as ToolError).code).toBe('OUTBOUND_REFUSED');
+  expect((err as ToolError).message).toContain('loopback');
+  expect(mcp.authorizations.length).toBe(requests);
 });
 
 it("another tenant's runMcpTool does not find the server, and nothing reaches it", async () => {

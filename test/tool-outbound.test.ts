@@ -246,3 +246,33 @@ describe('allowed hosts still work', () => {
     await deps.outbound.close();
   });
 });
+
+describe('the fetch MCP transports use', () => {
+  it('fails an answer larger than the MCP cap while reading it', async () => {
+    const big = await startCountingServer('127.0.0.1', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: 'x'.repeat(10_000) }));
+    });
+    const outbound = new OutboundClient({ allowedHosts: parseAllowedHosts('127.0.0.1'), timeoutMs: 5_000, mcpResponseMaxBytes: 1024 });
+    const response = await outbound.fetch(`http://127.0.0.1:${big.port}/mcp`, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(200);
+    const err = await refusal(response.text());
+    expect(err.code).toBe('RESPONSE_TOO_LARGE');
+    await outbound.close();
+    await big.close();
+  });
+
+  it("returns a redirect as it is when asked with redirect: 'manual' (the SDK follows within the origin itself), and refuses it with 'error'", async () => {
+    const hop = await startCountingServer('127.0.0.1', (_req, res) => {
+      res.writeHead(307, { location: `http://127.0.0.1:${target4.port}/elsewhere` }).end();
+    });
+    const outbound = new OutboundClient({ allowedHosts: parseAllowedHosts('127.0.0.1'), timeoutMs: 5_000, mcpResponseMaxBytes: 1024 });
+    const before = target4.requests.length;
+    const manual = await outbound.fetch(`http://127.0.0.1:${hop.port}/mcp`, { method: 'POST', body: '{}', redirect: 'manual' });
+    expect(manual.status).toBe(307);
+    expect(manual.headers.get('location')).toBe(`http://127.0.0.1:${target4.port}/elsewhere`);
+    expect((await refusal(outbound.fetch(`http://127.0.0.1:${hop.port}/mcp`, { method: 'POST', body: '{}', redirect: 'error' }))).code).toBe('OUTBOUND_FAILED');
+    expect(target4.requests.length).toBe(before);
+    await outbound.close();
+    await hop.close();
+  });
+});
