@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFakeLlmServer, type FakeLlmServer } from './fake-llm/server';
+import { startMcpTestServer } from './support/mcp-test-server';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
 import { killAllTessera, spawnTessera, stackEnv, writeWorkflowBundle, type TesseraProcess } from './support/processes';
@@ -113,7 +114,7 @@ function spawnWorker(): TesseraProcess {
 beforeAll(async () => {
   fake = await startFakeLlmServer();
   tools = await startToolServer();
-  stack = await startTestStack({ worker: false });
+  stack = await startTestStack({ worker: false, toolAllowedHosts: '127.0.0.1' });
   owner = await registerTenant(stack);
   bundleDir = mkdtempSync(path.join(tmpdir(), 'tessera-bundle-'));
   bundlePath = writeWorkflowBundle(stack.workflowBundle, path.join(bundleDir, 'workflow-bundle.js'));
@@ -260,6 +261,60 @@ it('the Anthropic protocol: tool_use, parallel tool_use and tool_result blocks',
   expect(replayed.content.map((b: any) => b.type)).toEqual(['text', 'tool_use', 'tool_use']);
   expect(done.outputs.out).toBe(`fake:claude-tools:tools:${toolResult('oolong')} | ${toolResult('sencha')}`);
   expect(agentNode(done).output).toMatchObject({ provider: 'anthropic', rounds: 2 });
+});
+
+it("MCP tools: the model is offered the server's tools, arguments are checked against their schema, the loop calls one", async () => {
+  const mcp = await startMcpTestServer();
+  try {
+    const created = await stack.request('POST', '/api/v1/mcp-servers', { token: owner.token, body: { name: 'Test tools', url: mcp.url } });
+    expect(created.status).toBe(201);
+    fake.script('tools-mcp', { toolCalls: [{ name: 'add', arguments: { a: 'two', b: 3 } }] }, { toolCalls: [{ name: 'add', arguments: { a: 2, b: 3 } }] }, {});
+    const { done } = await runToEnd({ provider: 'openai', model: 'tools-mcp', tools: [lookupTool(), { type: 'mcp', serverId: created.body.id, tools: ['add'] }] });
+
+    expect(done.status).toBe('succeeded');
+    // The named tool and the one MCP tool the agent picked (not `shout`).
+    expect(fake.callsFor('tools-mcp')[0]!.tools).toEqual(['lookup', 'add']);
+    expect(mcp.calls).toEqual([{ tool: 'add', args: { a: 2, b: 3 } }]);
+    const calls = agentNode(done).output.toolCalls;
+    expect(calls[0]).toMatchObject({ name: 'add', error: expect.stringContaining('/a must be number') });
+    expect(calls[1]).toMatchObject({ name: 'add', arguments: { a: 2, b: 3 }, result: { sum: 5 } });
+    expect(tools.requests).toHaveLength(0);
+  } finally {
+    await mcp.close();
+  }
+});
+
+it('toolApproval: calls wait in the inbox with the tool and its arguments; approve runs one, reject tells the model; across a worker kill', async () => {
+  fake.script('tools-approve', { toolCalls: [{ name: 'lookup', arguments: { q: 'yes' } }, { name: 'lookup', arguments: { q: 'no' } }] }, {});
+  const workflowId = await createWorkflow(stack, owner, agentGraph({ provider: 'openai', model: 'tools-approve', toolApproval: ['lookup'] }));
+  const executionId = await startRun(stack, owner, workflowId, { topic: 'tea' });
+
+  const pending = await waitUntil('both calls wait in the inbox', async () => {
+    const inbox = await stack.request('GET', `/api/v1/approvals?status=pending&executionId=${executionId}`, { token: owner.token });
+    return inbox.body.items?.length === 2 ? (inbox.body.items as any[]) : null;
+  });
+  const byQuery = (q: string) => pending.find((a) => a.instructions.includes(`Arguments: {"q":"${q}"}`));
+  expect(byQuery('yes')).toMatchObject({ title: 'Agent a asks to call lookup', status: 'pending', canDecide: true });
+  expect(byQuery('no')).toBeDefined();
+  expect((await waitForExecution(stack, owner, executionId, (e) => e.status === 'waiting')).status).toBe('waiting');
+  expect(tools.requests).toHaveLength(0);
+
+  // The waits are in the run's history: a new worker picks them up.
+  await worker.kill('SIGKILL');
+  worker = spawnWorker();
+  await worker.ready;
+  const decide = (key: string, body: Record<string, unknown>) =>
+    stack.request('POST', `/api/v1/executions/${executionId}/approvals/${encodeURIComponent(key)}`, { token: owner.token, body });
+  expect((await decide(byQuery('yes').nodeId, { decision: 'approve' })).status).toBe(200);
+  expect((await decide(byQuery('no').nodeId, { decision: 'reject', comment: 'not that one' })).status).toBe(200);
+
+  const done = await waitForExecution(stack, owner, executionId, undefined, 90_000);
+  expect(done.status).toBe('succeeded');
+  expect(tools.requests.map((r) => r.q)).toEqual(['yes']);
+  const calls = fake.callsFor('tools-approve');
+  expect(calls).toHaveLength(2);
+  expect(calls[1]!.toolResults.map((r) => r.content)).toEqual([toolResult('yes'), JSON.stringify({ error: 'a person rejected this call: not that one' })]);
+  expect(agentNode(done).output.toolCalls.map((c: any) => c.error ?? c.result.status)).toEqual([200, 'a person rejected this call: not that one']);
 });
 
 it('SIGKILL during a tool call and between a tool call and the next model call: each completed call happened once', async () => {

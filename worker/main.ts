@@ -9,6 +9,7 @@ import { installFaultHandlers, redactedUrl, reportClientErrors, startupStep } fr
 import { createActivities, createCredentialResolver, createRedisEventPublisher, EvaluationPool } from '../activities';
 import { createProviders } from '../activities/llm';
 import { createToolRunners } from '../activities/tools';
+import { createMcpToolLister } from '../activities/tools/mcp-tool-lister';
 import { createDataSource, ProgressRepository, TenantScope } from '../db';
 import { bundleWorkflows, createTesseraWorker } from './create-worker';
 
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
   const evaluation = new EvaluationPool({ limits: config.limits, onError: (err) => logger.error({ err }, 'evaluation thread failed') });
   // Agents' tools: one outbound connection pool, every request checked against TOOL_ALLOWED_HOSTS.
   const tools = createToolRunners({ scope, encryptionKey: config.encryptionKey, settings: config.tools, evaluation });
+  const mcpTools = createMcpToolLister({ scope, encryptionKey: config.encryptionKey, settings: config.tools });
   const activities = createActivities({
     evaluation,
     scope,
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
     providers: createProviders(config.providers),
     resolveCredential: createCredentialResolver(scope, config.encryptionKey),
     toolRunners: { http: (request) => tools.runHttpTool(request), mcp: (request) => tools.runMcpTool(request) },
+    mcpTools: mcpTools.list,
     dataDir: config.dataDir,
     python: config.export.python,
     ...dockerEngine(logger),
@@ -62,6 +65,7 @@ async function main(): Promise<void> {
   });
   await connection.close();
   await tools.close();
+  await mcpTools.close();
   await evaluation.close();
   await dataSource.destroy();
   redis.disconnect();

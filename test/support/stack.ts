@@ -15,6 +15,7 @@ import { createActivities, createCredentialResolver, createRedisEventPublisher, 
 import type { RunLimits } from '../../core/limits';
 import { createProviders } from '../../activities/llm';
 import { createToolRunners } from '../../activities/tools';
+import { createMcpToolLister } from '../../activities/tools/mcp-tool-lister';
 import { ProgressRepository, TenantScope } from '../../db';
 import { tenantMigrations } from '../../migrations/tenant';
 import { createApi } from '../../server/api';
@@ -165,12 +166,9 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   let nativeConnection: NativeConnection | null = null;
   const scope = new TenantScope(db.dataSource);
   const evaluation = new EvaluationPool({ ...(opts.limits ? { limits: opts.limits } : {}), onError: (err) => logger.error({ err }, 'evaluation thread failed') });
-  const tools = createToolRunners({
-    scope,
-    encryptionKey: TEST_ENCRYPTION_KEY,
-    settings: { ...DEFAULT_TOOL_OUTBOUND, ...(opts.toolAllowedHosts !== undefined ? { allowedHosts: parseAllowedHosts(opts.toolAllowedHosts) } : {}) },
-    evaluation,
-  });
+  const toolSettings = { ...DEFAULT_TOOL_OUTBOUND, ...(opts.toolAllowedHosts !== undefined ? { allowedHosts: parseAllowedHosts(opts.toolAllowedHosts) } : {}) };
+  const tools = createToolRunners({ scope, encryptionKey: TEST_ENCRYPTION_KEY, settings: toolSettings, evaluation });
+  const mcpTools = createMcpToolLister({ scope, encryptionKey: TEST_ENCRYPTION_KEY, settings: toolSettings });
   const activities = createActivities({
     evaluation,
     scope,
@@ -179,6 +177,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     providers: createProviders(opts.providers ?? { openai: {}, anthropic: {} }),
     resolveCredential: createCredentialResolver(scope, TEST_ENCRYPTION_KEY),
     toolRunners: { http: (request) => tools.runHttpTool(request), mcp: (request) => tools.runMcpTool(request) },
+    mcpTools: mcpTools.list,
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
     ...(opts.exportPython !== undefined ? { python: opts.exportPython } : {}),
     ...(opts.docker !== undefined ? { docker: opts.docker } : {}),
@@ -219,6 +218,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     async close() {
       await stack.stopWorker();
       await tools.close();
+      await mcpTools.close();
       await evaluation.close();
       await hub.close();
       server.closeAllConnections();
