@@ -5,6 +5,7 @@ import { DeploymentRepository, ExportRepository } from '../db';
 import { createExportActivities, type ExportActivityDeps } from './export';
 import { createEvaluationActivities, type EvaluationActivityDeps } from './evaluation';
 import { createToolActivities, type ToolActivityDeps } from './tools/call-tool';
+import { createScheduledStartActivities } from './scheduled-start';
 
 /** Export settings are optional so callers without exports keep working; `dataDir` defaults to `.data`. */
 /** `evaluation` is the worker's evaluation thread pool; its limits also cap agent outputs. */
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEvaluationActivities(deps),
     ...createAgentTurnActivities({ ...deps, outputLimits: deps.outputLimits ?? deps.evaluation.limits }),
     ...createToolActivities(deps),
+    ...createScheduledStartActivities(deps),
     ...createExportActivities({ ...deps, exports: new ExportRepository(deps.scope), deployments: new DeploymentRepository(deps.scope), dataDir: deps.dataDir ?? '.data' }),
   };
 }

@@ -74,6 +74,8 @@ const envSchema = z.object({
   RATE_LIMIT_AUTH_PER_EMAIL: z.string().regex(RATE_LIMIT_FORMAT).optional(),
   RATE_LIMIT_API_PER_TENANT: z.string().regex(RATE_LIMIT_FORMAT).optional(),
   RATE_LIMIT_RUN_STARTS_PER_TENANT: z.string().regex(RATE_LIMIT_FORMAT).optional(),
+  RATE_LIMIT_WEBHOOK_PER_HOOK: z.string().regex(RATE_LIMIT_FORMAT).optional(),
+  WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   // What a user's canvas may cost where it runs (core/limits.ts, docs/decisions.md "Bounded evaluation").
   EXPRESSION_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(DEFAULT_RUN_LIMITS.expressionTimeoutMs),
   EXPRESSION_MAX_STEPS: z.coerce.number().int().min(100).max(100_000_000).default(DEFAULT_RUN_LIMITS.expressionMaxSteps),
@@ -125,7 +127,9 @@ export interface TesseraConfig {
   /** Code export: the default base image of deployments and the Python that builds wheels. */
   export: { deployBaseImage: string; python: string };
   /** Overrides of the API's abuse limits; absent ones keep their defaults. */
-  rateLimits: { authPerIp?: RateLimitSetting; authPerEmail?: RateLimitSetting; apiPerTenant?: RateLimitSetting; runStartsPerTenant?: RateLimitSetting };
+  rateLimits: { authPerIp?: RateLimitSetting; authPerEmail?: RateLimitSetting; apiPerTenant?: RateLimitSetting; runStartsPerTenant?: RateLimitSetting; webhookPerHook?: RateLimitSetting };
+  /** Largest webhook delivery body (config WEBHOOK_MAX_BODY_BYTES); larger is a 413. */
+  webhookMaxBodyBytes: number;
   /** What evaluating a run's texts and keeping its data may cost (the worker's threads, the API's input check). */
   limits: RunLimits;
   /** GET /executions/:id asks Temporal about an open run only after this long without progress (or on ?refresh=true). */
@@ -201,6 +205,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     },
     runRepairStaleMs: e.RUN_REPAIR_STALE_SECONDS * 1000,
     mcpToolWaitMs: e.MCP_TOOL_WAIT_SECONDS * 1000,
+    webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
     memberCacheTtlMs: e.MEMBER_CACHE_SECONDS * 1000,
     finishedRunsCacheBytes: e.FINISHED_RUNS_CACHE_MB * 1024 * 1024,
     tools: { allowedHosts, timeoutMs: e.TOOL_TIMEOUT_MS, responseMaxBytes: e.TOOL_RESPONSE_MAX_BYTES, mcpResponseMaxBytes: e.MCP_RESPONSE_MAX_BYTES },
@@ -210,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
         authPerEmail: rateLimitSetting(e.RATE_LIMIT_AUTH_PER_EMAIL),
         apiPerTenant: rateLimitSetting(e.RATE_LIMIT_API_PER_TENANT),
         runStartsPerTenant: rateLimitSetting(e.RATE_LIMIT_RUN_STARTS_PER_TENANT),
+        webhookPerHook: rateLimitSetting(e.RATE_LIMIT_WEBHOOK_PER_HOOK),
       }).filter(([, v]) => v !== undefined),
     ),
   };

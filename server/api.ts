@@ -56,6 +56,14 @@ import { DEFAULT_TOOL_OUTBOUND, type ToolOutboundSettings } from '../core/config
 import { mcpServerRoutes } from './routes/mcp-servers';
 import { createMcpServerService } from './services/mcp-server-service';
 import { createMcpRouter } from './mcp/endpoint';
+// Triggers (issue 12): schedules on Temporal Schedules, signed webhooks.
+import { scheduleRoutes } from './routes/schedules';
+import { webhookRoutes } from './routes/webhooks';
+import { createHooksRouter } from './routes/hooks';
+import { createScheduleService } from './services/schedule-service';
+import { createWebhookService } from './services/webhook-service';
+import { ScheduleClient } from './temporal/schedule-client';
+import { WebhookRouteRepository } from '../db/repositories/webhooks';
 
 export interface ApiDeps {
   dataSource: DataSource;
@@ -98,6 +106,8 @@ export interface ApiDeps {
   toolOutbound?: ToolOutboundSettings;
   /** How long an MCP tool call waits for its run to end (config MCP_TOOL_WAIT_SECONDS; 30 s when absent). */
   mcpToolWaitMs?: number;
+  /** Largest webhook delivery body, bytes (config WEBHOOK_MAX_BODY_BYTES; 1 MiB when absent). */
+  webhookMaxBodyBytes?: number;
 }
 
 export interface Api {
@@ -138,7 +148,9 @@ export function createApi(deps: ApiDeps): Api {
       .then(() => next(), next);
   };
   const runs = new RunClient(deps.temporal, deps.taskQueue);
-  const workflows = createWorkflowService({ scope, workflows: workflowsRepo, bus });
+  // A workflow's Temporal schedules are deleted with it (their rows go by cascade).
+  const schedules = createScheduleService({ scope, workflows: workflowsRepo, client: new ScheduleClient(deps.temporal, deps.taskQueue) });
+  const workflows = createWorkflowService({ scope, workflows: workflowsRepo, bus, beforeRemove: (tenantId, workflowId) => schedules.removeAllOf(tenantId, workflowId) });
   const executions = createExecutionService({
     scope,
     workflows: workflowsRepo,
@@ -170,6 +182,20 @@ export function createApi(deps: ApiDeps): Api {
     deployments: new DeploymentRepository(scope),
     client: new DeploymentClient(deps.temporal, deps.taskQueue),
     deployBaseImage,
+  });
+
+  const webhooks = createWebhookService({
+    scope,
+    routes: new WebhookRouteRepository(deps.dataSource),
+    workflows: workflowsRepo,
+    executions,
+    runs,
+    encryptionKey: deps.encryptionKey,
+    countDelivery: async (hookId, tenantId) => {
+      await limiter.hit('webhookPerHook', hookId);
+      await limiter.hit('runStartsPerTenant', tenantId);
+    },
+    auditRejected: (tenantId, hookId, reason) => audit.record(tenantId, null, null, { action: 'webhook.signature_rejected', targetType: 'webhook', targetId: hookId, details: { reason } }),
   });
 
   const approvals = createApprovalService({ scope, approvals: new ApprovalRepository(scope), executions: executionsRepo, runs });
@@ -275,6 +301,8 @@ export function createApi(deps: ApiDeps): Api {
   mountRoutes(v1, credentialRoutes, { scope, credentials, audit });
   mountRoutes(v1, mcpServerRoutes, { scope, audit, mcpServers: createMcpServerService({ scope, encryptionKey: deps.encryptionKey, settings: deps.toolOutbound ?? DEFAULT_TOOL_OUTBOUND }) });
   mountRoutes(v1, tenantRoutes, { scope, accounts, auditLog, runs, bus, logger });
+  mountRoutes(v1, scheduleRoutes, { scope, schedules, audit });
+  mountRoutes(v1, webhookRoutes, { scope, webhooks, audit });
   app.use('/api/v1', v1);
   // Tessera as an MCP server (server/mcp/endpoint.ts): authenticated like /api/v1, outside its REST document.
   app.use(
@@ -290,6 +318,8 @@ export function createApi(deps: ApiDeps): Api {
     }),
   );
   app.use('/api', notFoundHandler);
+  // Webhook deliveries (server/routes/hooks.ts): signed, outside /api/v1 and its parser and authenticator.
+  app.use('/hooks', createHooksRouter({ webhooks, maxBodyBytes: deps.webhookMaxBodyBytes ?? 1024 * 1024 }));
 
   if (deps.webDir && existsSync(path.join(deps.webDir, 'index.html'))) {
     const webDir = path.resolve(deps.webDir);

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     runInputsMaxBytes: config.limits.runInputsMaxBytes,
     runRepairStaleMs: config.runRepairStaleMs,
     mcpToolWaitMs: config.mcpToolWaitMs,
+    webhookMaxBodyBytes: config.webhookMaxBodyBytes,
     memberCacheTtlMs: config.memberCacheTtlMs,
     finishedRunsCacheBytes: config.finishedRunsCacheBytes,
     dataDir: config.dataDir,

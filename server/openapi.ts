@@ -13,6 +13,8 @@ import { deploymentRoutes } from './routes/deployments';
 import { executionRoutes } from './routes/executions';
 import { exportRoutes } from './routes/exports';
 import { mcpServerRoutes } from './routes/mcp-servers';
+import { scheduleRoutes } from './routes/schedules';
+import { webhookRoutes } from './routes/webhooks';
 import { tenantRoutes } from './routes/tenant';
 import { userRoutes } from './routes/users';
 import { workflowRoutes } from './routes/workflows';
@@ -44,6 +46,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...credentialRoutes,
   ...mcpServerRoutes,
   ...tenantRoutes,
+  ...scheduleRoutes,
+  ...webhookRoutes,
 ];
 
 function jsonSchema(schema: ZodType): Record<string, unknown> {

@@ -2,3 +2,4 @@
 export { canvasRun, stateQuery } from './canvas-run';
 export { exportRun } from './export-run';
 export { deploymentRun, stopDeploymentSignal } from './deployment-run';
+export { scheduledStart } from './scheduled-start';

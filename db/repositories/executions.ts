@@ -123,6 +123,8 @@ export class ExecutionRepository {
   async list(filter: {
     workflowId?: string;
     statuses?: ExecutionStatus[];
+    /** Trigger types (`trigger.type`) to keep. */
+    triggers?: string[];
     limit: number;
     cursor?: ExecutionPageKey;
   }): Promise<(Execution & { pageKey: ExecutionPageKey })[]> {
@@ -135,6 +137,7 @@ export class ExecutionRepository {
       .take(filter.limit);
     if (filter.workflowId) qb.andWhere('e.workflow_id = :wf', { wf: filter.workflowId });
     if (filter.statuses?.length) qb.andWhere('e.status in (:...st)', { st: filter.statuses });
+    if (filter.triggers?.length) qb.andWhere("e.trigger->>'type' in (:...tt)", { tt: filter.triggers });
     qb.addSelect(`to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, 'page_at');
     if (filter.cursor) {
       qb.andWhere('(e.created_at, e.id) < (cast(:ca as timestamptz), cast(:cid as uuid))', { ca: filter.cursor.createdAt, cid: filter.cursor.id });

@@ -2,6 +2,7 @@
 // stored events and cancels. Each route is declared once (server/http/route.ts), for serving and for the
 // OpenAPI document.
 import { z } from 'zod';
+import { EXECUTION_TRIGGER_TYPES } from '../../core/api-views';
 import { EXECUTION_STATUSES } from '../../core/events';
 import { ValidationFailed } from '../../core/errors';
 import { actorOf, principalOf } from '../auth/principal';
@@ -20,6 +21,12 @@ export const listExecutionsQuery = z.object({
     .optional()
     .transform((s) => (s ? s.split(',').map((x) => x.trim()) : undefined))
     .pipe(z.array(z.enum(EXECUTION_STATUSES)).optional()),
+  /** What started the runs (one trigger type or several, comma-separated). */
+  trigger: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(',').map((x) => x.trim()) : undefined))
+    .pipe(z.array(z.enum(EXECUTION_TRIGGER_TYPES)).optional()),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(500).optional(),
 });
@@ -86,6 +93,7 @@ export const executionRoutes = [
         limit: query.limit,
         ...(query.workflowId ? { workflowId: query.workflowId } : {}),
         ...(query.status ? { statuses: query.status } : {}),
+        ...(query.trigger ? { triggers: query.trigger } : {}),
         ...(query.cursor ? { cursor: query.cursor } : {}),
       }),
   }),

@@ -19,6 +19,8 @@ export interface RateLimits {
   apiPerTenant: RateLimit;
   /** Runs started per tenant. */
   runStartsPerTenant: RateLimit;
+  /** Deliveries per webhook (POST /hooks/:id), signed or not. */
+  webhookPerHook: RateLimit;
 }
 
 /** Generous enough for a busy team and for the test suites; production sets its own through config. */
@@ -27,6 +29,7 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   authPerEmail: { limit: 30, windowSeconds: 600 },
   apiPerTenant: { limit: 6000, windowSeconds: 60 },
   runStartsPerTenant: { limit: 600, windowSeconds: 60 },
+  webhookPerHook: { limit: 120, windowSeconds: 60 },
 };
 
 export interface RateLimiter {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { QueryFailedError } from 'typeorm';
 import { compileGraph, GraphInvalidError } from '../../core/compile';
-import type { ExecutionTrigger, ExecutionView } from '../../core/api-views';
+import type { ExecutionTrigger, ExecutionTriggerType, ExecutionView } from '../../core/api-views';
 import { causeChainMessage } from '../../core/error-cause';
 import { AppError, Conflict, NotFound, ValidationFailed } from '../../core/errors';
 import { TERMINAL_EXECUTION_STATUSES, temporalWorkflowId, type ExecutionEvent, type ExecutionStatus } from '../../core/events';
@@ -278,12 +278,13 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       return view(fresh.e, fresh.nodes);
     },
 
-    async list(tenantId: string, filter: { workflowId?: string; statuses?: ExecutionStatus[]; limit: number; cursor?: string }) {
+    async list(tenantId: string, filter: { workflowId?: string; statuses?: ExecutionStatus[]; triggers?: ExecutionTriggerType[]; limit: number; cursor?: string }) {
       return scope.run(tenantId, async () => {
         const rows = await executions.list({
           limit: filter.limit + 1,
           ...(filter.workflowId ? { workflowId: requireUuid(filter.workflowId, 'workflow') } : {}),
           ...(filter.statuses ? { statuses: filter.statuses } : {}),
+          ...(filter.triggers ? { triggers: filter.triggers } : {}),
           ...(filter.cursor ? { cursor: decodeCursor(filter.cursor) } : {}),
         });
         const page = rows.slice(0, filter.limit);

@@ -21,7 +21,13 @@ function view(w: Workflow, graph: CanvasGraph): WorkflowView {
   };
 }
 
-export function createWorkflowService(deps: { scope: TenantScope; workflows: WorkflowRepository; bus: InvalidationBus }) {
+export function createWorkflowService(deps: {
+  scope: TenantScope;
+  workflows: WorkflowRepository;
+  bus: InvalidationBus;
+  /** What must go before the workflow's rows do (its Temporal schedules, server/services/schedule-service.ts). */
+  beforeRemove?: (tenantId: string, workflowId: string) => Promise<void>;
+}) {
   const { scope, workflows, bus } = deps;
 
   async function load(id: string): Promise<Workflow> {
@@ -76,6 +82,7 @@ export function createWorkflowService(deps: { scope: TenantScope; workflows: Wor
 
     async remove(tenantId: string, id: string): Promise<void> {
       const workflowId = requireUuid(id, 'workflow');
+      await deps.beforeRemove?.(tenantId, workflowId);
       await scope.run(tenantId, async () => {
         if (!(await workflows.remove(workflowId))) throw new NotFound(`workflow ${id} not found`);
       });

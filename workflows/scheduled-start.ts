@@ -1,0 +1,33 @@
+// What a Temporal Schedule of a workflow starts at each firing: record the run's execution row, start the
+// run (canvasRun) as a child, and wait for it, so the schedule's overlap policy (skip by default) applies to
+// the runs themselves. The child is abandoned rather than cancelled if this workflow ends first: a run,
+// once recorded, belongs to its execution row, not to the firing.
+import { ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import type { createScheduledStartActivities } from '../activities/scheduled-start';
+import { CANVAS_RUN_WORKFLOW } from '../core/run-protocol';
+import { tesseraSearchAttributes } from '../server/temporal/search-attributes';
+
+const { recordScheduledRun, recordScheduledRunId } = proxyActivities<ReturnType<typeof createScheduledStartActivities>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 5 },
+});
+
+export interface ScheduledStartInput {
+  tenantId: string;
+  scheduleId: string;
+}
+
+export async function scheduledStart(input: ScheduledStartInput): Promise<{ executionId: string | null }> {
+  const recorded = await recordScheduledRun({ ...input, firingId: workflowInfo().workflowId });
+  if (!recorded) return { executionId: null };
+  const child = await startChild(CANVAS_RUN_WORKFLOW, {
+    workflowId: recorded.temporalWorkflowId,
+    args: [recorded.run],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    typedSearchAttributes: tesseraSearchAttributes({ tenantId: input.tenantId, workflowId: recorded.canvasWorkflowId, executionId: recorded.run.executionId }),
+  });
+  await recordScheduledRunId({ tenantId: input.tenantId, executionId: recorded.run.executionId, runId: child.firstExecutionRunId });
+  // How the run ends is its own row's business; the firing only waits for it to be over.
+  await child.result().catch(() => undefined);
+  return { executionId: recorded.run.executionId };
+}
