@@ -48,7 +48,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { credentialRoutes } from './routes/credentials';
 import { tenantRoutes } from './routes/tenant';
 import { userRoutes } from './routes/users';
-import { auditOnSuccess, createAuditTrail } from './security/audit-trail';
+import { createAuditTrail } from './security/audit-trail';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, rateLimited, type RateLimits } from './security/rate-limit';
 import { createFinishedRuns } from './services/finished-runs';
 import { createMemberService } from './services/member-service';
@@ -286,23 +286,20 @@ export function createApi(deps: ApiDeps): Api {
   v1.use(jsonBody({ limit: deps.bodyLimit ?? '2mb' }));
   v1.use(authenticate);
   v1.use(rateLimited(limiter, 'apiPerTenant', (req) => req.user?.tenantId ?? null));
-  v1.use('/workflows/:id/executions', rateLimited(limiter, 'runStartsPerTenant', (req) => (req.method === 'POST' ? (req.user?.tenantId ?? null) : null)));
-  v1.use('/workflows/:id', auditOnSuccess(audit, logger, 'DELETE', 'workflow.delete', 'workflow'));
-  v1.use('/deployments/:id', auditOnSuccess(audit, logger, 'DELETE', 'deployment.delete', 'deployment'));
-  v1.use('/executions/:id/approvals/:nodeId', auditOnSuccess(audit, logger, 'POST', 'approval.decide', 'execution'));
   // The routes server/openapi.ts documents (API_ROUTES), each with what its handlers need.
-  mountRoutes(v1, workflowRoutes, { workflows });
-  mountRoutes(v1, executionRoutes, { executions, onStarted: (created) => metrics.runsStarted.inc({ created: String(created) }) });
-  mountRoutes(v1, exportRoutes, { exports: exportsService });
-  mountRoutes(v1, deploymentRoutes, { deployments });
-  mountRoutes(v1, approvalRoutes, { approvals });
-  mountRoutes(v1, userRoutes, { members, audit });
-  mountRoutes(v1, apiKeyRoutes, { apiKeys, audit });
-  mountRoutes(v1, credentialRoutes, { scope, credentials, audit });
-  mountRoutes(v1, mcpServerRoutes, { scope, audit, mcpServers: createMcpServerService({ scope, encryptionKey: deps.encryptionKey, settings: deps.toolOutbound ?? DEFAULT_TOOL_OUTBOUND }) });
-  mountRoutes(v1, tenantRoutes, { scope, accounts, auditLog, runs, bus, logger });
-  mountRoutes(v1, scheduleRoutes, { scope, schedules, audit });
-  mountRoutes(v1, webhookRoutes, { scope, webhooks, audit });
+  const served = { audit, limiter, logger };
+  mountRoutes(v1, workflowRoutes, { workflows }, served);
+  mountRoutes(v1, executionRoutes, { executions, onStarted: (created) => metrics.runsStarted.inc({ created: String(created) }) }, served);
+  mountRoutes(v1, exportRoutes, { exports: exportsService }, served);
+  mountRoutes(v1, deploymentRoutes, { deployments }, served);
+  mountRoutes(v1, approvalRoutes, { approvals }, served);
+  mountRoutes(v1, userRoutes, { members, audit }, served);
+  mountRoutes(v1, apiKeyRoutes, { apiKeys, audit }, served);
+  mountRoutes(v1, credentialRoutes, { scope, credentials, audit }, served);
+  mountRoutes(v1, mcpServerRoutes, { scope, audit, mcpServers: createMcpServerService({ scope, encryptionKey: deps.encryptionKey, settings: deps.toolOutbound ?? DEFAULT_TOOL_OUTBOUND }) }, served);
+  mountRoutes(v1, tenantRoutes, { scope, accounts, auditLog, runs, bus, logger }, served);
+  mountRoutes(v1, scheduleRoutes, { scope, schedules, audit }, served);
+  mountRoutes(v1, webhookRoutes, { scope, webhooks, audit }, served);
   app.use('/api/v1', v1);
   // Tessera as an MCP server (server/mcp/endpoint.ts): authenticated like /api/v1, outside its REST document.
   app.use(

@@ -1,8 +1,11 @@
 // A route of the API, declared once: its method, path, least role, zod schemas and answer are what
 // `mountRoutes` serves and parses with, and what server/openapi.ts documents, so the two cannot drift.
-import type { Request, Response, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
+import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 import type { Role } from '../../db/entities/public';
+import { auditOnSuccess, type AuditTrail } from '../security/audit-trail';
+import { rateLimited, type RateLimiter, type RateLimits } from '../security/rate-limit';
 import { requireUuid } from '../services/ids';
 import { requireRole } from '../rbac';
 import { idOf } from './params';
@@ -57,6 +60,10 @@ export interface RouteDeclaration<D, B = unknown, Q = unknown> extends ApiRoute 
   query?: ZodType<Q>;
   /** What `:id` names ('user', 'credential'): a non-UUID id is a 404 `<what> <id> not found`, before the body is read. */
   idNames?: string;
+  /** The audit log entry a successful answer writes, naming `:id` (and `:nodeId` in its details). */
+  audit?: { action: string; targetType: string };
+  /** A per-tenant limit counted before anything else, on top of the API-wide one (server/security/rate-limit.ts). */
+  rateLimit?: keyof RateLimits;
   /**
    * Answers the request. What it returns is sent as JSON with the declared status (nothing, for a 204); a
    * handler that writes the answer itself (a download) returns nothing.
@@ -72,11 +79,24 @@ export function routeFor<D>() {
   return <B = unknown, Q = unknown>(declaration: RouteDeclaration<D, B, Q>): RouteDeclaration<D, B, Q> => declaration;
 }
 
-/** Serves each declared route on `router` (mounted at /api/v1), in order: role, id, query, body, handler. */
-export function mountRoutes<D>(router: Router, routes: readonly RouteDeclaration<D>[], deps: D): void {
+/** What every route may use besides its own deps: the audit trail and the rate limiter. */
+export interface RouteServices {
+  audit: AuditTrail;
+  limiter: RateLimiter;
+  logger: Logger;
+}
+
+/**
+ * Serves each declared route on `router` (mounted at /api/v1), in order: its rate limit, role, audit on
+ * success, id, query, body, handler.
+ */
+export function mountRoutes<D>(router: Router, routes: readonly RouteDeclaration<D>[], deps: D, services: RouteServices): void {
   for (const route of routes) {
+    const guards: RequestHandler[] = [];
+    if (route.rateLimit) guards.push(rateLimited(services.limiter, route.rateLimit, (req) => req.user?.tenantId ?? null));
     // Every route behind the authenticator has at least the viewer role: no check to run for those.
-    const guards = route.role === 'viewer' ? [] : [requireRole(route.role)];
+    if (route.role !== 'viewer') guards.push(requireRole(route.role));
+    if (route.audit) guards.push(auditOnSuccess(services.audit, services.logger, route.method.toUpperCase(), route.audit.action, route.audit.targetType));
     router[route.method](route.path, ...guards, async (req: Request, res: Response) => {
       const id = route.idNames ? requireUuid(idOf(req), route.idNames) : route.path.includes(':id') ? idOf(req) : '';
       const query = route.query ? parseWith(route.query, req.query, 'query') : undefined;

@@ -52,6 +52,7 @@ export const approvalRoutes = [
     status: 200,
     response: 'The decided approval',
     takesId: true,
+    audit: { action: 'approval.decide', targetType: 'execution' },
     handle: ({ approvals }, { req, body, id }) => {
       const nodeId = parseWith(nodeIdParam, req.params.nodeId, 'params');
       return approvals.decide(principalOf(req), id, nodeId, body);

@@ -55,6 +55,7 @@ export const deploymentRoutes = [
     status: 200,
     response: 'The deployment as it stands once stopped (or once the wait ran out)',
     takesId: true,
+    audit: { action: 'deployment.delete', targetType: 'deployment' },
     handle: ({ deployments }, { req, id }) => deployments.remove(principalOf(req).tenantId, id),
   }),
 ];

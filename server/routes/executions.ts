@@ -66,6 +66,7 @@ export const executionRoutes = [
     status: 202,
     response: 'The run, started (Location: the run)',
     takesId: true,
+    rateLimit: 'runStartsPerTenant',
     handle: async ({ executions, onStarted }, { req, res, body, id }) => {
       const p = principalOf(req);
       const key = req.get('Idempotency-Key') ?? null;

@@ -103,6 +103,7 @@ export const workflowRoutes = [
     status: 204,
     response: 'Deleted',
     takesId: true,
+    audit: { action: 'workflow.delete', targetType: 'workflow' },
     handle: async ({ workflows }, { req, id }) => {
       await workflows.remove(principalOf(req).tenantId, id);
     },
