@@ -10,9 +10,11 @@ import path from 'node:path';
 import { startFakeLlmServer, type FakeLlmServer } from './fake-llm/server';
 import { startMcpTestServer } from './support/mcp-test-server';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
-import { startTestStack, type TestStack } from './support/stack';
+import { startTestStack, TEST_ENCRYPTION_KEY, type TestStack } from './support/stack';
 import { killAllTessera, spawnTessera, stackEnv, writeWorkflowBundle, type TesseraProcess } from './support/processes';
 import { waitUntil } from './support/wait-until';
+import { temporalWorkflowId } from '../core/events';
+import { tenantSchemaName } from '../db';
 
 jest.setTimeout(240_000);
 
@@ -23,6 +25,7 @@ interface ToolRequest {
   startedAt: number;
   endedAt?: number;
   aborted: boolean;
+  authorization: string | null;
 }
 
 /**
@@ -47,7 +50,7 @@ async function startToolServer(): Promise<ToolServer> {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const q = url.searchParams.get('q');
-    const record: ToolRequest = { path: url.pathname, q, startedAt: Date.now(), aborted: false };
+    const record: ToolRequest = { path: url.pathname, q, startedAt: Date.now(), aborted: false, authorization: req.headers.authorization ?? null };
     requests.push(record);
     res.on('close', () => {
       if (record.endedAt === undefined) record.aborted = true;
@@ -108,6 +111,8 @@ function spawnWorker(): TesseraProcess {
     ANTHROPIC_API_KEY: 'test-anthropic-key',
     ANTHROPIC_BASE_URL: fake.anthropicBaseURL,
     TOOL_ALLOWED_HOSTS: '127.0.0.1',
+    // The vault's key, as the test API encrypted credentials with it.
+    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
   });
 }
 
@@ -197,6 +202,35 @@ it('an http tool: the model asks for it, gets its result and answers with it; on
   expect(toolEvents[0].data.arguments).toEqual({ q: 'tea' });
   expect(toolEvents[1].data.durationMs).toEqual(expect.any(Number));
   expect(events.filter((e) => e.type === 'model_call.succeeded').map((e) => e.data.round)).toEqual([1, 2]);
+});
+
+it("a tool's credential reaches the server as a header and is nowhere in events, rows, logs or the run's history", async () => {
+  const SECRET = 'tool-secret-4b1d-never-in-plaintext';
+  const cred = await stack.request('POST', '/api/v1/credentials', { token: owner.token, body: { provider: 'openai', name: 'Lookup API', secret: SECRET } });
+  expect(cred.status).toBe(201);
+  fake.script('tools-credential', { toolCalls: [{ name: 'lookup', arguments: { q: 'tea' } }] }, {});
+  const workflowId = await createWorkflow(stack, owner, agentGraph({ provider: 'openai', model: 'tools-credential', tools: [{ ...lookupTool(), credentialId: cred.body.id }] }));
+  const executionId = await startRun(stack, owner, workflowId, { topic: 'tea' });
+  const done = await waitForExecution(stack, owner, executionId);
+
+  expect(done.status).toBe('succeeded');
+  expect(agentNode(done).output.toolCalls[0]).not.toHaveProperty('error');
+  expect(tools.requests.map((r) => r.authorization)).toEqual([`Bearer ${SECRET}`]);
+  const schema = tenantSchemaName(owner.tenantId);
+  const rows: { row: string }[] = await stack.db.dataSource.query(
+    `select row_to_json(e)::text as row from ${schema}.execution_events e union all select row_to_json(n)::text from ${schema}.node_executions n union all select row_to_json(x)::text from ${schema}.executions x`,
+  );
+  expect(rows.map((r) => r.row).join('\n')).toContain('tool_call.succeeded');
+  expect(rows.map((r) => r.row).join('\n')).not.toContain(SECRET);
+  expect(worker.output()).not.toContain(SECRET);
+  const history = await stack.temporal.workflow.getHandle(temporalWorkflowId(owner.tenantId, executionId)).fetchHistory();
+  const historyText = JSON.stringify(history, (k, v: unknown) => {
+    if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+    if (k === 'data' && typeof v === 'string') return Buffer.from(v, 'base64').toString('utf8');
+    return v;
+  });
+  expect(historyText).toContain(cred.body.id);
+  expect(historyText).not.toContain(SECRET);
 });
 
 it('tool calls asked for at once run in parallel', async () => {
