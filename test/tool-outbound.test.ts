@@ -8,6 +8,7 @@ import type { HttpTool } from '../core/graph';
 import { runHttpTool, type HttpToolDeps } from '../activities/tools/http-tool';
 import { OutboundClient, type Resolver } from '../activities/tools/outbound';
 import { ToolError } from '../activities/tools/tool-error';
+import { waitUntil } from './support/wait-until';
 
 interface CountingServer {
   port: number;
@@ -233,6 +234,20 @@ describe('allowed hosts still work', () => {
     const err = await refusal(runHttpTool({ tenantId: 't', tool: tool(`http://127.0.0.1:${silent.port}/`), args: {}, scope }, deps));
     expect(err.code).toBe('OUTBOUND_TIMEOUT');
     expect(err.retryable).toBe(true);
+    await deps.outbound.close();
+    await silent.close();
+  });
+
+  it("stops at once when the caller's signal aborts (a cancelled activity), without waiting for the timeout", async () => {
+    const silent = await startCountingServer('127.0.0.1', () => undefined);
+    const deps = depsWith('127.0.0.1', { timeoutMs: 30_000 });
+    const controller = new AbortController();
+    const call = runHttpTool({ tenantId: 't', tool: tool(`http://127.0.0.1:${silent.port}/`), args: {}, scope, signal: controller.signal }, deps);
+    await waitUntil('the request to arrive', () => silent.requests.length === 1, { timeoutMs: 5_000, intervalMs: 10 });
+    controller.abort();
+    const err = await call.catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(ToolError);
+    expect((err as Error).name).toBe('AbortError');
     await deps.outbound.close();
     await silent.close();
   });

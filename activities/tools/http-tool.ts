@@ -15,6 +15,8 @@ export interface HttpToolRequest {
   /** The model's arguments, already checked against the tool's `parameters`. */
   args: unknown;
   scope: TemplateScope;
+  /** Aborts the request (the activity's cancellation signal): a cancelled call does not wait for its timeout. */
+  signal?: AbortSignal;
 }
 
 export interface HttpToolResult {
@@ -73,7 +75,7 @@ export async function runHttpTool(request: HttpToolRequest, deps: HttpToolDeps):
   }
 
   const answer = await deps.outbound.requestCapped(
-    { method: tool.method, url, headers, ...(body !== undefined ? { body } : {}), sensitiveHeaders },
+    { method: tool.method, url, headers, ...(body !== undefined ? { body } : {}), sensitiveHeaders, ...(request.signal ? { signal: request.signal } : {}) },
     deps.responseMaxBytes,
   );
   const text = answer.body.toString('utf8');

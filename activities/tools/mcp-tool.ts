@@ -13,6 +13,8 @@ export interface McpToolRequest {
   toolName: string;
   /** The model's arguments, already checked against the tool's input schema. */
   args: unknown;
+  /** Aborts the call (the activity's cancellation signal). */
+  signal?: AbortSignal;
 }
 
 export interface McpToolDeps {
@@ -22,12 +24,11 @@ export interface McpToolDeps {
   outbound: OutboundClient;
   /** Each MCP request must be answered within this (config TOOL_TIMEOUT_MS). */
   timeoutMs: number;
-  signal?: AbortSignal;
 }
 
 export async function runMcpTool(request: McpToolRequest, deps: McpToolDeps): Promise<unknown> {
   const endpoint = await mcpEndpointOf(request.tenantId, request.serverId, deps);
-  return callMcpTool(endpoint, request.toolName, request.args, { outbound: deps.outbound, timeoutMs: deps.timeoutMs, ...(deps.signal ? { signal: deps.signal } : {}) });
+  return callMcpTool(endpoint, request.toolName, request.args, { outbound: deps.outbound, timeoutMs: deps.timeoutMs, ...(request.signal ? { signal: request.signal } : {}) });
 }
 
 /** The URL and bearer token of a tenant's MCP server; ToolError when either is missing. */
