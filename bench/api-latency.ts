@@ -9,7 +9,7 @@
 import autocannon from 'autocannon';
 import { startBareWorker, temporalClient } from './support/bare-worker';
 import { readmeGraph } from './support/graphs';
-import { BASE_URL, call, loadAverage, percentile, registerTenant, saveWorkflow, startRun } from './support/tessera-api';
+import { BASE_URL, loadAverage, percentile, pollUntilSucceeded, registerTenant, saveWorkflow, startRun } from './support/tessera-api';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 
@@ -54,11 +54,7 @@ async function main(): Promise<void> {
   const token = await registerTenant();
   const workflowId = await saveWorkflow(token, 'api latency', readmeGraph());
   const run = await startRun(token, workflowId, { topic: 'otters' });
-  for (let status = ''; status !== 'succeeded'; ) {
-    status = (await call('GET', `/executions/${run.id}`, token)).body.status as string;
-    if (['failed', 'cancelled', 'timed_out'].includes(status)) throw new Error(`the run to read ended ${status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await pollUntilSucceeded(token, run.id, 50);
 
   const get = await load({ path: `/executions/${run.id}`, method: 'GET', connections: 50, token });
   console.log(line(`GET /executions/:id (finished run) c=50 ${SECONDS}s`, get));

@@ -4,7 +4,7 @@
 // (BASE_URL defaults to http://127.0.0.1:3000).
 import { MAX_NODES } from '../core/graph';
 import { transformChainGraph } from '../test/fixtures/limit-graphs';
-import { call, registerTenant } from './support/tessera-api';
+import { call, pollUntilSucceeded, registerTenant } from './support/tessera-api';
 
 const NODES = Number(process.argv[2] ?? MAX_NODES);
 const RUNS = Number(process.argv[3] ?? 1);
@@ -17,12 +17,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const started = await call('POST', `/workflows/${wf.body.id as string}/executions`, token, { inputs: {} });
     if (started.status !== 202) throw new Error(`start: ${started.status} ${JSON.stringify(started.body)}`);
-    for (;;) {
-      const e = await call('GET', `/executions/${started.body.id as string}`, token);
-      if (e.body.status === 'succeeded') break;
-      if (['failed', 'cancelled', 'timed_out'].includes(e.body.status as string)) throw new Error(`run ended ${String(e.body.status)}: ${JSON.stringify(e.body.error)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await pollUntilSucceeded(token, started.body.id as string, 200);
     const ms = performance.now() - t0;
     console.log(`${NODES}-node transform chain: POST to succeeded in ${(ms / 1000).toFixed(1)} s (${(ms / NODES).toFixed(1)} ms per node)`);
   }

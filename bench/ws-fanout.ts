@@ -5,7 +5,7 @@
 // Usage: npx tsx bench/ws-fanout.ts [clients=5000] (BASE_URL defaults to http://127.0.0.1:3000; the stack
 // needs RATE_LIMIT_AUTH_PER_IP raised only if the bench is run many times).
 import WebSocket from 'ws';
-import { BASE_URL, call, loadAverage, percentile, registerTenant, saveWorkflow, startRun } from './support/tessera-api';
+import { BASE_URL, call, loadAverage, percentile, pollUntilSucceeded, registerTenant, saveWorkflow, startRun } from './support/tessera-api';
 
 const CLIENTS = Number(process.argv[2] ?? 5000);
 const TURNS = 10;
@@ -72,12 +72,7 @@ async function main(): Promise<void> {
   const decided = await call('POST', `/executions/${executionId}/approvals/review`, token, { decision: 'approve' });
   if (decided.status !== 200) throw new Error(`decide: ${decided.status} ${JSON.stringify(decided.body)}`);
   let lastSeq = 0;
-  for (;;) {
-    const e = await call('GET', `/executions/${executionId}`, token);
-    if (e.body.status === 'succeeded') break;
-    if (['failed', 'cancelled', 'timed_out'].includes(e.body.status as string)) throw new Error(`run ended ${String(e.body.status)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await pollUntilSucceeded(token, executionId, 100);
   lastSeq = ((await call('GET', `/executions/${executionId}/events?after=0&limit=5000`, token)).body.lastSeq as number) ?? 0;
   // Every client has until 30 s after the run's end to receive its last event.
   const deadline = Date.now() + 30_000;

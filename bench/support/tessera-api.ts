@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import type { Client } from '@temporalio/client';
+import { TERMINAL_EXECUTION_STATUSES, type ExecutionStatus } from '../../core/events';
 
 export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
 
@@ -55,6 +56,18 @@ export async function awaitSucceeded(client: Client, token: string, run: Started
   await client.workflow.getHandle(run.temporalWorkflowId).result();
   const e = await call('GET', `/executions/${run.id}`, token);
   if (e.body.status !== 'succeeded') throw new Error(`run ${run.id} ended ${String(e.body.status)}: ${JSON.stringify(e.body.error)}`);
+}
+
+/** Reads the run every `intervalMs` until it has succeeded; any other end throws with its error. */
+export async function pollUntilSucceeded(token: string, executionId: string, intervalMs: number): Promise<void> {
+  for (;;) {
+    const e = await call('GET', `/executions/${executionId}`, token);
+    if (e.body.status === 'succeeded') return;
+    if (TERMINAL_EXECUTION_STATUSES.includes(e.body.status as ExecutionStatus)) {
+      throw new Error(`run ${executionId} ended ${String(e.body.status)}: ${JSON.stringify(e.body.error)}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }
 
 /** Runs `total` jobs with at most `concurrency` in flight; returns each job's duration in ms. */
