@@ -48,7 +48,10 @@ export interface RecordedDecision {
   name: string | null;
 }
 
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'timed_out' | 'cancelled';
+export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'timed_out', 'cancelled'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+/** Every status but `pending`: the inbox's "decided" filter. */
+export const DECIDED_APPROVAL_STATUSES: readonly ApprovalStatus[] = APPROVAL_STATUSES.filter((s) => s !== 'pending');
 
 /** What an approver sees of the run: its inputs and the outputs of the nodes that ran before the approval. */
 export interface ApprovalContext {

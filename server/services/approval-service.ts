@@ -2,7 +2,7 @@
 // run's `decide` Update, whose validator is the authority; the checks here only answer early and clearly.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { DECISION_REFUSALS, mayDecide, type DecisionBody, type DecisionRefusal, type DeciderRole } from '../../core/approval';
+import { DECIDED_APPROVAL_STATUSES, DECISION_REFUSALS, mayDecide, type DecisionBody, type DecisionRefusal, type DeciderRole } from '../../core/approval';
 import type { ApprovalView } from '../../core/api-views';
 import { AppError, Conflict, Forbidden, NotFound } from '../../core/errors';
 import type { ApprovalStatus } from '../../core/approval';
@@ -68,7 +68,7 @@ export function createApprovalService(deps: { scope: TenantScope; approvals: App
   return {
     async list(p: Principal, filter: { status: 'pending' | 'decided' | 'all'; workflowId?: string; executionId?: string; actionable?: boolean; limit: number }) {
       const statuses: ApprovalStatus[] | undefined =
-        filter.status === 'pending' ? ['pending'] : filter.status === 'decided' ? ['approved', 'rejected', 'timed_out', 'cancelled'] : undefined;
+        filter.status === 'pending' ? ['pending'] : filter.status === 'decided' ? [...DECIDED_APPROVAL_STATUSES] : undefined;
       return scope.run(p.tenantId, async () => {
         const rows = await approvals.list({
           limit: filter.limit,
