@@ -1,7 +1,7 @@
 // The activities of a scheduled start (workflows/scheduled-start.ts): record the execution row a schedule's
 // firing starts, as an ordinary run of the workflow's current version with `trigger: {type: "schedule"}`,
 // and store the run id of the canvasRun child once it started. Recording is idempotent on the firing's
-// Temporal workflow id, so a retried activity never records a second run.
+// Temporal run, so a retried activity never records a second run.
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { compileGraph, GraphInvalidError } from '../core/compile';
@@ -14,7 +14,7 @@ import { ScheduleRepository } from '../db/repositories/schedules';
 export interface RecordScheduledRunInput {
   tenantId: string;
   scheduleId: string;
-  /** The firing's own Temporal workflow id (one per firing): the execution's idempotency key. */
+  /** The firing's Temporal workflow and run ids (one per firing): the execution's idempotency key. */
   firingId: string;
 }
 

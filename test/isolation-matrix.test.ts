@@ -32,6 +32,8 @@ interface TenantWorld {
   exportId: string;
   deploymentId: string;
   mcpServerId: string;
+  scheduleId: string;
+  webhookId: string;
 }
 
 /** The ids a route's path parameters take, per path. A new route with ids needs an entry here. */
@@ -55,6 +57,11 @@ const FIXTURES: Record<string, (w: TenantWorld) => Record<string, string>> = {
   '/deployments/:id': (w) => ({ id: w.deploymentId }),
   '/mcp-servers/:id': (w) => ({ id: w.mcpServerId }),
   '/mcp-servers/:id/tools': (w) => ({ id: w.mcpServerId }),
+  '/workflows/:id/schedules': (w) => ({ id: w.workflowId }),
+  '/schedules/:id': (w) => ({ id: w.scheduleId }),
+  '/schedules/:id/trigger': (w) => ({ id: w.scheduleId }),
+  '/workflows/:id/webhooks': (w) => ({ id: w.workflowId }),
+  '/webhooks/:id': (w) => ({ id: w.webhookId }),
 };
 
 /** A body the route accepts, so that a cross-tenant call fails on the id and not on validation. */
@@ -73,6 +80,8 @@ const VALID_BODIES: Record<string, (w: TenantWorld) => unknown> = {
   'delete /tenant': (w) => ({ confirmSlug: w.slug }),
   'post /workflows/:id/exports': () => ({}),
   'post /exports/:id/deployments': () => ({ mode: 'oneshot', inputs: { topic: 'x' } }),
+  'post /workflows/:id/schedules': () => ({ intervalSeconds: 3600, paused: true, inputs: { topic: 'x' } }),
+  'patch /schedules/:id': () => ({ paused: false }),
   'post /mcp-servers': () => ({ name: `matrix ${Math.random().toString(36).slice(2)}`, url: 'http://localhost:9/mcp' }),
 };
 
@@ -126,7 +135,7 @@ async function buildWorld(name: string): Promise<TenantWorld> {
   const executionId = await startRun(stack, owner, workflowId, { topic: 'isolation' });
   const reviewId = await createWorkflow(stack, owner, reviewGraph(), 'review');
   const approvalExecutionId = await startRun(stack, owner, reviewId, {});
-  const world: TenantWorld = { owner, slug: me.body.tenant.slug, workflowId, executionId, approvalExecutionId, memberId: '', apiKeyId: '', credentialId: '', exportId: '', deploymentId: '', mcpServerId: '' };
+  const world: TenantWorld = { owner, slug: me.body.tenant.slug, workflowId, executionId, approvalExecutionId, memberId: '', apiKeyId: '', credentialId: '', exportId: '', deploymentId: '', mcpServerId: '', scheduleId: '', webhookId: '' };
   Object.assign(world, await insertExportFixture(stack, owner.tenantId, workflowId));
   world.memberId = (await member(world, 'editor')).id;
   const keyRes = await stack.request('POST', '/api/v1/api-keys', { token: owner.token, body: { name: 'ci', role: 'editor' } });
@@ -137,6 +146,11 @@ async function buildWorld(name: string): Promise<TenantWorld> {
   // /etc/hosts, would be refused by the address policy).
   const mcpServer = await stack.request('POST', '/api/v1/mcp-servers', { token: owner.token, body: { name: 'tools', url: 'http://localhost:9/mcp' } });
   world.mcpServerId = mcpServer.body.id;
+  // Paused, so it never fires during the matrix.
+  const schedule = await stack.request('POST', `/api/v1/workflows/${workflowId}/schedules`, { token: owner.token, body: { intervalSeconds: 3600, paused: true, inputs: { topic: 'x' } } });
+  world.scheduleId = schedule.body.id;
+  const webhook = await stack.request('POST', `/api/v1/workflows/${workflowId}/webhooks`, { token: owner.token });
+  world.webhookId = webhook.body.id;
   await waitForExecution(stack, owner, approvalExecutionId, (e) => e.status === 'waiting');
   return world;
 }

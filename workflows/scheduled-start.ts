@@ -18,7 +18,10 @@ export interface ScheduledStartInput {
 }
 
 export async function scheduledStart(input: ScheduledStartInput): Promise<{ executionId: string | null }> {
-  const recorded = await recordScheduledRun({ ...input, firingId: workflowInfo().workflowId });
+  // Temporal names a firing's workflow after its second, so a trigger-now in the second of a firing reuses
+  // the (closed) workflow id: the run id tells them apart.
+  const { workflowId, runId } = workflowInfo();
+  const recorded = await recordScheduledRun({ ...input, firingId: `${workflowId}/${runId}` });
   if (!recorded) return { executionId: null };
   const child = await startChild(CANVAS_RUN_WORKFLOW, {
     workflowId: recorded.temporalWorkflowId,

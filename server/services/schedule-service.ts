@@ -2,7 +2,6 @@
 // the timing and survives API and worker restarts) plus a tenant row (what lists it and scopes it). The row
 // is written in the same tenant transaction as the Temporal call, so a schedule Temporal refused leaves none.
 import { randomUUID } from 'node:crypto';
-import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import { compileGraph, GraphInvalidError } from '../../core/compile';
 import { AppError, NotFound } from '../../core/errors';
 import { checkRunInputs } from '../../core/inputs';
@@ -42,14 +41,12 @@ function specOf(t: ScheduleTiming, previous?: ScheduleSpec): ScheduleSpec | unde
   return undefined;
 }
 
-const GRPC_INVALID_ARGUMENT = 3;
-
-/** Temporal's INVALID_ARGUMENT on a spec (a cron it cannot parse) is the caller's mistake: a 422. */
+/**
+ * Temporal's refusal of a spec (a cron field out of range) is the caller's mistake: a 422. The SDK turns the
+ * server's INVALID_ARGUMENT into a TypeError carrying Temporal's message ("Minute is not in range [0-59]").
+ */
 function refusedSpec(err: unknown): unknown {
-  const cause = err instanceof ServiceError ? err.cause : err;
-  if (isGrpcServiceError(cause) && cause.code === GRPC_INVALID_ARGUMENT) {
-    return new AppError('SCHEDULE_INVALID', 422, `Temporal refused the schedule: ${cause.details || cause.message}`, { field: 'cron' });
-  }
+  if (err instanceof TypeError) return new AppError('SCHEDULE_INVALID', 422, `Temporal refused the schedule: ${err.message}`, { field: 'cron' });
   return err;
 }
 
