@@ -202,6 +202,13 @@ it('an http tool: the model asks for it, gets its result and answers with it; on
   expect(toolEvents[0].data.arguments).toEqual({ q: 'tea' });
   expect(toolEvents[1].data.durationMs).toEqual(expect.any(Number));
   expect(events.filter((e) => e.type === 'model_call.succeeded').map((e) => e.data.round)).toEqual([1, 2]);
+  // The run's transcript, for the issue's closing note: each round's model call and tool calls.
+  console.log(
+    events
+      .filter((e) => e.type === 'model_call.succeeded' || e.type.startsWith('tool_call.'))
+      .map((e) => `${e.type} round ${e.data.round}${e.data.tool ? ` ${e.data.tool}(${JSON.stringify(e.data.arguments)})` : ` asked for [${e.data.toolCalls.join(', ')}], ${e.data.usage.totalTokens} tokens`}${e.data.durationMs !== undefined ? ` ${e.data.durationMs} ms` : ''}`)
+      .join('\n'),
+  );
 });
 
 it("a tool's credential reaches the server as a header and is nowhere in events, rows, logs or the run's history", async () => {
@@ -231,6 +238,30 @@ it("a tool's credential reaches the server as a header and is nowhere in events,
   });
   expect(historyText).toContain(cred.body.id);
   expect(historyText).not.toContain(SECRET);
+});
+
+it("an OpenAI-compatible server from the credential's base URL gets the tool calls (Ollama, vLLM, a gateway)", async () => {
+  const compatible = await startFakeLlmServer();
+  try {
+    const cred = await stack.request('POST', '/api/v1/credentials', {
+      token: owner.token,
+      body: { provider: 'openai', name: 'Local vLLM', secret: 'compatible-key', baseUrl: compatible.openaiBaseURL },
+    });
+    expect(cred.status).toBe(201);
+    compatible.script('llama-tools', { toolCalls: [{ name: 'lookup', arguments: { q: 'rooibos' } }] }, {});
+    const { done } = await runToEnd({ provider: 'openai', model: 'llama-tools', credentialId: cred.body.id });
+
+    expect(done.status).toBe('succeeded');
+    expect(compatible.calls.map((c) => [c.model, c.apiKey, c.tools])).toEqual([
+      ['llama-tools', 'compatible-key', ['lookup']],
+      ['llama-tools', 'compatible-key', ['lookup']],
+    ]);
+    expect(compatible.calls[1]!.toolResults.map((r) => r.content)).toEqual([toolResult('rooibos')]);
+    expect(fake.calls).toHaveLength(0);
+    expect(done.outputs.out).toBe(`fake:llama-tools:tools:${toolResult('rooibos')}`);
+  } finally {
+    await compatible.close();
+  }
 });
 
 it('tool calls asked for at once run in parallel', async () => {
@@ -387,6 +418,7 @@ it('SIGKILL during a tool call and between a tool call and the next model call: 
     ['first', false],
     ['second', false],
   ]);
+  console.log(`kill test: model calls made ${calls.length} (completed ${calls.filter((c) => !c.aborted).length}), tool requests ${tools.requests.length} (completed ${tools.requests.filter((r) => !r.aborted).length})`);
   expect(tools.answered('first')).toHaveLength(1);
   expect(tools.answered('second')).toHaveLength(1);
   expect(agentNode(done).output.rounds).toBe(3);
