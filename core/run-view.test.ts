@@ -181,6 +181,151 @@ describe('run view: what each event means', () => {
   });
 });
 
+/** Events numbered 1, 2, … each at its own second of the clock: [type, nodeId, data, second]. */
+function timedEvents(...list: [ExecutionEventType, string | undefined, Record<string, unknown> | undefined, number][]): ExecutionEvent[] {
+  return list.map(([type, nodeId, data, second], i) => ({
+    seq: i + 1,
+    executionId: 'x',
+    type,
+    at: new Date(Date.parse(T) + second * 1000).toISOString(),
+    ...(nodeId ? { nodeId } : {}),
+    ...(data ? { data } : {}),
+  }));
+}
+const at = (second: number) => new Date(Date.parse(T) + second * 1000).toISOString();
+const usage = { inputTokens: 10, outputTokens: 3, totalTokens: 13 };
+const callStarted = (round: number, callId: string, extra: Record<string, unknown> = {}) => ({ status: 'running', callStatus: 'running', round, callId, tool: 'lookup', arguments: { q: 'tea' }, ...extra });
+const callEnded = (round: number, callId: string, extra: Record<string, unknown>) => ({ status: 'running', round, callId, tool: 'lookup', arguments: { q: 'tea' }, ...extra });
+const modelAnswered = (round: number, extra: Record<string, unknown> = {}) => ({ status: 'running', round, attempt: 1, usage, model: 'm-1', toolCalls: ['lookup'], preview: '', ...extra });
+
+interface RoundCase {
+  name: string;
+  events: ExecutionEvent[];
+  /** The node's status and rounds (each matched field by field). */
+  status: NodeView['status'];
+  rounds: unknown[];
+}
+
+const roundCases: RoundCase[] = [
+  { name: 'an agent without tools has no rounds', events: timedEvents(['node.started', 'a', { attempt: 1 }, 0], ['node.succeeded', 'a', { attempt: 1, preview: 'hi' }, 1]), status: 'succeeded', rounds: [] },
+  {
+    name: 'model_call.succeeded: the round, its model, usage, the tools asked for and the time since the node started',
+    events: timedEvents(['node.started', 'a', { attempt: 1 }, 0], ['model_call.succeeded', 'a', modelAnswered(1), 2]),
+    status: 'running',
+    rounds: [{ round: 1, model: { status: 'succeeded', attempts: 1, model: 'm-1', usage, toolNames: ['lookup'], durationMs: 2000, startedAt: at(0), finishedAt: at(2) }, calls: [] }],
+  },
+  {
+    name: 'tool_call.started: the call runs with its name and arguments',
+    events: timedEvents(['node.started', 'a', { attempt: 1 }, 0], ['model_call.succeeded', 'a', modelAnswered(1), 1], ['tool_call.started', 'a', callStarted(1, 'c1'), 1]),
+    status: 'running',
+    rounds: [{ round: 1, calls: [{ id: 'c1', name: 'lookup', arguments: { q: 'tea' }, status: 'running', durationMs: null, startedAt: at(1), finishedAt: null }] }],
+  },
+  {
+    name: 'a call that waits for a person is awaiting approval',
+    events: timedEvents(['node.started', 'a', { attempt: 1 }, 0], ['model_call.succeeded', 'a', modelAnswered(1), 1], ['tool_call.started', 'a', callStarted(1, 'c1', { callStatus: 'waiting' }), 1]),
+    status: 'running',
+    rounds: [{ round: 1, calls: [{ id: 'c1', status: 'awaiting_approval' }] }],
+  },
+  {
+    name: 'tool_call.succeeded: status, duration, size and preview of the result',
+    events: timedEvents(
+      ['node.started', 'a', { attempt: 1 }, 0],
+      ['model_call.succeeded', 'a', modelAnswered(1), 1],
+      ['tool_call.started', 'a', callStarted(1, 'c1'), 1],
+      ['tool_call.succeeded', 'a', callEnded(1, 'c1', { callStatus: 'succeeded', durationMs: 420, outputBytes: 30, preview: '{"answer":"about tea"}' }), 2],
+    ),
+    status: 'running',
+    rounds: [{ round: 1, calls: [{ id: 'c1', status: 'succeeded', durationMs: 420, resultBytes: 30, preview: '{"answer":"about tea"}', error: null, finishedAt: at(2) }] }],
+  },
+  {
+    name: 'tool_call.failed: the error the model is told',
+    events: timedEvents(
+      ['node.started', 'a', { attempt: 1 }, 0],
+      ['model_call.succeeded', 'a', modelAnswered(1), 1],
+      ['tool_call.started', 'a', callStarted(1, 'c1'), 1],
+      ['tool_call.failed', 'a', callEnded(1, 'c1', { callStatus: 'failed', durationMs: 0, error: 'arguments do not fit the schema' }), 1],
+    ),
+    status: 'running',
+    rounds: [{ round: 1, calls: [{ id: 'c1', status: 'failed', durationMs: 0, error: 'arguments do not fit the schema', preview: null }] }],
+  },
+  {
+    name: 'parallel calls keep the order they started in, whichever ends first',
+    events: timedEvents(
+      ['node.started', 'a', { attempt: 1 }, 0],
+      ['model_call.succeeded', 'a', modelAnswered(1, { toolCalls: ['lookup', 'lookup'] }), 1],
+      ['tool_call.started', 'a', callStarted(1, 'c1'), 1],
+      ['tool_call.started', 'a', callStarted(1, 'c2'), 1],
+      ['tool_call.succeeded', 'a', callEnded(1, 'c2', { durationMs: 100, outputBytes: 2, preview: '{}' }), 2],
+    ),
+    status: 'running',
+    rounds: [{ round: 1, calls: [{ id: 'c1', status: 'running' }, { id: 'c2', status: 'succeeded' }] }],
+  },
+  {
+    name: "round 2's model call is timed from round 1's last call's end",
+    events: timedEvents(
+      ['node.started', 'a', { attempt: 1 }, 0],
+      ['model_call.succeeded', 'a', modelAnswered(1), 1],
+      ['tool_call.started', 'a', callStarted(1, 'c1'), 1],
+      ['tool_call.succeeded', 'a', callEnded(1, 'c1', { durationMs: 1000, outputBytes: 2, preview: '{}' }), 2],
+      ['model_call.succeeded', 'a', modelAnswered(2, { toolCalls: [], preview: 'done' }), 5],
+      ['node.succeeded', 'a', { attempt: 1, preview: 'done' }, 5],
+    ),
+    status: 'succeeded',
+    rounds: [
+      { round: 1, model: { durationMs: 1000 }, calls: [{ id: 'c1', status: 'succeeded' }] },
+      { round: 2, model: { status: 'succeeded', durationMs: 3000, toolNames: [], preview: 'done', startedAt: at(2) }, calls: [] },
+    ],
+  },
+  {
+    name: "a retried model call counts its attempts in its round; the node's attempts are the machine's",
+    events: timedEvents(
+      ['node.started', 'a', { attempt: 1 }, 0],
+      ['node.retrying', 'a', { status: 'running', round: 1, attempt: 1, nextAttempt: 2, error: 'busy' }, 1],
+      ['model_call.succeeded', 'a', modelAnswered(1, { attempt: 2 }), 2],
+    ),
+    status: 'running',
+    rounds: [{ round: 1, model: { status: 'succeeded', attempts: 2 } }],
+  },
+  {
+    name: 'an event seen again (by its call id) does not add a call; a late started does not move an ended call back',
+    events: timedEvents(
+      ['node.started', 'a', { attempt: 1 }, 0],
+      ['tool_call.started', 'a', callStarted(1, 'c1'), 1],
+      ['tool_call.succeeded', 'a', callEnded(1, 'c1', { durationMs: 5, outputBytes: 2, preview: '{}' }), 1],
+      ['tool_call.started', 'a', callStarted(1, 'c1'), 1],
+    ),
+    status: 'running',
+    rounds: [{ round: 1, calls: [{ id: 'c1', status: 'succeeded' }] }],
+  },
+  {
+    name: 'events without a round or call id change nothing, nor do steps after the node ended',
+    events: timedEvents(
+      ['node.started', 'a', { attempt: 1 }, 0],
+      ['tool_call.started', 'a', { tool: 'lookup' }, 1],
+      ['tool_call.started', 'a', { round: 1, tool: 'lookup' }, 1],
+      ['node.failed', 'a', { attempt: 1, error: 'boom', code: 'AGENT_FAILED' }, 2],
+      ['model_call.succeeded', 'a', modelAnswered(1), 3],
+    ),
+    status: 'failed',
+    rounds: [],
+  },
+];
+
+describe("run view: a tool-using agent's rounds", () => {
+  test.each(roundCases)('$name', (c) => {
+    const view = applyEvents(emptyRunView(['a']), c.events).view;
+    expect(node(view, 'a').status).toBe(c.status);
+    expect(node(view, 'a').rounds).toMatchObject(c.rounds);
+    expect(node(view, 'a').rounds).toHaveLength(c.rounds.length);
+  });
+
+  test('a read of the run keeps the rounds the events told', () => {
+    const folded = applyEvents(emptyRunView(['a']), roundCases[4]!.events).view;
+    const read = applyExecution(folded, row('running', [{ nodeId: 'a', status: 'succeeded', attempts: 1, output: { text: 'x' } }]));
+    expect(node(read, 'a').rounds).toEqual(node(folded, 'a').rounds);
+  });
+});
+
 describe('run view: sequence', () => {
   const list = events(started, ['node.started', 'a', { attempt: 1 }], ['node.succeeded', 'a', { preview: 'p' }], ['execution.succeeded', undefined, { outputs: {} }]);
 

@@ -29,6 +29,49 @@ export interface NodeView {
   error: { code: string; message: string } | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /** A tool-using agent's rounds so far (model_call.* and tool_call.* events), in round order; empty for every other node. */
+  rounds: RoundView[];
+}
+
+/** What a tool call is doing: `awaiting_approval` while it waits for a person (toolApproval). */
+export type ToolCallStatus = 'running' | 'awaiting_approval' | 'succeeded' | 'failed';
+
+/** One tool call as its events tell it. The events carry a preview of the result; the node's output has it whole. */
+export interface ToolCallView {
+  id: string;
+  name: string;
+  arguments: unknown;
+  status: ToolCallStatus;
+  /** How long the call ran, as the machine measured it (0 for a call answered at once, e.g. refused). */
+  durationMs: number | null;
+  /** The first characters of the result's JSON, and its UTF-8 bytes, once it succeeded. */
+  preview: string | null;
+  resultBytes: number | null;
+  /** The error the model was told, once it failed. */
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** One round of the loop: its model call, then the tool calls the model asked for. */
+export interface RoundView {
+  round: number;
+  model: {
+    /** `running` until model_call.succeeded (a failing model call fails the node: node.failed). */
+    status: 'running' | 'succeeded';
+    /** Model call attempts of this round (a retry raises it). */
+    attempts: number;
+    model: string | null;
+    usage: { inputTokens: number; outputTokens: number; totalTokens: number } | null;
+    /** Tool names the model asked for in this round. */
+    toolNames: string[];
+    preview: string | null;
+    /** From the round's start (the node's start, or the previous round's last tool call's end) to its answer. */
+    durationMs: number | null;
+    startedAt: string | null;
+    finishedAt: string | null;
+  };
+  calls: ToolCallView[];
 }
 
 export interface RunView {
@@ -72,7 +115,7 @@ const NODE_EVENT_STATUS = {
 const UNKNOWN_NODE_ERROR = 'NODE_ERROR';
 
 export function pendingNode(): NodeView {
-  return { status: 'pending', attempts: 0, handle: null, outputBytes: null, preview: null, error: null, startedAt: null, finishedAt: null };
+  return { status: 'pending', attempts: 0, handle: null, outputBytes: null, preview: null, error: null, startedAt: null, finishedAt: null, rounds: [] };
 }
 
 /** A run before anything is known of it: every node pending. */
@@ -96,6 +139,11 @@ export function applyEvent(previous: RunView, event: ViewEvent): Folded {
     const current = view.nodes[event.nodeId] ?? pendingNode();
     view.nodes[event.nodeId] = nodeAfter(current, nodeStatus, event.type, data, event.at);
     view.status = openRunStatus(view);
+    if (event.type === 'node.retrying' && typeof data.round === 'number') view.nodes[event.nodeId] = roundsAfter(view.nodes[event.nodeId]!, event.type, data, event.at);
+  } else if (event.nodeId && ROUND_EVENTS.includes(event.type)) {
+    // A finished node keeps its rounds as they were (the machine ignores late steps of a node no longer in flight).
+    const current = view.nodes[event.nodeId] ?? pendingNode();
+    if (rank(current.status) < 2) view.nodes[event.nodeId] = roundsAfter(current, event.type, data, event.at);
   } else if (event.type === 'execution.started') {
     view.status = openRunStatus(view);
   } else if ((RUN_END_EVENTS as readonly string[]).includes(event.type)) {
@@ -144,6 +192,105 @@ export function applyExecution(previous: RunView, row: Pick<ExecutionView, 'stat
   if (TERMINAL_EXECUTION_STATUSES.includes(row.status)) end(view, row.status, view.outputs, view.error, null);
   else if (row.status !== 'pending' || view.status !== 'pending') view.status = openRunStatus(view);
   return view;
+}
+
+/** The events of a tool-using agent's steps: they change its rounds, never its status. */
+const ROUND_EVENTS: readonly string[] = ['model_call.succeeded', 'tool_call.started', 'tool_call.succeeded', 'tool_call.failed'];
+
+/** A round event folded into its node's rounds; an event without a round number changes nothing. */
+function roundsAfter(node: NodeView, type: string, data: Record<string, unknown>, at: string): NodeView {
+  const round = numberOr(data.round, null);
+  if (round === null) return node;
+  const rounds = [...(node.rounds ?? [])];
+  let index = rounds.findIndex((r) => r.round === round);
+  if (index < 0) {
+    rounds.push(newRound(round, roundStart(node, round)));
+    rounds.sort((a, b) => a.round - b.round);
+    index = rounds.findIndex((r) => r.round === round);
+  }
+  const r = rounds[index]!;
+  if (type === 'node.retrying') {
+    rounds[index] = { ...r, model: { ...r.model, attempts: Math.max(r.model.attempts, numberOr(data.nextAttempt, r.model.attempts + 1)) } };
+  } else if (type === 'model_call.succeeded') {
+    if (r.model.status === 'succeeded') return node;
+    const startedAt = r.model.startedAt ?? roundStart(node, round);
+    rounds[index] = {
+      ...r,
+      model: {
+        ...r.model,
+        status: 'succeeded',
+        attempts: Math.max(r.model.attempts, numberOr(data.attempt, 1)),
+        model: typeof data.model === 'string' ? data.model : null,
+        usage: usageOf(data.usage),
+        toolNames: Array.isArray(data.toolCalls) ? data.toolCalls.filter((n): n is string => typeof n === 'string') : [],
+        preview: typeof data.preview === 'string' ? data.preview : null,
+        startedAt,
+        finishedAt: at,
+        durationMs: startedAt ? Math.max(0, Date.parse(at) - Date.parse(startedAt)) : null,
+      },
+    };
+  } else {
+    const id = typeof data.callId === 'string' ? data.callId : null;
+    if (id === null) return node;
+    const calls = [...r.calls];
+    const found = calls.findIndex((c) => c.id === id);
+    const current: ToolCallView = calls[found] ?? {
+      id,
+      name: typeof data.tool === 'string' ? data.tool : '',
+      arguments: data.arguments ?? null,
+      status: 'running',
+      durationMs: null,
+      preview: null,
+      resultBytes: null,
+      error: null,
+      startedAt: null,
+      finishedAt: null,
+    };
+    let next: ToolCallView;
+    if (type === 'tool_call.started') {
+      // A started call only says running or awaiting approval: it never moves an ended one back.
+      if (current.finishedAt !== null) return node;
+      next = { ...current, status: data.callStatus === 'waiting' ? 'awaiting_approval' : 'running', startedAt: current.startedAt ?? at };
+    } else {
+      const failed = type === 'tool_call.failed';
+      next = {
+        ...current,
+        status: failed ? 'failed' : 'succeeded',
+        durationMs: numberOr(data.durationMs, null),
+        preview: failed ? null : typeof data.preview === 'string' ? data.preview : null,
+        resultBytes: failed ? null : numberOr(data.outputBytes, null),
+        error: failed ? (typeof data.error === 'string' ? data.error : 'tool call failed') : null,
+        finishedAt: at,
+      };
+    }
+    if (found < 0) calls.push(next);
+    else calls[found] = next;
+    rounds[index] = { ...r, calls };
+  }
+  return { ...node, rounds };
+}
+
+function newRound(round: number, startedAt: string | null): RoundView {
+  return {
+    round,
+    model: { status: 'running', attempts: 1, model: null, usage: null, toolNames: [], preview: null, durationMs: null, startedAt, finishedAt: null },
+    calls: [],
+  };
+}
+
+/** When round `round`'s model call began: the node's start for the first, else when the previous round's last call ended. */
+function roundStart(node: NodeView, round: number): string | null {
+  if (round === 1) return node.startedAt;
+  const previous = (node.rounds ?? []).find((r) => r.round === round - 1);
+  const ends = (previous?.calls ?? []).map((c) => c.finishedAt).filter((t): t is string => t !== null);
+  return ends.length ? ends.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a)) : (previous?.model.finishedAt ?? null);
+}
+
+function usageOf(value: unknown): RoundView['model']['usage'] {
+  if (!isRecord(value)) return null;
+  const inputTokens = numberOr(value.inputTokens, 0);
+  const outputTokens = numberOr(value.outputTokens, 0);
+  return { inputTokens, outputTokens, totalTokens: numberOr(value.totalTokens, inputTokens + outputTokens) };
 }
 
 /** pending < running, waiting < every terminal status: a status only moves up this order. */
