@@ -297,7 +297,7 @@ export function createApi(deps: ApiDeps): Api {
   mountRoutes(v1, apiKeyRoutes, { apiKeys, audit }, served);
   mountRoutes(v1, credentialRoutes, { scope, credentials, audit }, served);
   mountRoutes(v1, mcpServerRoutes, { scope, audit, mcpServers: createMcpServerService({ scope, encryptionKey: deps.encryptionKey, settings: deps.toolOutbound ?? DEFAULT_TOOL_OUTBOUND }) }, served);
-  mountRoutes(v1, tenantRoutes, { scope, accounts, auditLog, runs, bus, logger }, served);
+  mountRoutes(v1, tenantRoutes, { scope, accounts, auditLog, runs, bus, logger, beforeDelete: (tenantId) => schedules.removeAllOfTenant(tenantId) }, served);
   mountRoutes(v1, scheduleRoutes, { scope, schedules, audit }, served);
   mountRoutes(v1, webhookRoutes, { scope, webhooks, audit }, served);
   app.use('/api/v1', v1);

@@ -190,3 +190,15 @@ test("deleting a workflow deletes its schedules in Temporal", async () => {
   expect((await stack.request('DELETE', `/api/v1/workflows/${other}`, { token: owner.token })).status).toBe(204);
   await expect(temporalInfo(created.body.id)).rejects.toBeInstanceOf(ScheduleNotFoundError);
 });
+
+test("deleting a tenant deletes its schedules in Temporal", async () => {
+  const doomed = await registerTenant(stack);
+  const wf = await createWorkflow(stack, doomed, singleAgentGraph({ provider: 'echo', model: 'echo-1' }));
+  const created = await stack.request('POST', `/api/v1/workflows/${wf}/schedules`, { token: doomed.token, body: { intervalSeconds: 3600 } });
+  expect(created.status).toBe(201);
+  const handle = stack.temporal.schedule.getHandle(temporalScheduleId(doomed.tenantId, created.body.id));
+  expect((await handle.describe()).state.paused).toBe(false);
+  const me = await stack.request('GET', '/api/v1/auth/me', { token: doomed.token });
+  expect((await stack.request('DELETE', '/api/v1/tenant', { token: doomed.token, body: { confirmSlug: me.body.tenant.slug } })).status).toBe(204);
+  await expect(handle.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+});

@@ -29,7 +29,8 @@ async function webhookRuns(session: TestSession): Promise<any[]> {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  // Room for this file's deliveries to the main hook; the rate-limit test uses a hook of its own.
+  stack = await startTestStack({ rateLimits: { webhookPerHook: { limit: 20, windowSeconds: 600 } } });
   owner = await registerTenant(stack);
   stranger = await registerTenant(stack);
   workflowId = await createWorkflow(stack, owner, singleAgentGraph({ provider: 'echo', model: 'echo-1' }));
@@ -118,11 +119,33 @@ test('an oversized body is a 413 and starts nothing', async () => {
   expect((await webhookRuns(owner)).length).toBe(before);
 });
 
+test('deliveries to one hook over its rate limit are 429, signed or not; other hooks are not slowed', async () => {
+  const limited = (await stack.request('POST', `/api/v1/workflows/${workflowId}/webhooks`, { token: owner.token })).body;
+  const statuses: number[] = [];
+  for (let i = 0; i < 21; i++) {
+    const res = await fetch(limited.url, { method: 'POST', headers: { 'content-type': 'application/json', 'X-Tessera-Signature': 'sha256=' + '0'.repeat(64) }, body: '{}' });
+    statuses.push(res.status);
+  }
+  expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+  expect(statuses[20]).toBe(429);
+  const body = JSON.stringify({ topic: 'still fine' });
+  expect((await deliver(body, { 'X-Tessera-Signature': sign(hook.secret, body) })).status).toBe(202);
+});
+
+test('the runs list filters by trigger and refuses an unknown one', async () => {
+  const all = await stack.request('GET', `/api/v1/executions?workflowId=${workflowId}`, { token: owner.token });
+  expect(all.body.items.length).toBeGreaterThan(0);
+  expect(all.body.items.every((e: any) => e.trigger.type === 'webhook')).toBe(true);
+  expect((await stack.request('GET', `/api/v1/executions?workflowId=${workflowId}&trigger=manual,schedule`, { token: owner.token })).body.items).toEqual([]);
+  expect((await stack.request('GET', '/api/v1/executions?trigger=carrier-pigeon', { token: owner.token })).status).toBe(400);
+});
+
 test('another tenant can neither list nor delete the hook; its owner deletes it and the URL is gone', async () => {
   expect((await stack.request('GET', `/api/v1/workflows/${workflowId}/webhooks`, { token: stranger.token })).status).toBe(404);
   expect((await stack.request('DELETE', `/api/v1/webhooks/${hook.id}`, { token: stranger.token })).status).toBe(404);
   expect((await stack.request('DELETE', `/api/v1/webhooks/${hook.id}`, { token: owner.token })).status).toBe(204);
   const body = JSON.stringify({ topic: 'late' });
   expect((await deliver(body, { 'X-Tessera-Signature': sign(hook.secret, body) })).status).toBe(404);
-  expect((await stack.request('GET', `/api/v1/workflows/${workflowId}/webhooks`, { token: owner.token })).body.webhooks).toEqual([]);
+  const left = (await stack.request('GET', `/api/v1/workflows/${workflowId}/webhooks`, { token: owner.token })).body.webhooks;
+  expect(left.map((h: any) => h.id)).not.toContain(hook.id);
 });

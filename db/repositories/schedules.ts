@@ -54,6 +54,11 @@ export class ScheduleRepository {
     return rows.map(record);
   }
 
+  async listAll(): Promise<ScheduleRecord[]> {
+    const rows: ScheduleRow[] = await this.scope.manager().query(`select ${COLUMNS} from schedules order by created_at, id`);
+    return rows.map(record);
+  }
+
   async get(id: string): Promise<ScheduleRecord | null> {
     const rows: ScheduleRow[] = await this.scope.manager().query(`select ${COLUMNS} from schedules where id = $1`, [id]);
     return rows[0] ? record(rows[0]) : null;

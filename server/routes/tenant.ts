@@ -33,6 +33,8 @@ export interface TenantRouteDeps {
   /** Tells every API process to forget the deleted tenant's members and runs. */
   bus: InvalidationBus;
   logger: Logger;
+  /** What lives outside the tenant's schema and must go first (its Temporal schedules). */
+  beforeDelete?: (tenantId: string) => Promise<void>;
 }
 
 const route = routeFor<TenantRouteDeps>();
@@ -65,7 +67,7 @@ export const tenantRoutes = [
     bodyOptional: true,
     status: 204,
     response: 'Deleted',
-    handle: async ({ scope, accounts, runs, bus, logger }, { req, body }) => {
+    handle: async ({ scope, accounts, runs, bus, logger, beforeDelete }, { req, body }) => {
       const p = principalOf(req);
       const tenant = await accounts.findTenant(p.tenantId);
       if (!tenant || tenant.slug !== body.confirmSlug) {
@@ -80,6 +82,7 @@ export const tenantRoutes = [
           logger.info({ err, tenantId: p.tenantId, executionId: e.id }, 'terminating a run of a deleted tenant failed');
         });
       }
+      await beforeDelete?.(p.tenantId);
       await accounts.deleteTenant(p.tenantId);
       await bus.publish({ kind: 'tenant', tenantId: p.tenantId });
       logger.info({ tenantId: p.tenantId, actor: p.userId, terminatedRuns: open.length }, 'tenant deleted');

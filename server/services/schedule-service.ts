@@ -139,6 +139,12 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       return view(tenantId, s);
     },
 
+    /** The Temporal schedules of a tenant being deleted (its schema goes with their rows). */
+    async removeAllOfTenant(tenantId: string): Promise<void> {
+      const rows = await scope.run(tenantId, () => schedules.listAll());
+      await Promise.all(rows.map((s) => client.delete(tenantId, s.id)));
+    },
+
     /** The Temporal schedules of a workflow being deleted (its rows go with it, on delete cascade). */
     async removeAllOf(tenantId: string, workflowId: string): Promise<void> {
       const rows = await scope.run(tenantId, () => schedules.listOf(workflowId));
