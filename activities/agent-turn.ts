@@ -127,7 +127,8 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
       }
       for (const t of listed) {
         if ((tools && !tools.includes(t.name)) || specs.some((s) => s.name === t.name)) continue;
-        const { $schema: _dialect, ...parameters } = t.inputSchema;
+        // The dialect line goes: ajv's default dialect checks the schema, and providers do not need it.
+        const parameters = Object.fromEntries(Object.entries(t.inputSchema).filter(([key]) => key !== '$schema'));
         specs.push({ name: t.name, ...(t.description ? { description: t.description } : {}), parameters: { type: 'object', ...parameters } });
         servers.set(t.name, serverId);
       }

@@ -619,8 +619,7 @@ function copyState(s: RunState): RunState {
 }
 
 function withoutKey<T>(record: Record<string, T>, key: string): Record<string, T> {
-  const { [key]: _dropped, ...rest } = record;
-  return rest;
+  return Object.fromEntries(Object.entries(record).filter(([k]) => k !== key));
 }
 
 /** One ledger of several, in order: events and rows appended, the execution row's fields the latest. */
