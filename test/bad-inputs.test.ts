@@ -22,6 +22,8 @@ let memberId: string;
 let apiKeyId: string;
 let credentialId: string;
 let mcpServerId: string;
+let scheduleId: string;
+let webhookId: string;
 let exportId: string;
 let deploymentId: string;
 let tried = 0;
@@ -100,6 +102,8 @@ function validBody(route: ApiRoute): Record<string, unknown> {
     'post /exports/:id/deployments': () => ({ mode: 'oneshot', inputs: { topic: 't' }, baseImage: 'python:3.12-slim', port: 8080 }),
     // localhost: resolved from /etc/hosts and refused by the address policy, were it ever asked for its tools.
     'post /mcp-servers': () => ({ name: `m-${Math.random().toString(36).slice(2)}`, url: 'http://localhost:9/mcp', credentialId }),
+    'post /workflows/:id/schedules': () => ({ intervalSeconds: 3600, paused: true, inputs: { topic: 't' } }),
+    'patch /schedules/:id': () => ({ paused: true, inputs: { topic: 't' } }),
   };
   const make = bodies[key(route)];
   if (!make) throw new Error(`test/bad-inputs.test.ts has no valid body for ${key(route)}: add one`);
@@ -127,6 +131,11 @@ function pathOf(route: ApiRoute, overrideId?: string): string {
     '/deployments/:id': deploymentId,
     '/mcp-servers/:id': mcpServerId,
     '/mcp-servers/:id/tools': mcpServerId,
+    '/workflows/:id/schedules': workflowId,
+    '/schedules/:id': scheduleId,
+    '/schedules/:id/trigger': scheduleId,
+    '/workflows/:id/webhooks': workflowId,
+    '/webhooks/:id': webhookId,
   };
   if (route.path.includes(':') && ids[route.path] === undefined) throw new Error(`test/bad-inputs.test.ts has no id for ${route.path}: add one`);
   return `/api/v1${route.path.replace(':id', overrideId ?? ids[route.path]!).replace(':nodeId', 'review')}`;
@@ -178,6 +187,9 @@ beforeAll(async () => {
   credentialId = (await stack.request('POST', '/api/v1/credentials', { token: owner.token, body: { provider: 'openai', name: 'c', secret: 's' } })).body.id;
   ({ exportId, deploymentId } = await insertExportFixture(stack, owner.tenantId, workflowId));
   mcpServerId = (await stack.request('POST', '/api/v1/mcp-servers', { token: owner.token, body: { name: 'tools', url: 'http://localhost:9/mcp' } })).body.id;
+  // Paused and hourly: it never fires while the suite runs.
+  scheduleId = (await stack.request('POST', `/api/v1/workflows/${workflowId}/schedules`, { token: owner.token, body: { intervalSeconds: 3600, paused: true, inputs: { topic: 'x' } } })).body.id;
+  webhookId = (await stack.request('POST', `/api/v1/workflows/${workflowId}/webhooks`, { token: owner.token })).body.id;
 });
 
 beforeEach(() => {
