@@ -1,15 +1,8 @@
 // The API's in-memory read caches (a member's role, finished runs) never answer for something that changed:
 // the process that makes a change forgets at once, every other API process when the invalidation bus tells
 // it. The second API here keeps members for an hour, so only the bus can make it see a change.
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Redis from 'ioredis';
-import pino from 'pino';
-import { tenantMigrations } from '../migrations/tenant';
-import { createApi } from '../server/api';
 import { addMember, createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
-import { apiClient, startTestStack, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, TEST_REDIS_URL, type ApiClient, type TestStack } from './support/stack';
+import { startSecondApi, startTestStack, type ApiClient, type TestStack } from './support/stack';
 import { waitUntil } from './support/wait-until';
 
 const HOUR_MS = 60 * 60_000;
@@ -25,40 +18,18 @@ const quickGraph = {
 describe('read caches across two API processes', () => {
   let stack: TestStack;
   let other: ApiClient;
-  let otherServer: Server;
-  const otherRedis = new Redis(TEST_REDIS_URL);
-  const otherSubscriber = new Redis(TEST_REDIS_URL);
+  let second: Awaited<ReturnType<typeof startSecondApi>>;
   let owner: TestSession;
 
   beforeAll(async () => {
     stack = await startTestStack();
-    const api = createApi({
-      dataSource: stack.db.dataSource,
-      redis: otherRedis,
-      subscriber: otherSubscriber,
-      temporal: stack.temporal,
-      taskQueue: stack.taskQueue,
-      namespace: 'default',
-      temporalUiUrl: 'http://localhost:8233',
-      jwtSecret: TEST_JWT_SECRET,
-      tenantMigrations,
-      logger: pino({ level: 'silent' }),
-      corsOrigins: [],
-      encryptionKey: TEST_ENCRYPTION_KEY,
-      rateLimitPrefix: `tessera-test:${stack.taskQueue}:rl2`,
-      memberCacheTtlMs: HOUR_MS,
-    });
-    otherServer = createServer(api.app);
-    otherServer.listen(0, '127.0.0.1');
-    await once(otherServer, 'listening');
-    other = apiClient(`http://127.0.0.1:${(otherServer.address() as AddressInfo).port}`);
+    second = await startSecondApi(stack, { memberCacheTtlMs: HOUR_MS });
+    other = second.api;
     owner = await registerTenant(stack);
   });
   afterAll(async () => {
-    otherServer.close();
-    otherRedis.disconnect();
-    otherSubscriber.disconnect();
-    await stack.close();
+    await second?.close();
+    await stack?.close();
   });
 
   it('a demoted admin loses admin routes at once where the change was made and on the other API once told', async () => {

@@ -2,18 +2,11 @@
 // pausing stops the firings (trigger-now still fires); it keeps firing after the worker restarts and through
 // a second API process on the same database; deleting it removes it from Temporal; another tenant gets 404;
 // a bad cron, time zone or spec is a 4xx.
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ScheduleNotFoundError } from '@temporalio/client';
-import Redis from 'ioredis';
-import pino from 'pino';
 import { singleAgentGraph } from './fixtures/graphs';
 import { createWorkflow, registerTenant, type TestSession } from './support/session';
-import { apiClient, startTestStack, TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, TEST_REDIS_URL, type ApiClient, type TestStack } from './support/stack';
+import { startSecondApi, startTestStack, type ApiClient, type TestStack } from './support/stack';
 import { waitUntil } from './support/wait-until';
-import { createApi } from '../server/api';
-import { tenantMigrations } from '../migrations/tenant';
 import { temporalScheduleId } from '../server/temporal/schedule-client';
 
 jest.setTimeout(180_000);
@@ -44,39 +37,6 @@ async function temporalInfo(scheduleId: string) {
   return stack.temporal.schedule.getHandle(temporalScheduleId(owner.tenantId, scheduleId)).describe();
 }
 
-/** A second API process's app on the same database, Redis and Temporal (as after a restart of the API). */
-async function startSecondApi(): Promise<{ api: ApiClient; close(): Promise<void> }> {
-  const redis = new Redis(TEST_REDIS_URL);
-  const subscriber = new Redis(TEST_REDIS_URL);
-  const app = createApi({
-    dataSource: stack.db.dataSource,
-    redis,
-    subscriber,
-    temporal: stack.temporal,
-    taskQueue: stack.taskQueue,
-    namespace: 'default',
-    temporalUiUrl: 'http://localhost:8233',
-    jwtSecret: TEST_JWT_SECRET,
-    tenantMigrations,
-    logger: pino({ level: 'silent' }),
-    corsOrigins: [],
-    encryptionKey: TEST_ENCRYPTION_KEY,
-    rateLimitPrefix: `tessera-test:${stack.taskQueue}:rl2`,
-  });
-  const server: Server = createServer(app.app);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  return {
-    api: apiClient(`http://127.0.0.1:${port}`),
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      redis.disconnect();
-      subscriber.disconnect();
-    },
-  };
-}
 
 test('a schedule every 2 s starts runs recorded as scheduled; pause stops it, trigger-now fires once; it survives API and worker restarts; delete removes it from Temporal', async () => {
   const created = await stack.request('POST', `/api/v1/workflows/${workflowId}/schedules`, { token: owner.token, body: { intervalSeconds: 2, inputs: { topic: 'ticks' } } });
@@ -118,7 +78,7 @@ test('a schedule every 2 s starts runs recorded as scheduled; pause stops it, tr
   // Restart: the worker goes down and comes back, a second API process on the same database resumes the
   // schedule (it lives in Temporal), and runs come again.
   await stack.stopWorker();
-  const second = await startSecondApi();
+  const second = await startSecondApi(stack);
   try {
     const listed = await second.api.request('GET', `/api/v1/workflows/${workflowId}/schedules`, { token: owner.token });
     expect(listed.body.schedules).toEqual([expect.objectContaining({ id: scheduleId, paused: true, nextRunAt: null })]);

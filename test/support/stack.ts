@@ -18,7 +18,7 @@ import { createToolRunners } from '../../activities/tools';
 import { createMcpToolLister } from '../../activities/tools/mcp-tool-lister';
 import { ProgressRepository, TenantScope } from '../../db';
 import { tenantMigrations } from '../../migrations/tenant';
-import { createApi } from '../../server/api';
+import { createApi, type ApiDeps } from '../../server/api';
 import { DEFAULT_TOOL_OUTBOUND } from '../../core/config';
 import { parseAllowedHosts } from '../../core/address-policy';
 import type { WsHub } from '../../server/ws/hub';
@@ -232,4 +232,39 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   };
   if (opts.worker !== false) await stack.startWorker();
   return stack;
+}
+
+/** A second API process's app on a stack's database, Redis and Temporal (another API process, or the same one after a restart). */
+export async function startSecondApi(stack: TestStack, overrides: Partial<ApiDeps> = {}): Promise<{ api: ApiClient; close(): Promise<void> }> {
+  const redis = new Redis(TEST_REDIS_URL);
+  const subscriber = new Redis(TEST_REDIS_URL);
+  const app = createApi({
+    dataSource: stack.db.dataSource,
+    redis,
+    subscriber,
+    temporal: stack.temporal,
+    taskQueue: stack.taskQueue,
+    namespace: 'default',
+    temporalUiUrl: 'http://localhost:8233',
+    jwtSecret: TEST_JWT_SECRET,
+    tenantMigrations,
+    logger: pino({ level: 'silent' }),
+    corsOrigins: [],
+    encryptionKey: TEST_ENCRYPTION_KEY,
+    rateLimitPrefix: `tessera-test:${stack.taskQueue}:rl2`,
+    ...overrides,
+  });
+  const server: Server = createServer(app.app);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  return {
+    api: apiClient(`http://127.0.0.1:${port}`),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      redis.disconnect();
+      subscriber.disconnect();
+    },
+  };
 }
