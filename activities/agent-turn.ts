@@ -11,6 +11,7 @@ import type { Ledger } from '../core/run-ledger';
 import type { ModelToolCall, ToolSpec } from '../core/tool-loop';
 import { argumentProblems, compileToolParameters } from '../core/tool-schema';
 import { writeProgress, type ProgressDeps } from './progress';
+import { createDeltaBuffer } from './llm/delta-buffer';
 
 export interface AgentTurnInput {
   tenantId: string;
@@ -162,15 +163,24 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
       const logFields = { tenantId, executionId, nodeId, attempt, provider: input.request.provider, model: input.request.model };
       const llm = deps.providers[input.request.provider];
       let result: AgentTurnResult;
+      // Streamed text goes to subscribed sockets through Redis only (never stored, never in history). The round
+      // is the loop's: one assistant turn per earlier round.
+      const publishDelta = deps.publisher.publishDelta?.bind(deps.publisher);
+      const round = (input.request.turns ?? []).filter((t) => t.role === 'assistant').length + 1;
+      const deltas = publishDelta && !legacy
+        ? createDeltaBuffer((text) => publishDelta(tenantId, { type: 'delta', executionId, nodeId, round, attempt, text }))
+        : undefined;
       let offered: { specs: ToolSpec[]; servers: Map<string, string> } = { specs: [], servers: new Map() };
       try {
         const credential = await resolveCredential(input);
         offered = input.mcpServers?.length ? await offeredTools(input) : { specs: input.request.tools ?? [], servers: new Map() };
         result = await llm.complete(
           { ...input.request, ...credential, ...(offered.specs.length ? { tools: offered.specs } : {}) },
-          { signal: ctx.cancellationSignal, heartbeat: (d?: unknown) => ctx.heartbeat(d) },
+          { signal: ctx.cancellationSignal, heartbeat: (d?: unknown) => ctx.heartbeat(d), ...(deltas ? { onDelta: (text: string) => deltas.push(text) } : {}) },
         );
+        await deltas?.close();
       } catch (err) {
+        await deltas?.close();
         if (isAbortError(err) || ctx.cancellationSignal.aborted) {
           throw new CancelledFailure('agent turn cancelled');
         }

@@ -1,9 +1,12 @@
-// Publishes stored execution events on the tenant's Redis channel, for the WebSocket hubs of every API process.
+// Publishes stored execution events on the tenant's Redis channel, for the WebSocket hubs of every API process,
+// and an agent's streamed text (deltas) on the run's delta channel, which nothing stores.
 import type Redis from 'ioredis';
-import { executionChannel, type ExecutionEvent } from '../core/events';
+import { deltaChannel, executionChannel, type DeltaMessage, type ExecutionEvent } from '../core/events';
 
 export interface ExecutionEventPublisher {
   publish(tenantId: string, events: ExecutionEvent[]): Promise<void>;
+  /** Best effort: a delta lost is text the stored `node.succeeded` carries whole anyway. Absent: no streaming. */
+  publishDelta?(tenantId: string, delta: DeltaMessage): Promise<void>;
 }
 
 export function createRedisEventPublisher(redis: Redis, onError: (err: unknown) => void): ExecutionEventPublisher {
@@ -16,6 +19,13 @@ export function createRedisEventPublisher(redis: Redis, onError: (err: unknown) 
           // The event is already stored: a subscriber that missed it gets it on (re)subscribe replay.
           onError(err);
         }
+      }
+    },
+    async publishDelta(tenantId, delta) {
+      try {
+        await redis.publish(deltaChannel(tenantId, delta.executionId), JSON.stringify(delta));
+      } catch (err) {
+        onError(err);
       }
     },
   };

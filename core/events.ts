@@ -83,7 +83,29 @@ export type WsServerMessage =
   | { type: 'approval'; event: ExecutionEvent }
   | { type: 'unsubscribed'; executionId: string }
   | { type: 'pong' }
+  // Streamed model text of a running agent (DESIGN §8): relayed from Redis, never stored, no seq. `attempt`
+  // tells a retried attempt's text from the one before (a client starts the text afresh when it changes).
+  | DeltaMessage
   | { type: 'error'; code: string; message: string; executionId?: string };
+
+/** Streamed text of one model call (`round` of node `nodeId`, its `attempt`): a chunk to append. */
+export const deltaMessageSchema = z.object({
+  type: z.literal('delta'),
+  executionId: z.string(),
+  nodeId: z.string(),
+  round: z.number().int().positive(),
+  attempt: z.number().int().positive(),
+  text: z.string(),
+});
+export type DeltaMessage = z.infer<typeof deltaMessageSchema>;
+
+/**
+ * The Redis channel of a run's deltas: apart from its events' channel and outside tenantExecutionPattern, so
+ * neither the event stream nor the inbox feed ever parses one.
+ */
+export function deltaChannel(tenantId: string, executionId: string): string {
+  return `tessera:${tenantId}:delta:${executionId}`;
+}
 
 export function executionChannel(tenantId: string, executionId: string): string {
   return `tessera:${tenantId}:execution:${executionId}`;

@@ -43,7 +43,8 @@ export function createAnthropicProvider(config: AnthropicProviderConfig): LlmPro
         message = await heartbeatWhile(
           ctx,
           TURN_HEARTBEAT_INTERVAL_MS,
-          client.messages.create(
+          requestMessage(
+            client,
             {
               model: req.model,
               max_tokens: req.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
@@ -61,6 +62,7 @@ export function createAnthropicProvider(config: AnthropicProviderConfig): LlmPro
               ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
             },
             { signal: attempt.signal },
+            ctx.onDelta,
           ),
         );
       } catch (err) {
@@ -92,6 +94,46 @@ export function createAnthropicProvider(config: AnthropicProviderConfig): LlmPro
       };
     },
   };
+}
+
+/**
+ * One Messages request: without `onDelta` as is; with it streamed (`stream: true`), each text_delta handed over,
+ * and the events assembled into the message a non-streaming request would have answered (text and tool_use
+ * blocks in order, a tool's input from its input_json_delta parts, usage from message_start and message_delta).
+ */
+async function requestMessage(
+  client: Anthropic,
+  params: Anthropic.Messages.MessageCreateParamsNonStreaming,
+  options: { signal: AbortSignal },
+  onDelta: ((text: string) => void) | undefined,
+): Promise<Anthropic.Messages.Message> {
+  if (!onDelta) return client.messages.create(params, options);
+  const stream = await client.messages.create({ ...params, stream: true }, options);
+  let message: Anthropic.Messages.Message | undefined;
+  const blocks: ({ type: 'text'; text: string } | { type: 'tool_use'; block: Anthropic.Messages.ToolUseBlock; json: string })[] = [];
+  for await (const event of stream) {
+    if (event.type === 'message_start') message = event.message;
+    else if (event.type === 'content_block_start') {
+      const block = event.content_block;
+      if (block.type === 'text') blocks[event.index] = { type: 'text', text: block.text };
+      else if (block.type === 'tool_use') blocks[event.index] = { type: 'tool_use', block, json: '' };
+    } else if (event.type === 'content_block_delta') {
+      const block = blocks[event.index];
+      if (event.delta.type === 'text_delta' && block?.type === 'text') {
+        block.text += event.delta.text;
+        onDelta(event.delta.text);
+      } else if (event.delta.type === 'input_json_delta' && block?.type === 'tool_use') block.json += event.delta.partial_json;
+    } else if (event.type === 'message_delta' && message) {
+      message = { ...message, stop_reason: event.delta.stop_reason, usage: { ...message.usage, output_tokens: event.usage.output_tokens } };
+    }
+  }
+  if (!message) throw new Error('Anthropic API stream ended without a message');
+  const content = blocks.filter(Boolean).map((b): Anthropic.Messages.ContentBlock =>
+    b.type === 'text'
+      ? { type: 'text', text: b.text, citations: null }
+      : { ...b.block, input: b.json ? (JSON.parse(b.json) as unknown) : b.block.input },
+  );
+  return { ...message, content };
 }
 
 /** A round of the loop as Messages turns: the assistant's tool_use blocks, then the user's tool_result blocks. */

@@ -41,7 +41,8 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): LlmProvider 
         completion = await heartbeatWhile(
           ctx,
           TURN_HEARTBEAT_INTERVAL_MS,
-          client.chat.completions.create(
+          requestCompletion(
+            client,
             {
               model: req.model,
               messages: [
@@ -67,6 +68,7 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): LlmProvider 
               ...(wantsJson ? { response_format: { type: 'json_object' as const } } : {}),
             },
             { signal: attempt.signal },
+            ctx.onDelta,
           ),
         );
       } catch (err) {
@@ -105,6 +107,77 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): LlmProvider 
         provider: 'openai',
       };
     },
+  };
+}
+
+type CompletionParams = Omit<OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming, 'stream'>;
+
+/**
+ * One Chat Completions request: without `onDelta` as is; with it streamed (`stream_options.include_usage` for
+ * the usage), each content chunk handed over, and the chunks assembled into the completion a non-streaming
+ * request would have answered (text, tool calls by index, usage, model).
+ */
+async function requestCompletion(
+  client: OpenAI,
+  params: CompletionParams,
+  options: { signal: AbortSignal },
+  onDelta: ((text: string) => void) | undefined,
+): Promise<OpenAI.Chat.Completions.ChatCompletion> {
+  if (!onDelta) return client.chat.completions.create(params, options);
+  const stream = await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }, options);
+  let id = '';
+  let model = '';
+  let created = 0;
+  let content = '';
+  let refusal = '';
+  let finish: OpenAI.Chat.Completions.ChatCompletion.Choice['finish_reason'] = 'stop';
+  let usage: OpenAI.Completions.CompletionUsage | undefined;
+  const calls: { id: string; name: string; arguments: string }[] = [];
+  let sawChoice = false;
+  for await (const chunk of stream) {
+    id ||= chunk.id;
+    model ||= chunk.model;
+    created ||= chunk.created;
+    if (chunk.usage) usage = chunk.usage;
+    const choice = chunk.choices[0];
+    if (!choice) continue;
+    sawChoice = true;
+    if (choice.finish_reason) finish = choice.finish_reason;
+    const delta = choice.delta;
+    if (delta.content) {
+      content += delta.content;
+      onDelta(delta.content);
+    }
+    if (delta.refusal) refusal += delta.refusal;
+    for (const part of delta.tool_calls ?? []) {
+      const call = (calls[part.index] ??= { id: '', name: '', arguments: '' });
+      if (part.id) call.id = part.id;
+      if (part.function?.name) call.name += part.function.name;
+      if (part.function?.arguments) call.arguments += part.function.arguments;
+    }
+  }
+  const toolCalls = calls.filter(Boolean).map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } }));
+  return {
+    id,
+    object: 'chat.completion',
+    created,
+    model,
+    choices: sawChoice
+      ? [
+          {
+            index: 0,
+            finish_reason: finish,
+            logprobs: null,
+            message: {
+              role: 'assistant',
+              content: content || (refusal ? null : content),
+              refusal: refusal || null,
+              ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+            },
+          },
+        ]
+      : [],
+    ...(usage ? { usage } : {}),
   };
 }
 

@@ -46,6 +46,11 @@ export interface TurnContext {
   /** Aborted when Temporal cancels the activity (or the worker shuts down). */
   signal: AbortSignal;
   heartbeat: (details?: unknown) => void;
+  /**
+   * Given: the provider streams its answer and hands each text chunk here as it arrives (the result still
+   * carries the whole text). Absent: one non-streaming request, as before.
+   */
+  onDelta?: (text: string) => void;
 }
 
 export interface LlmProvider {

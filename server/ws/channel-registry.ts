@@ -4,7 +4,7 @@
 // once and handed to its stream.
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
-import { executionChannel, executionEventSchema, type ExecutionEvent } from '../../core/events';
+import { deltaChannel, deltaMessageSchema, executionChannel, executionEventSchema, type ExecutionEvent, type WsServerMessage } from '../../core/events';
 import { createEventStream, type EventReader, type EventStream, type StreamSink } from './event-stream';
 
 /** Where the stored events of an id live, or null when the tenant has no such run or export. */
@@ -28,8 +28,18 @@ export function createChannelRegistry(deps: {
   const streams = new Map<string, EventStream>();
   /** Streams being opened: concurrent first subscribers share one resolution and one Redis subscribe. */
   const opening = new Map<string, Promise<EventStream | null>>();
+  /** A stream's delta channel (deltaChannel) to the stream: its deltas go to the same, tenant-resolved sinks. */
+  const deltaStreams = new Map<string, EventStream>();
 
   deps.subscriber.on('message', (channel: string, raw: string) => {
+    const deltaStream = deltaStreams.get(channel);
+    if (deltaStream) {
+      const parsed = deltaMessageSchema.safeParse(safeJson(raw));
+      if (!parsed.success) return deps.logger.warn({ channel }, 'ignoring a malformed delta on redis');
+      const { executionId, nodeId, round, attempt, text } = parsed.data;
+      deltaStream.relay(JSON.stringify({ type: 'delta', executionId, nodeId, round, attempt, text } satisfies WsServerMessage));
+      return;
+    }
     const stream = streams.get(channel);
     if (!stream) return;
     let event: ExecutionEvent;
@@ -51,10 +61,13 @@ export function createChannelRegistry(deps: {
     });
     // Listening before the stream's first read of the stored log, so nothing falls between the two.
     streams.set(channel, stream);
+    const deltas = deltaChannel(tenantId, id);
+    deltaStreams.set(deltas, stream);
     try {
-      await deps.subscriber.subscribe(channel);
+      await deps.subscriber.subscribe(channel, deltas);
     } catch (err) {
       streams.delete(channel);
+      deltaStreams.delete(deltas);
       throw err;
     }
     return stream;
@@ -63,7 +76,9 @@ export function createChannelRegistry(deps: {
   async function release(channel: string, stream: EventStream): Promise<void> {
     if (stream.size() || streams.get(channel) !== stream) return;
     streams.delete(channel);
-    await deps.subscriber.unsubscribe(channel).catch(() => undefined);
+    const deltas = [...deltaStreams].filter(([, s]) => s === stream).map(([name]) => name);
+    for (const name of deltas) deltaStreams.delete(name);
+    await deps.subscriber.unsubscribe(channel, ...deltas).catch(() => undefined);
   }
 
   return {
@@ -95,9 +110,18 @@ export function createChannelRegistry(deps: {
     },
     channelCount: () => streams.size,
     async close() {
-      const channels = [...streams.keys()];
+      const channels = [...streams.keys(), ...deltaStreams.keys()];
       streams.clear();
+      deltaStreams.clear();
       if (channels.length) await deps.subscriber.unsubscribe(...channels).catch(() => undefined);
     },
   };
+}
+
+function safeJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
 }

@@ -25,6 +25,8 @@ export interface EventStream {
   leave(sink: StreamSink): void;
   /** A live event from Redis. */
   offer(event: ExecutionEvent): void;
+  /** A live message that is no event (a delta): written to every joined sink as is, outside the seq order. */
+  relay(raw: string): void;
   size(): number;
 }
 
@@ -128,6 +130,9 @@ export function createEventStream(read: EventReader, onFailure: (err: unknown, s
         ahead.set(event.seq, event);
         if (opened) await fill(); // a gap: the stored log has what Redis delivered out of order
       }).catch((err: unknown) => onFailure(err, [...sinks]));
+    },
+    relay(raw) {
+      for (const sink of sinks) sink.send(raw);
     },
     size: () => sinks.size,
   };

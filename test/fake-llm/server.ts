@@ -43,6 +43,8 @@ export interface FakeLlmBehaviour {
    * OpenAI: a test can send arguments that are not JSON). Ids default to unique ones.
    */
   toolCalls?: { id?: string; name: string; arguments: unknown }[];
+  /** A streamed answer (`stream: true`): wait this long between its chunks (default 0). */
+  chunkDelayMs?: number;
 }
 
 export interface FakeLlmCall {
@@ -194,6 +196,11 @@ export async function startFakeLlmServer(options: { port?: number } = {}): Promi
         return;
       }
       const status = behaviour?.status;
+      if (request.stream === true && !(status !== undefined && status >= 400)) {
+        const reply = successReply(api, request, model, prompt, system, behaviour);
+        call.status = reply.status;
+        return streamReply(res, api, reply, request, behaviour?.chunkDelayMs ?? 0);
+      }
       answer(
         res,
         call,
@@ -299,7 +306,6 @@ function checkOpenAiRequest(body: unknown, apiKey: string | undefined): Reply | 
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
     return openAiError(400, { message: "Missing required parameter: 'messages'.", type: 'invalid_request_error', param: 'messages' });
   }
-  if (body.stream === true) return openAiError(400, { message: 'the fake LLM server does not stream', type: 'invalid_request_error' });
   const toolProblem = checkOpenAiTools(body);
   if (toolProblem) return openAiError(400, { message: toolProblem, type: 'invalid_request_error', param: 'messages' });
   const format = isRecord(body.response_format) ? body.response_format.type : undefined;
@@ -324,7 +330,6 @@ function checkAnthropicRequest(req: IncomingMessage, body: unknown, apiKey: stri
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
     return anthropicError(400, 'invalid_request_error', 'messages: at least one message is required');
   }
-  if (body.stream === true) return anthropicError(400, 'invalid_request_error', 'the fake LLM server does not stream');
   const toolProblem = checkAnthropicTools(body);
   if (toolProblem) return anthropicError(400, 'invalid_request_error', toolProblem);
   return undefined;
@@ -454,6 +459,72 @@ function successReply(
       usage: { input_tokens: inputTokens, output_tokens: outputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
     },
   };
+}
+
+/** Server-sent events of a streamed answer, cut from the whole one: the text word by word, a tool call's arguments in two parts. */
+function streamReply(res: ServerResponse, api: FakeLlmApi, reply: Reply, request: Record<string, unknown>, chunkDelayMs: number): void {
+  const events = api === 'openai' ? openAiChunks(reply.body as Record<string, unknown>, request) : anthropicEvents(reply.body as Record<string, unknown>);
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...reply.headers });
+  let i = 0;
+  const next = (): void => {
+    if (res.destroyed || res.writableEnded) return;
+    if (i >= events.length) {
+      res.end();
+      return;
+    }
+    res.write(events[i++]);
+    if (chunkDelayMs > 0) setTimeout(next, chunkDelayMs);
+    else setImmediate(next);
+  };
+  next();
+}
+
+function words(text: string): string[] {
+  return text.match(/\S+\s*|\s+/g) ?? [];
+}
+
+function halves(text: string): string[] {
+  const cut = Math.floor(text.length / 2);
+  return cut > 0 ? [text.slice(0, cut), text.slice(cut)] : [text];
+}
+
+function openAiChunks(body: Record<string, unknown>, request: Record<string, unknown>): string[] {
+  const choice = (body.choices as Record<string, unknown>[])[0]!;
+  const message = choice.message as { content: string | null; tool_calls?: { id: string; function: { name: string; arguments: string } }[] };
+  const base = { id: body.id, object: 'chat.completion.chunk', created: body.created, model: body.model, system_fingerprint: 'fp_fake' };
+  const chunk = (delta: Record<string, unknown>, finish: unknown = null): string =>
+    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
+  const out = [chunk({ role: 'assistant', content: '', refusal: null })];
+  for (const piece of words(message.content ?? '')) out.push(chunk({ content: piece }));
+  for (const [index, call] of (message.tool_calls ?? []).entries()) {
+    out.push(chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] }));
+    for (const part of halves(call.function.arguments)) out.push(chunk({ tool_calls: [{ index, function: { arguments: part } }] }));
+  }
+  out.push(chunk({}, choice.finish_reason));
+  const options = isRecord(request.stream_options) ? request.stream_options : {};
+  if (options.include_usage === true) out.push(`data: ${JSON.stringify({ ...base, choices: [], usage: body.usage })}\n\n`);
+  out.push('data: [DONE]\n\n');
+  return out;
+}
+
+function anthropicEvents(body: Record<string, unknown>): string[] {
+  const event = (data: Record<string, unknown>): string => `event: ${String(data.type)}\ndata: ${JSON.stringify(data)}\n\n`;
+  const usage = body.usage as Record<string, number>;
+  const content = body.content as Record<string, unknown>[];
+  const out = [event({ type: 'message_start', message: { ...body, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } })];
+  for (const [index, block] of content.entries()) {
+    if (block.type === 'text') {
+      out.push(event({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } }));
+      for (const piece of words(String(block.text))) out.push(event({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } }));
+    } else {
+      out.push(event({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } }));
+      for (const part of halves(JSON.stringify(block.input ?? {}))) out.push(event({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: part } }));
+    }
+    out.push(event({ type: 'content_block_stop', index }));
+  }
+  out.push(event({ type: 'message_delta', delta: { stop_reason: body.stop_reason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }));
+  out.push(event({ type: 'message_stop' }));
+  return out;
 }
 
 /**
