@@ -169,11 +169,18 @@ const rows: Row[] = [
 const decideFlags = (script: RunScript) =>
   Object.entries(script.approvals ?? {}).flatMap(([nodeId, verdict]) => (verdict === 'interrupt' ? [] : ['--decide', `${nodeId}=${verdict}`]));
 
+/** `value` without its `key` (the runner's own fields that the platform's result does not have). */
+function withoutKey<T extends object, K extends keyof T>(value: T, key: K): Omit<T, K> {
+  const copy = { ...value };
+  delete copy[key];
+  return copy;
+}
+
 function withoutMessages(result: ScriptedRunResult): ScriptedRunResult {
   return {
     ...result,
     error: result.error ? { ...result.error, message: '-' } : null,
-    events: result.events.map(({ error: _error, ...rest }) => rest),
+    events: result.events.map((event) => withoutKey(event, 'error')),
   };
 }
 
@@ -185,7 +192,7 @@ describe('the exported runner decides every transition as the run machine does',
     const python = await runInPython({ plan: compileExportPlan(row.plan), inputs, argv: decideFlags(script), script });
 
     expect(python.raised?.code ?? null).toBe(python.status === 'succeeded' ? null : python.status === 'cancelled' ? 'RUN_CANCELLED' : python.error?.code);
-    const { raised: _raised, ...exported } = python;
+    const exported = withoutKey(python, 'raised');
     const compared = row.messages === false ? [withoutMessages(platform), withoutMessages(exported)] : [platform, exported];
     expect(compared[1]).toEqual(JSON.parse(JSON.stringify(compared[0])));
 
@@ -301,7 +308,7 @@ describe('the package providers feed the machine as the platform does', () => {
       realProviders: true,
       env: { OPENAI_API_KEY: 'sk-parity', OPENAI_BASE_URL: llm.openaiBaseURL },
     });
-    const { raised: _raised, ...exported } = python;
+    const exported = withoutKey(python, 'raised');
     // The words differ (the provider's error body against the script's); what was decided may not.
     expect(withoutMessages(exported)).toEqual(JSON.parse(JSON.stringify(withoutMessages(platform))));
     expect(platform.status).toBe(c.status);
