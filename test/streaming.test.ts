@@ -1,6 +1,7 @@
 // Streaming (issue 11 item 6, DESIGN §8): an agent's tokens reach the sockets subscribed to its run as `delta`
 // messages through Redis, never as stored events; their concatenation is the stored text. Real SDKs against
 // the fake provider (streaming over SSE), real Temporal, the real hub.
+import { createProviders } from '../activities/llm';
 import { startFakeLlmServer, type FakeLlmServer } from './fake-llm/server';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
@@ -104,5 +105,24 @@ describe.each([
       await socket.close();
       await stranger.close();
     }
+  });
+});
+
+describe.each([['openai' as const], ['anthropic' as const]])('the %s provider streaming', (provider) => {
+  it('assembles the same result as without streaming: text, parallel tool calls, usage, model', async () => {
+    const providers = createProviders({ openai: { apiKey: 'k', baseURL: fake.openaiBaseURL }, anthropic: { apiKey: 'k', baseURL: fake.anthropicBaseURL } });
+    const calls = [{ id: 'c1', name: 'lookup', arguments: { q: 'tea' } }, { id: 'c2', name: 'lookup', arguments: { q: 'milk' } }];
+    const answer = { text: 'Let me look. Both, at once.', toolCalls: calls, usage: { inputTokens: 7, outputTokens: 5 }, answerModel: 'snap-1' };
+    fake.script('direct', answer, answer);
+    const request = { provider, model: 'direct', prompt: 'hi', tools: [{ name: 'lookup', parameters: { type: 'object' } }] };
+    const ctx = { signal: new AbortController().signal, heartbeat: () => undefined };
+    const plain = await providers[provider].complete(request, ctx);
+    const chunks: string[] = [];
+    const streamed = await providers[provider].complete(request, { ...ctx, onDelta: (t) => chunks.push(t) });
+    expect(fake.calls.map((c) => c.body.stream ?? false)).toEqual([false, true]);
+    expect(streamed).toEqual(plain);
+    expect(streamed.toolCalls?.map((c) => c.arguments)).toEqual([{ q: 'tea' }, { q: 'milk' }]);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.join('')).toBe(answer.text);
   });
 });
