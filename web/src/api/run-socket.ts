@@ -2,6 +2,7 @@
 // subscribes with the last sequence number it has seen, so the hub replays what was missed and nothing is lost.
 import { HubConnection } from './hub-connection';
 import type { ExecutionEvent } from './types';
+import type { DeltaMessage } from '../stores/streaming-text';
 
 export interface RunSocketOptions {
   executionId: string;
@@ -9,6 +10,8 @@ export interface RunSocketOptions {
   /** A current access token (refreshed if need be) for each handshake. */
   token: () => Promise<string | null>;
   onEvent: (event: ExecutionEvent) => void;
+  /** An agent's streamed text (not stored, no seq): nothing replays it after a reconnect. */
+  onDelta?: (delta: DeltaMessage) => void;
   onState?: (state: 'connecting' | 'live' | 'closed') => void;
 }
 
@@ -26,6 +29,7 @@ export class RunSocket {
       },
       onMessage: (message) => {
         if (message.type === 'subscribed') opts.onState?.('live');
+        if (message.type === 'delta' && message.executionId === opts.executionId) opts.onDelta?.(message as unknown as DeltaMessage);
         const event = message.event as ExecutionEvent | undefined;
         if (message.type === 'event' && event && event.seq > this.lastSeq) {
           this.lastSeq = event.seq;

@@ -10,6 +10,7 @@ import { apiRequest } from '../api/client';
 import { RunSocket } from '../api/run-socket';
 import type { ExecutionEvent, ExecutionStatus, ExecutionView, NodeExecutionView, WorkflowVersion } from '../api/types';
 import { useAuthStore } from './auth';
+import { applyDelta, dropStreamingText, type StreamingTexts } from './streaming-text';
 
 /** What the canvas shows of a node during a run. */
 export type LiveNode = NodeView;
@@ -21,6 +22,8 @@ export const useRunStore = defineStore('run', () => {
   const view = shallowRef<RunView>(emptyRunView([]));
   const events = ref<ExecutionEvent[]>([]);
   const socketState = ref<'connecting' | 'live' | 'closed'>('closed');
+  /** What running agents have streamed so far, by node (streaming-text.ts); gone once the node ends. */
+  const streaming = shallowRef<StreamingTexts>({});
   let socket: RunSocket | null = null;
   // Reads can come back out of order (one renews the session first, another does not): only the latest is kept.
   let reads = 0;
@@ -65,6 +68,9 @@ export const useRunStore = defineStore('run', () => {
     if (folded.view === view.value) return; // seen already
     view.value = folded.view;
     events.value.push(event);
+    if (event.nodeId && (event.type === 'node.succeeded' || event.type === 'node.failed' || event.type === 'node.cancelled')) {
+      streaming.value = dropStreamingText(streaming.value, event.nodeId);
+    }
     if (folded.gap) resync();
   }
 
@@ -85,6 +91,9 @@ export const useRunStore = defineStore('run', () => {
       afterSeq: 0,
       token: () => auth.freshAccessToken(),
       onEvent: apply,
+      onDelta: (delta) => {
+        streaming.value = applyDelta(streaming.value, delta);
+      },
       onState: (state) => {
         socketState.value = state;
         if (state !== 'live') return;
@@ -101,6 +110,7 @@ export const useRunStore = defineStore('run', () => {
     wasLive = false;
     execution.value = null;
     view.value = emptyRunView([]);
+    streaming.value = {};
     socketState.value = 'closed';
   }
 
@@ -115,7 +125,7 @@ export const useRunStore = defineStore('run', () => {
     socket?.dropConnection();
   }
 
-  return { execution, graph, view, live, events, socketState, status, finished, outputs, error, nodeDetails, open, close, cancel, refetch, apply, dropConnection };
+  return { execution, graph, view, live, events, streaming, socketState, status, finished, outputs, error, nodeDetails, open, close, cancel, refetch, apply, dropConnection };
 });
 
 /** Starts a run of the saved workflow; returns the execution id. */
