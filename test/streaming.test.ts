@@ -126,3 +126,32 @@ describe.each([['openai' as const], ['anthropic' as const]])('the %s provider st
     expect(chunks.join('')).toBe(answer.text);
   });
 });
+
+it('a retried attempt streams its text afresh, told apart by its attempt', async () => {
+  const model = 'stream-retry';
+  // The first attempt dies after a few words (its deltas went out); the second answers whole.
+  fake.script(model, { text: STORY, holdUntilCalls: 2, chunkDelayMs: 3, dropAfterChunks: 12 }, { text: STORY, chunkDelayMs: 3 });
+  const workflowId = await createWorkflow(stack, owner, agentGraph('openai', model));
+  const socket = await openSocket(stack.wsUrl, owner.token);
+  try {
+    const executionId = await startRun(stack, owner, workflowId);
+    socket.send({ type: 'subscribe', executionId, afterSeq: 0 });
+    await socket.waitFor((m) => m.type === 'subscribed' && m.executionId === executionId);
+    await fake.waitForCalls(1);
+    await releaseHeldCall();
+    await socket.waitFor((m) => m.type === 'event' && m.event.type === 'execution.succeeded');
+    const done = await waitForExecution(stack, owner, executionId);
+    const node = done.nodes.find((n: any) => n.nodeId === 'a');
+    expect(node.attempts).toBe(2);
+    const deltas = socket.messages.filter((m) => m.type === 'delta');
+    const first = deltas.filter((d) => d.attempt === 1).map((d) => d.text).join('');
+    const second = deltas.filter((d) => d.attempt === 2).map((d) => d.text).join('');
+    expect(first.length).toBeGreaterThan(0);
+    expect(STORY.startsWith(first) && first.length < STORY.length).toBe(true);
+    expect(second).toBe(node.output.text);
+    // Attempt 1's chunks all come before attempt 2's.
+    expect(deltas.map((d) => d.attempt)).toEqual([...deltas.map((d) => d.attempt)].sort());
+  } finally {
+    await socket.close();
+  }
+});

@@ -45,6 +45,8 @@ export interface FakeLlmBehaviour {
   toolCalls?: { id?: string; name: string; arguments: unknown }[];
   /** A streamed answer (`stream: true`): wait this long between its chunks (default 0). */
   chunkDelayMs?: number;
+  /** A streamed answer: destroy the connection after this many chunks, as a provider dying mid-answer would. */
+  dropAfterChunks?: number;
 }
 
 export interface FakeLlmCall {
@@ -199,7 +201,7 @@ export async function startFakeLlmServer(options: { port?: number } = {}): Promi
       if (request.stream === true && !(status !== undefined && status >= 400)) {
         const reply = successReply(api, request, model, prompt, system, behaviour);
         call.status = reply.status;
-        return streamReply(res, api, reply, request, behaviour?.chunkDelayMs ?? 0);
+        return streamReply(res, api, reply, request, behaviour?.chunkDelayMs ?? 0, behaviour?.dropAfterChunks);
       }
       answer(
         res,
@@ -462,12 +464,16 @@ function successReply(
 }
 
 /** Server-sent events of a streamed answer, cut from the whole one: the text word by word, a tool call's arguments in two parts. */
-function streamReply(res: ServerResponse, api: FakeLlmApi, reply: Reply, request: Record<string, unknown>, chunkDelayMs: number): void {
+function streamReply(res: ServerResponse, api: FakeLlmApi, reply: Reply, request: Record<string, unknown>, chunkDelayMs: number, dropAfter?: number): void {
   const events = api === 'openai' ? openAiChunks(reply.body as Record<string, unknown>, request) : anthropicEvents(reply.body as Record<string, unknown>);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...reply.headers });
   let i = 0;
   const next = (): void => {
     if (res.destroyed || res.writableEnded) return;
+    if (dropAfter !== undefined && i >= dropAfter) {
+      res.destroy();
+      return;
+    }
     if (i >= events.length) {
       res.end();
       return;
