@@ -123,3 +123,13 @@ export interface ExportView {
 
 /** A row of GET /workflows/:id/exports: everything but the build log. */
 export type ExportSummary = Omit<ExportView, 'buildLog'>;
+
+/** A tenant-registered MCP server (Streamable HTTP); its credential's secret is sent as a bearer token. */
+export interface McpServerView {
+  id: string;
+  name: string;
+  url: string;
+  credentialId: string | null;
+  createdBy: string | null;
+  createdAt: string;
+}

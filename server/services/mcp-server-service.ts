@@ -12,16 +12,10 @@ import { listMcpTools, type McpToolInfo } from '../../activities/tools/mcp-clien
 import { mcpEndpointOf } from '../../activities/tools/mcp-tool';
 import { createOutboundClient } from '../../activities/tools/outbound';
 import { ToolError } from '../../activities/tools/tool-error';
+import type { McpServerView } from '../../core/api-views';
 import { requireUuid } from './ids';
 
-export interface McpServerView {
-  id: string;
-  name: string;
-  url: string;
-  credentialId: string | null;
-  createdBy: string | null;
-  createdAt: string;
-}
+export type { McpServerView } from '../../core/api-views';
 
 export interface McpServerServiceDeps {
   scope: TenantScope;

@@ -86,15 +86,7 @@ export interface AuditFilter {
   until?: string;
 }
 
-/** A tenant-registered MCP server (Streamable HTTP); its credential's secret is sent as a bearer token. */
-export interface McpServerView {
-  id: string;
-  name: string;
-  url: string;
-  credentialId: string | null;
-  createdBy: string | null;
-  createdAt: string;
-}
+export type { McpServerView } from '../../../core/api-views';
 
 export interface NewMcpServer {
   name: string;
