@@ -55,6 +55,10 @@ export class Execution {
   @Column({ type: 'text', name: 'temporal_run_id', nullable: true }) temporalRunId!: string | null;
   @Column({ type: 'text', name: 'started_by', nullable: true }) startedBy!: string | null;
   @Column({ type: 'jsonb', default: () => `'{"type":"manual"}'` }) trigger!: ExecutionTrigger;
+  /** The execution that started this one as a child (subflow, map item, workflow tool). */
+  @Column({ type: 'uuid', name: 'parent_execution_id', nullable: true }) parentExecutionId!: string | null;
+  /** The execution this one re-runs (POST /executions/:id/retry). */
+  @Column({ type: 'uuid', name: 'retry_of', nullable: true }) retryOf!: string | null;
   @Column({ type: 'int', name: 'last_seq', default: 0 }) lastSeq!: number;
   @Column({ type: 'text', name: 'cancelled_by', nullable: true }) cancelledBy!: string | null;
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
