@@ -133,3 +133,33 @@ export interface McpServerView {
   createdBy: string | null;
   createdAt: string;
 }
+
+/** A schedule's timing: a cron expression in a time zone, or a fixed interval. */
+export type ScheduleSpec = { cron: string; timezone: string } | { intervalSeconds: number };
+
+/** How many of a schedule's coming firings a view lists. */
+export const SCHEDULE_NEXT_RUNS_SHOWN = 5;
+
+export interface ScheduleView {
+  id: string;
+  workflowId: string;
+  spec: ScheduleSpec;
+  inputs: Record<string, unknown>;
+  paused: boolean;
+  /** The next firing Temporal plans; null while paused. */
+  nextRunAt: string | null;
+  /** The coming firings Temporal plans (up to SCHEDULE_NEXT_RUNS_SHOWN, soonest first); empty while paused. */
+  nextRunTimes: string[];
+  createdAt: string;
+}
+
+export interface WebhookView {
+  id: string;
+  workflowId: string;
+  /** Where deliveries go: POST <url> with X-Tessera-Signature. */
+  url: string;
+  createdAt: string;
+}
+
+/** The answer to creating a webhook: the only time its secret is shown. */
+export type CreatedWebhook = WebhookView & { secret: string };

@@ -56,7 +56,7 @@ test('a schedule every 2 s starts runs recorded as scheduled; pause stops it, tr
   const pausedAt = Date.now();
   const paused = await stack.request('PATCH', `/api/v1/schedules/${scheduleId}`, { token: owner.token, body: { paused: true } });
   expect(paused.status).toBe(200);
-  expect(paused.body).toMatchObject({ paused: true, nextRunAt: null });
+  expect(paused.body).toMatchObject({ paused: true, nextRunAt: null, nextRunTimes: [] });
   const atPause = await temporalInfo(scheduleId);
   expect(atPause.state.paused).toBe(true);
   const taken = atPause.info.numActionsTaken;
@@ -107,7 +107,14 @@ test('a cron schedule in a time zone shows its next run; another tenant gets 404
   expect(created.body).toMatchObject({ spec: { cron: '0 9 * * 1', timezone: 'Europe/Paris' }, paused: false });
   const next = new Date(created.body.nextRunAt);
   expect(next.getTime()).toBeGreaterThan(Date.now());
-  expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', weekday: 'short', hour: '2-digit', minute: '2-digit' }).format(next)).toBe('Mon 09:00');
+  const parisTime = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', weekday: 'short', hour: '2-digit', minute: '2-digit' });
+  expect(parisTime.format(next)).toBe('Mon 09:00');
+  // The coming firings the editor lists: five Mondays at 09:00 in Paris, soonest first, a week apart (give or take a DST hour).
+  const times: string[] = created.body.nextRunTimes;
+  expect(times).toHaveLength(5);
+  expect(times[0]).toBe(created.body.nextRunAt);
+  for (const t of times) expect(parisTime.format(new Date(t))).toBe('Mon 09:00');
+  for (let i = 1; i < times.length; i += 1) expect(Math.abs(Date.parse(times[i]!) - Date.parse(times[i - 1]!) - 7 * 86_400_000)).toBeLessThanOrEqual(3_600_000);
   const id: string = created.body.id;
 
   const as = (token: string) => ({ token });

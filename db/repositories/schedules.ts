@@ -4,7 +4,9 @@ import { returnedRows } from '../returning';
 import type { TenantScope } from '../tenant-scope';
 
 /** When a schedule fires: a cron expression (in a time zone) or a fixed interval. */
-export type ScheduleSpec = { cron: string; timezone: string } | { intervalSeconds: number };
+import type { ScheduleSpec } from '../../core/api-views';
+
+export type { ScheduleSpec } from '../../core/api-views';
 
 export interface ScheduleRecord {
   id: string;

@@ -59,7 +59,7 @@ export const scheduleRoutes = [
     role: 'editor',
     body: createScheduleBody,
     status: 201,
-    response: 'The schedule {id, spec, paused, nextRunAt}',
+    response: 'The schedule {id, spec, paused, nextRunAt, nextRunTimes}',
     takesId: true,
     handle: ({ scope, schedules, audit }, { req, body, id }) => {
       const p = principalOf(req);

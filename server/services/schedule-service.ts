@@ -6,20 +6,12 @@ import { compileGraph, GraphInvalidError } from '../../core/compile';
 import { AppError, NotFound } from '../../core/errors';
 import { checkRunInputs } from '../../core/inputs';
 import type { TenantScope, WorkflowRepository } from '../../db';
-import { ScheduleRepository, type ScheduleRecord, type ScheduleSpec } from '../../db/repositories/schedules';
+import type { ScheduleSpec, ScheduleView } from '../../core/api-views';
+import { ScheduleRepository, type ScheduleRecord } from '../../db/repositories/schedules';
 import type { ScheduleClient } from '../temporal/schedule-client';
 import { requireUuid } from './ids';
 
-export interface ScheduleView {
-  id: string;
-  workflowId: string;
-  spec: ScheduleSpec;
-  inputs: Record<string, unknown>;
-  paused: boolean;
-  /** The next firing Temporal plans; null while paused. */
-  nextRunAt: string | null;
-  createdAt: string;
-}
+export type { ScheduleView };
 
 /** A schedule's timing as a request gives it: exactly one of cron and intervalSeconds (checked by the route). */
 export interface ScheduleTiming {
@@ -63,6 +55,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       inputs: s.inputs,
       paused: state?.paused ?? s.paused,
       nextRunAt: state?.nextRunAt ?? null,
+      nextRunTimes: state?.nextRunTimes ?? [],
       createdAt: s.createdAt.toISOString(),
     };
   }

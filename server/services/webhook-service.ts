@@ -11,13 +11,9 @@ import type { RunClient } from '../temporal/run-client';
 import type { ExecutionService } from './execution-service';
 import { requireUuid } from './ids';
 
-export interface WebhookView {
-  id: string;
-  workflowId: string;
-  /** Where deliveries go: POST <url> with X-Tessera-Signature. */
-  url: string;
-  createdAt: string;
-}
+import type { WebhookView } from '../../core/api-views';
+
+export type { WebhookView } from '../../core/api-views';
 
 export interface WebhookDelivery {
   hookId: string;

@@ -2,7 +2,7 @@
 // (`tenant/<tenantId>/schedule/<id>`), so no call can reach another tenant's schedule. A schedule fires
 // the `scheduledStart` workflow (workflows/scheduled-start.ts), which records and starts the run.
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleSpec as TemporalScheduleSpec } from '@temporalio/client';
-import type { ScheduleSpec } from '../../db/repositories/schedules';
+import { SCHEDULE_NEXT_RUNS_SHOWN, type ScheduleSpec } from '../../core/api-views';
 import type { ScheduledStartInput } from '../../workflows/scheduled-start';
 import { tesseraSearchAttributes } from './search-attributes';
 
@@ -17,6 +17,8 @@ export function temporalScheduleId(tenantId: string, scheduleId: string): string
 export interface ScheduleState {
   paused: boolean;
   nextRunAt: string | null;
+  /** The coming firings, soonest first (none while paused). */
+  nextRunTimes: string[];
   /** Firings so far (by the spec and by trigger-now). */
   actionsTaken: number;
 }
@@ -56,8 +58,8 @@ export class ScheduleClient {
   async describe(tenantId: string, scheduleId: string): Promise<ScheduleState | null> {
     try {
       const d = await this.handle(tenantId, scheduleId).describe();
-      const next = d.info.nextActionTimes[0];
-      return { paused: d.state.paused, nextRunAt: d.state.paused || !next ? null : next.toISOString(), actionsTaken: d.info.numActionsTaken };
+      const next = d.state.paused ? [] : d.info.nextActionTimes.slice(0, SCHEDULE_NEXT_RUNS_SHOWN).map((t) => t.toISOString());
+      return { paused: d.state.paused, nextRunAt: next[0] ?? null, nextRunTimes: next, actionsTaken: d.info.numActionsTaken };
     } catch (err) {
       if (err instanceof ScheduleNotFoundError) return null;
       throw err;

@@ -5,6 +5,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { CanvasGraph } from '../../../core/graph';
+import type { ExecutionTriggerType } from '../../../core/api-views';
 import { applyEvent, applyExecution, emptyRunView, isRunViewFinished, type NodeView, type RunView } from '../../../core/run-view';
 import { apiRequest } from '../api/client';
 import { RunSocket } from '../api/run-socket';
@@ -134,8 +135,8 @@ export async function startExecution(workflowId: string, inputs: Record<string, 
   return res.id;
 }
 
-export async function listExecutions(workflowId: string, limit = 20): Promise<ExecutionView[]> {
-  const q = new URLSearchParams({ workflowId, limit: String(limit) });
+export async function listExecutions(workflowId: string, limit = 20, trigger?: ExecutionTriggerType): Promise<ExecutionView[]> {
+  const q = new URLSearchParams({ workflowId, limit: String(limit), ...(trigger ? { trigger } : {}) });
   const res = await apiRequest<{ items: ExecutionView[] }>('GET', `/api/v1/executions?${q.toString()}`);
   return res.items;
 }
