@@ -4,9 +4,8 @@
 // Temporal run, so a retried activity never records a second run.
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { compileGraph, GraphInvalidError } from '../core/compile';
-import { temporalWorkflowId } from '../core/events';
-import { checkRunInputs } from '../core/inputs';
+import { DEFAULT_RUN_LIMITS } from '../core/limits';
+import { prepareRunStart } from '../core/run-start';
 import type { CanvasRunInput } from '../core/run-protocol';
 import { ExecutionRepository, WorkflowRepository, type TenantScope } from '../db';
 import { ScheduleRepository } from '../db/repositories/schedules';
@@ -21,8 +20,9 @@ export interface RecordScheduledRunInput {
 /** What the scheduled start needs to start the run as its child; null when the schedule is gone. */
 export type RecordedScheduledRun = { temporalWorkflowId: string; canvasWorkflowId: string; run: CanvasRunInput } | null;
 
-export function createScheduledStartActivities(deps: { scope: TenantScope }) {
+export function createScheduledStartActivities(deps: { scope: TenantScope; runInputsMaxBytes?: number }) {
   const { scope } = deps;
+  const runInputsMaxBytes = deps.runInputsMaxBytes ?? DEFAULT_RUN_LIMITS.runInputsMaxBytes;
   const schedules = new ScheduleRepository(scope);
   const workflows = new WorkflowRepository(scope);
   const executions = new ExecutionRepository(scope);
@@ -40,27 +40,20 @@ export function createScheduledStartActivities(deps: { scope: TenantScope }) {
             const w = await workflows.find(s.workflowId);
             const saved = w ? await workflows.version(w.id, w.currentVersion) : null;
             if (!w || !saved) return null;
-            let plan;
-            try {
-              plan = compileGraph(saved.graph, { workflowId: w.id, workflowVersion: w.currentVersion });
-            } catch (err) {
-              if (err instanceof GraphInvalidError) throw ApplicationFailure.nonRetryable(`version ${w.currentVersion} of workflow ${w.id} has validation problems`, 'GRAPH_INVALID');
-              throw err;
-            }
-            const checked = checkRunInputs(plan.inputs, s.inputs);
-            if (!checked.ok) throw ApplicationFailure.nonRetryable(`the schedule's inputs do not match the trigger of version ${w.currentVersion}`, 'INPUTS_INVALID');
-            const id = randomUUID();
-            return executions.insert({
-              id,
+            const prepared = prepareRunStart({
+              tenantId: input.tenantId,
+              executionId: randomUUID(),
               workflowId: w.id,
-              workflowVersion: w.currentVersion,
-              inputs: checked.inputs,
-              plan,
+              version: w.currentVersion,
+              graph: saved.graph,
+              inputs: s.inputs,
+              runInputsMaxBytes,
               idempotencyKey,
-              temporalWorkflowId: temporalWorkflowId(input.tenantId, id),
               startedBy: `schedule:${s.id}`,
               trigger: { type: 'schedule', scheduleId: s.id },
             });
+            if (!prepared.ok) throw ApplicationFailure.nonRetryable(`the schedule's run was not started: ${prepared.problem.message}`, prepared.problem.code);
+            return executions.insert(prepared.record);
           })());
         if (!recorded) return null;
         return {

@@ -53,13 +53,16 @@ export interface NodeExecutionView {
   finishedAt: string | null;
 }
 
-/** What started a run (DESIGN.md §8); a schedule or webhook trigger also names its id. */
+/** What started a run (DESIGN.md §8); a schedule or webhook trigger also names its id, a subflow its parent and node. */
 export const EXECUTION_TRIGGER_TYPES = ['manual', 'api', 'schedule', 'webhook', 'retry', 'subflow', 'mcp'] as const;
 export type ExecutionTriggerType = (typeof EXECUTION_TRIGGER_TYPES)[number];
 export interface ExecutionTrigger {
   type: ExecutionTriggerType;
   scheduleId?: string;
   webhookId?: string;
+  /** A child execution (subflow node, workflow tool): the run and node that started it. */
+  parentExecutionId?: string;
+  nodeId?: string;
 }
 
 export interface ExecutionView {
@@ -73,6 +76,8 @@ export interface ExecutionView {
   usage: TokenTotals;
   startedBy: string | null;
   trigger: ExecutionTrigger;
+  /** The run that started this one as a child (a subflow node or a workflow tool), else null (the API always says). */
+  parentExecutionId?: string | null;
   cancelledBy: string | null;
   createdAt: string;
   startedAt: string | null;

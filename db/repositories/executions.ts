@@ -5,21 +5,13 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { OPEN_NODE_STATUSES, type ExecutionEvent, type ExecutionStatus } from '../../core/events';
 import type { ExecutionTrigger } from '../../core/api-views';
 import type { RunPlan } from '../../core/plan';
+import type { RunRecord } from '../../core/run-start';
 import { EventLog, EXECUTION_LOG } from '../event-log';
 import type { TenantScope } from '../tenant-scope';
 import { Approval, Execution, NodeExecution } from '../entities/tenant';
 
-export interface NewExecution {
-  id: string;
-  workflowId: string;
-  workflowVersion: number;
-  inputs: Record<string, unknown>;
-  plan: RunPlan;
-  idempotencyKey: string | null;
-  temporalWorkflowId: string;
-  startedBy: string | null;
-  trigger: ExecutionTrigger;
-}
+/** What core/run-start.ts prepares: every start of a run records its row through `insert`. */
+export type NewExecution = RunRecord;
 
 /** Where a page of executions ends: created_at as an ISO 8601 UTC string to the microsecond, and the id. */
 export interface ExecutionPageKey {
@@ -43,6 +35,7 @@ const EXECUTION_COLUMNS = [
   'temporal_run_id as "temporalRunId"',
   'started_by as "startedBy"',
   'trigger',
+  'parent_execution_id as "parentExecutionId"',
   'last_seq as "lastSeq"',
   'cancelled_by as "cancelledBy"',
   'created_at as "createdAt"',
@@ -85,6 +78,7 @@ export class ExecutionRepository {
       temporalWorkflowId: input.temporalWorkflowId,
       startedBy: input.startedBy,
       trigger: input.trigger,
+      parentExecutionId: input.parentExecutionId ?? null,
     } as QueryDeepPartialEntity<Execution>); // jsonb columns defeat TypeORM's deep-partial typing
 
     await m.insert(
@@ -131,7 +125,7 @@ export class ExecutionRepository {
     const qb = this.scope
       .manager()
       .createQueryBuilder(Execution, 'e')
-      .select(['e.id', 'e.workflowId', 'e.workflowVersion', 'e.status', 'e.error', 'e.usage', 'e.startedBy', 'e.trigger', 'e.cancelledBy', 'e.createdAt', 'e.startedAt', 'e.finishedAt', 'e.temporalWorkflowId', 'e.temporalRunId'])
+      .select(['e.id', 'e.workflowId', 'e.workflowVersion', 'e.status', 'e.error', 'e.usage', 'e.startedBy', 'e.trigger', 'e.cancelledBy', 'e.createdAt', 'e.startedAt', 'e.finishedAt', 'e.temporalWorkflowId', 'e.temporalRunId', 'e.parentExecutionId'])
       .orderBy('e.created_at', 'DESC')
       .addOrderBy('e.id', 'DESC')
       .take(filter.limit);

@@ -4,13 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { QueryFailedError } from 'typeorm';
-import { compileGraph, GraphInvalidError } from '../../core/compile';
 import type { ExecutionTrigger, ExecutionTriggerType, ExecutionView } from '../../core/api-views';
 import { causeChainMessage } from '../../core/error-cause';
 import { AppError, Conflict, NotFound, ValidationFailed } from '../../core/errors';
-import { TERMINAL_EXECUTION_STATUSES, temporalWorkflowId, type ExecutionEvent, type ExecutionStatus } from '../../core/events';
-import { checkRunInputs } from '../../core/inputs';
-import { DEFAULT_RUN_LIMITS, INPUTS_TOO_LARGE, formatBytes, jsonBytes } from '../../core/limits';
+import { TERMINAL_EXECUTION_STATUSES, type ExecutionEvent, type ExecutionStatus } from '../../core/events';
+import { DEFAULT_RUN_LIMITS } from '../../core/limits';
+import { prepareRunStart } from '../../core/run-start';
 import type { Execution, ExecutionPageKey, ExecutionRepository, NodeExecution, TenantScope, WorkflowRepository } from '../../db';
 import type { RunClient } from '../temporal/run-client';
 import type { FinishedRuns } from './finished-runs';
@@ -87,6 +86,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       usage: e.usage,
       startedBy: e.startedBy,
       trigger: e.trigger,
+      parentExecutionId: e.parentExecutionId ?? null,
       cancelledBy: e.cancelledBy ?? null,
       createdAt: iso(e.createdAt)!,
       startedAt: iso(e.startedAt),
@@ -198,38 +198,23 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
         const version = body.version ?? w.currentVersion;
         const saved = await workflows.version(w.id, version);
         if (!saved) throw new NotFound(`workflow ${workflowId} has no version ${version}`);
-        let plan;
-        try {
-          plan = compileGraph(saved.graph, { workflowId: w.id, workflowVersion: version });
-        } catch (err) {
-          if (err instanceof GraphInvalidError) {
-            throw new AppError('GRAPH_INVALID', 422, `version ${version} of this workflow has validation problems`, { errors: err.problems });
-          }
-          throw err;
-        }
-        const checked = checkRunInputs(plan.inputs, body.inputs ?? {});
-        if (!checked.ok) throw new AppError('INPUTS_INVALID', 422, 'the run inputs do not match the trigger', { issues: checked.problems });
-        const inputBytes = jsonBytes(checked.inputs);
-        if (inputBytes > runInputsMaxBytes) {
-          throw new AppError(
-            INPUTS_TOO_LARGE,
-            413,
-            `the run inputs are ${formatBytes(inputBytes)}, above the ${formatBytes(runInputsMaxBytes)} limit (RUN_INPUTS_MAX_BYTES=${runInputsMaxBytes})`,
-            { bytes: inputBytes, maxBytes: runInputsMaxBytes },
-          );
-        }
-        const id = randomUUID();
-        const execution = await executions.insert({
-          id,
+        const prepared = prepareRunStart({
+          tenantId,
+          executionId: randomUUID(),
           workflowId: w.id,
-          workflowVersion: version,
-          inputs: checked.inputs,
-          plan,
+          version,
+          graph: saved.graph,
+          inputs: body.inputs ?? {},
+          runInputsMaxBytes,
           idempotencyKey,
-          temporalWorkflowId: temporalWorkflowId(tenantId, id),
           startedBy,
           trigger,
         });
+        if (!prepared.ok) {
+          const { code, status, message, details } = prepared.problem;
+          throw new AppError(code, status, message, details);
+        }
+        const execution = await executions.insert(prepared.record);
         return { execution, created: true };
       }).catch(async (err: unknown) => {
         // Two concurrent POSTs with one key: the loser answers with the winner's execution.
