@@ -11,6 +11,24 @@ export const NODE_OUT_HANDLES: Partial<Record<NodeType, readonly string[]>> = {
   approval: ['approved', 'rejected'],
 };
 
+/** What a node that can fail does when it finally fails (DESIGN.md §8; core/node-failure.ts decides it). */
+export const ON_ERROR_MODES = ['fail', 'continue', 'branch'] as const;
+export type OnErrorMode = (typeof ON_ERROR_MODES)[number];
+/** The `onError` field a fallible node type's schema carries (absent: `fail`, the behaviour before it existed). */
+export const onErrorSchema = z.enum(ON_ERROR_MODES).optional();
+/** The out handle a node with `onError: "branch"` takes when it failed; its other edges are then skipped. */
+export const ERROR_HANDLE = 'error';
+
+/**
+ * The out handles of one node, `null` standing for the unnamed one: its type's named handles, or the unnamed
+ * handle, plus `error` when the node's `onError` is `branch`. The validator and the editor both ask this.
+ */
+export function nodeOutHandles(type: string, data: Readonly<Record<string, unknown>> | undefined): readonly (string | null)[] {
+  const named = NODE_OUT_HANDLES[type as NodeType];
+  if (named) return named;
+  return data?.['onError'] === 'branch' ? [null, ERROR_HANDLE] : [null];
+}
+
 export const positionSchema = z.object({ x: z.number(), y: z.number() });
 
 export const inputSpecSchema = z.strictObject({
@@ -105,6 +123,7 @@ export const agentDataSchema = z.strictObject({
   maxToolRounds: z.number().int().min(1).max(50).optional(),
   /** Tool names whose calls wait for a human decision, all of them, or none (the default). */
   toolApproval: z.union([z.enum(['none', 'all']), z.array(toolName).max(MAX_TOOLS_PER_AGENT)]).optional(),
+  onError: onErrorSchema,
 });
 
 export const transformDataSchema = z.union([
@@ -146,6 +165,12 @@ export const NODE_DATA_SCHEMAS = {
   approval: approvalDataSchema,
   output: outputDataSchema,
 } as const satisfies Record<NodeType, z.ZodType>;
+
+/** Whether a node type has the `onError` field: every fallible type's schema carries `onErrorSchema`, nothing else does. */
+export function canHandleErrors(type: string): boolean {
+  const schema = (NODE_DATA_SCHEMAS as Partial<Record<string, z.ZodType>>)[type];
+  return schema instanceof z.ZodObject && 'onError' in schema.shape;
+}
 
 export type TriggerData = z.infer<typeof triggerDataSchema>;
 export type AgentData = z.infer<typeof agentDataSchema>;

@@ -200,6 +200,24 @@ export const entry = {
     events: [{ type: 'node.failed', nodeId, at, data: { status: 'failed', attempt: attempts, handle: null, error: error.message, code: error.code }, key: ledgerKey.nodeFailed(nodeId) }],
   }),
 
+  /**
+   * A node failed and its onError handled it (core/node-failure.ts): it succeeded with `{error}` as its output,
+   * taking `handle` (`error` under branch). One `node.succeeded` with `handled: true` and the error's `code` and
+   * message (`error`), so a view shows it succeeded-with-an-error; the row keeps the error beside the output.
+   */
+  failureHandled: (nodeId: string, output: unknown, error: RunError, attempts: number, handle: string | null, at: string): Ledger => ({
+    nodes: [{ nodeId, status: 'succeeded', attempts, output, error, finishedAt: at }],
+    events: [
+      {
+        type: 'node.succeeded',
+        nodeId,
+        at,
+        data: { ...succeededData(output, attempts, handle), handled: true, code: error.code, error: error.message },
+        key: ledgerKey.nodeSucceeded(nodeId),
+      },
+    ],
+  }),
+
   nodeSkipped: (nodeId: string, at: string): Ledger => ({
     nodes: [{ nodeId, status: 'skipped' }],
     events: [{ type: 'node.skipped', nodeId, at, data: { status: 'skipped', attempt: 0, handle: null }, key: ledgerKey.nodeSkipped(nodeId) }],

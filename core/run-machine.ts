@@ -10,6 +10,7 @@ import { EVALUATION_ERROR, nodeEvaluation, type EvaluateNodesInput, type NodeEva
 import type { ExecutionStatus, NodeStatus } from './events';
 import { jsonBytes } from './limits';
 import type { PlanNode, RunPlan } from './plan';
+import { failureOutcome } from './node-failure';
 import { entry, type Ledger, type RunError } from './run-ledger';
 import { isNodeTerminal, isRunComplete, nextSteps } from './scheduler';
 import { DEFAULT_MAX_TOOL_ROUNDS, type Tool } from './graph';
@@ -354,7 +355,24 @@ class Transition {
       return;
     }
     this.state.nodes[h.nodeId] = { ...this.state.nodes[h.nodeId]!, attempts: h.attempt };
-    this.fail({ nodeId: h.nodeId, code: h.code, message: h.message });
+    this.nodeFailed({ nodeId: h.nodeId, code: h.code, message: h.message });
+  }
+
+  /**
+   * A fallible node failed for good. By its onError (core/node-failure.ts) the run fails, or the node succeeds
+   * with `{error: {code, message}}` (taking `error` under branch) and its siblings run on.
+   */
+  nodeFailed(error: RunError & { nodeId: string }): void {
+    const outcome = failureOutcome(this.node(error.nodeId), error);
+    if (outcome.kind === 'fail') {
+      this.fail(error);
+      return;
+    }
+    const attempts = Math.max(this.state.nodes[error.nodeId]?.attempts ?? 0, 1);
+    this.state.loops = withoutKey(this.state.loops, error.nodeId);
+    this.keepOutput(error.nodeId, outcome.output, jsonBytes(outcome.output));
+    this.state.nodes[error.nodeId] = { status: 'succeeded', attempts, handle: outcome.handle };
+    this.ledger.push(entry.failureHandled(error.nodeId, outcome.output, { code: error.code, message: error.message, nodeId: error.nodeId }, attempts, outcome.handle, this.at));
   }
 
   /**
@@ -389,7 +407,7 @@ class Transition {
     const maxRounds = node.data.maxToolRounds ?? DEFAULT_MAX_TOOL_ROUNDS;
     if (h.round > maxRounds) {
       this.state.nodes[h.nodeId] = { ...this.state.nodes[h.nodeId]!, attempts: h.attempt };
-      this.fail({
+      this.nodeFailed({
         nodeId: h.nodeId,
         code: TOOL_ROUNDS_EXCEEDED,
         message: `agent ${h.nodeId} still asked for tools (${calls.map((c) => c.name).join(', ')}) after ${maxRounds} tool round${maxRounds === 1 ? '' : 's'} (maxToolRounds)`,

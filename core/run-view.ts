@@ -26,6 +26,7 @@ export interface NodeView {
   outputBytes: number | null;
   /** The first characters of the output (an agent's text), once the node succeeded. */
   preview: string | null;
+  /** Why it failed; on a succeeded node, the failure its onError handled (`node.succeeded` with `handled: true`). */
   error: { code: string; message: string } | null;
   startedAt: string | null;
   finishedAt: string | null;
@@ -312,13 +313,17 @@ function nodeAfter(current: NodeView, status: NodeStatus, type: string, data: Re
     next.handle = typeof data.handle === 'string' ? data.handle : null;
     next.outputBytes = numberOr(data.outputBytes, null);
     next.preview = typeof data.preview === 'string' ? data.preview : typeof data.textPreview === 'string' ? data.textPreview : null;
+    if (data.handled === true) next.error = nodeEventError(data);
   }
-  if (status === 'failed') {
-    const message = typeof data.error === 'string' ? data.error : (runError(data.error)?.message ?? '');
-    next.error = { code: typeof data.code === 'string' ? data.code : (runError(data.error)?.code ?? UNKNOWN_NODE_ERROR), message };
-  }
+  if (status === 'failed') next.error = nodeEventError(data);
   if (rank(status) === 2) next.finishedAt = at;
   return next;
+}
+
+/** The error a node event carries: `code` and the message as `error` (older events: an error object). */
+function nodeEventError(data: Record<string, unknown>): { code: string; message: string } {
+  const message = typeof data.error === 'string' ? data.error : (runError(data.error)?.message ?? '');
+  return { code: typeof data.code === 'string' ? data.code : (runError(data.error)?.code ?? UNKNOWN_NODE_ERROR), message };
 }
 
 /** The status of a run still open: waiting while a node waits on a person, else running. */

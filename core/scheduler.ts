@@ -1,6 +1,7 @@
 // The pure heart of the canvas interpreter (DESIGN.md §2): given a plan and each node's state, which nodes run
 // next and which are skipped. The Temporal workflow calls it after every change, so it must stay deterministic.
 import { TERMINAL_NODE_STATUSES, type NodeStatus } from './events';
+import { ERROR_HANDLE } from './graph';
 import type { PlanEdge, RunPlan } from './plan';
 
 export interface NodeRunState {
@@ -22,10 +23,14 @@ export function isNodeTerminal(state: NodeRunState | undefined): boolean {
   return state !== undefined && TERMINAL_NODE_STATUSES.includes(state.status);
 }
 
-/** Active: the source succeeded and, when the edge names a handle, took that handle. */
+/**
+ * Active: the source succeeded and, when the edge names a handle, took that handle. A node that failed into
+ * its `error` handle (onError: branch) takes only its error edges, never its unnamed ones.
+ */
 export function isEdgeActive(edge: PlanEdge, states: RunStates): boolean {
   const source = states[edge.source];
   if (source?.status !== 'succeeded') return false;
+  if (source.handle === ERROR_HANDLE) return edge.sourceHandle === ERROR_HANDLE;
   return edge.sourceHandle === null || edge.sourceHandle === (source.handle ?? null);
 }
 

@@ -562,3 +562,68 @@ describe('validateGraph on random malformed documents', () => {
     expect(validCount).toBeLessThan(600);
   });
 });
+
+describe('onError and the error handle', () => {
+  /** start → a (an agent with onError) → done, plus the extra edges and data given. */
+  const withAgent = (onError: unknown, extraEdges: Record<string, unknown>[] = []): Doc => ({
+    nodes: [
+      { id: 'start', type: 'trigger', data: { inputs: {} } },
+      { id: 'a', type: 'agent', data: { provider: 'echo', model: 'echo-1', prompt: 'hi', ...(onError === undefined ? {} : { onError }) } },
+      { id: 'fix', type: 'agent', data: { provider: 'echo', model: 'echo-1', prompt: 'fix {{nodes.a.error.message}}' } },
+      { id: 'done', type: 'output', data: { value: 'x' } },
+    ],
+    edges: [
+      { id: 'e1', source: 'start', target: 'a' },
+      { id: 'e2', source: 'a', target: 'done' },
+      { id: 'e4', source: 'fix', target: 'done' },
+      ...extraEdges,
+    ],
+  });
+  const fromError = { id: 'e3', source: 'a', target: 'fix', sourceHandle: 'error' };
+  const fromNormal = { id: 'e3', source: 'a', target: 'fix' };
+
+  test('an onError branch agent has its normal handle and "error"', () => {
+    expect(validateGraph(withAgent('branch', [fromError])).errors).toEqual([]);
+  });
+
+  test('continue and fail are accepted on the normal handle', () => {
+    expect(validateGraph(withAgent('continue', [fromNormal])).errors).toEqual([]);
+    expect(validateGraph(withAgent('fail', [fromNormal])).errors).toEqual([]);
+  });
+
+  test('a branch agent without an error edge is valid (a failure then skips its normal edges)', () => {
+    expect(validateGraph(withAgent('branch', [fromNormal])).errors).toEqual([]);
+  });
+
+  test('an edge from "error" of an agent without branch names the fix', () => {
+    for (const onError of [undefined, 'continue']) {
+      const errors = validateGraph(withAgent(onError, [fromError])).errors;
+      expect(errors).toEqual([
+        {
+          code: 'INVALID_SOURCE_HANDLE',
+          edgeId: 'e3',
+          message: 'edge "e3": agent node "a" has an "error" handle only with onError "branch" (set its onError to "branch", or connect the edge to its normal handle)',
+        },
+      ]);
+    }
+  });
+
+  test('a branch agent has no other named handle', () => {
+    const errors = validateGraph(withAgent('branch', [{ ...fromError, sourceHandle: 'oops' }])).errors;
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['INVALID_SOURCE_HANDLE', 'edge "e3": an edge from agent node "a" leaves its normal handle (naming none) or "error" (got "oops")']]);
+  });
+
+  test('an unknown onError is a config problem; a node type that cannot fail has no onError', () => {
+    expect(codes(validateGraph(withAgent('retry', [fromNormal])).errors)).toEqual(['INVALID_NODE_CONFIG']);
+    const doc = minimalGraph();
+    doc.nodes[1]!.data = { value: 'x', onError: 'continue' };
+    expect(codes(validateGraph(doc).errors)).toEqual(['INVALID_NODE_CONFIG']);
+  });
+
+  test('a transform gives no "error" handle', () => {
+    const doc = minimalGraph();
+    doc.nodes.push({ id: 't', type: 'transform', data: { template: 'x' } });
+    doc.edges.push({ id: 'e2', source: 'start', target: 't' }, { id: 'e3', source: 't', target: 'done', sourceHandle: 'error' });
+    expect(validateGraph(doc).errors.map((e) => e.message)).toEqual(['edge "e3": a transform node has a single out handle, so the edge names none (got "error")']);
+  });
+});

@@ -2,7 +2,7 @@
 // and reports every problem at once, each pinned to the node or edge the user has to fix.
 import type { z } from 'zod';
 
-import { MAX_EDGES, MAX_NODES, NODE_DATA_SCHEMAS, NODE_OUT_HANDLES, NODE_TYPES, transformDataSchema } from './graph';
+import { canHandleErrors, ERROR_HANDLE, MAX_EDGES, MAX_NODES, NODE_DATA_SCHEMAS, NODE_OUT_HANDLES, NODE_TYPES, nodeOutHandles, transformDataSchema } from './graph';
 import type { AgentData, NodeType, TriggerData } from './graph';
 import { checkExpressionSyntax } from './expression';
 import { coerceInput } from './inputs';
@@ -64,6 +64,8 @@ const MAX_CHECKED_LENGTH = 200_000;
 interface SoundNode {
   id: string;
   type: string;
+  /** Its out handles (core/graph.ts nodeOutHandles): an `onError: "branch"` node has `error` besides the unnamed one. */
+  handles: readonly (string | null)[];
 }
 interface SoundEdge {
   id: string | undefined;
@@ -172,7 +174,8 @@ function checkNode(raw: unknown, index: number, errors: GraphProblem[]): SoundNo
     checkSyntax(type, data, label, at, errors);
   }
 
-  return id === undefined ? undefined : { id, type: typeof rawType === 'string' ? rawType : '' };
+  const handles = nodeOutHandles(typeof rawType === 'string' ? rawType : '', isRecord(data) ? data : undefined);
+  return id === undefined ? undefined : { id, type: typeof rawType === 'string' ? rawType : '', handles };
 }
 
 function checkNodeData(
@@ -328,13 +331,15 @@ function checkEdge(
 function checkSourceHandle(source: SoundNode, handle: string | null, label: string, at: { edgeId?: string }, errors: GraphProblem[]): void {
   const handles = NODE_OUT_HANDLES[source.type as NodeType];
   if (handles === undefined) {
-    if (handle !== null) {
-      errors.push({
-        code: 'INVALID_SOURCE_HANDLE',
-        message: `${label}: a ${source.type} node has a single out handle, so the edge names none (got "${truncate(handle)}")`,
-        ...at,
-      });
-    }
+    if (source.handles.includes(handle)) return;
+    const branches = source.handles.includes(ERROR_HANDLE);
+    const message =
+      handle === ERROR_HANDLE && canHandleErrors(source.type)
+        ? `${source.type} node "${source.id}" has an "error" handle only with onError "branch" (set its onError to "branch", or connect the edge to its normal handle)`
+        : branches
+          ? `an edge from ${source.type} node "${source.id}" leaves its normal handle (naming none) or "${ERROR_HANDLE}" (got "${truncate(String(handle))}")`
+          : `a ${source.type} node has a single out handle, so the edge names none (got "${truncate(String(handle))}")`;
+    errors.push({ code: 'INVALID_SOURCE_HANDLE', message: `${label}: ${message}`, ...at });
     return;
   }
   if (handle === null || !handles.includes(handle)) {
