@@ -1,6 +1,6 @@
 // The checks a connection must pass while it is being dragged, so a bad edge is refused at the handle rather
 // than reported by the validator after the drop: the same rules as core/validate, applied to one new edge.
-import type { CanvasEdge, CanvasNode } from '../../../core/graph';
+import { nodeOutHandles, type CanvasEdge, type CanvasNode } from '../../../core/graph';
 import { nodeTypeInfo } from './node-catalog';
 
 export interface ProposedConnection {
@@ -21,7 +21,7 @@ export function connectionProblem(nodes: readonly CanvasNode[], edges: readonly 
   const sourceInfo = nodeTypeInfo(source.type);
   if (!sourceInfo) return `unknown node type ${source.type}`;
   const handle = c.sourceHandle ?? null;
-  if (sourceInfo.outHandles.length === 0 ? handle !== null : handle === null || !sourceInfo.outHandles.includes(handle)) {
+  if (!nodeOutHandles(source.type, source.data).includes(handle)) {
     return `a ${source.type} has no out handle ${handle ?? '(default)'}`;
   }
   if (edges.some((e) => e.source === c.source && e.target === c.target && (e.sourceHandle ?? null) === handle)) {
