@@ -51,6 +51,8 @@ export interface NodeExecutionView {
   usage: TokenTotals | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The run this node's result was kept from (a retry's reused node, core/retry-plan.ts); absent when it ran here. */
+  reusedFrom?: string;
 }
 
 /** What started a run (DESIGN.md §8); a schedule or webhook trigger also names its id, a subflow its parent and node. */
@@ -60,6 +62,8 @@ export interface ExecutionTrigger {
   type: ExecutionTriggerType;
   scheduleId?: string;
   webhookId?: string;
+  /** A retry (POST /executions/:id/retry): the run it retries. */
+  retryOf?: string;
   /** A child execution (subflow node, workflow tool): the run and node that started it. */
   parentExecutionId?: string;
   nodeId?: string;
@@ -78,6 +82,8 @@ export interface ExecutionView {
   trigger: ExecutionTrigger;
   /** The run that started this one as a child (a subflow node or a workflow tool), else null (the API always says). */
   parentExecutionId?: string | null;
+  /** The run this one retries (POST /executions/:id/retry), else null (the API always says). */
+  retryOf?: string | null;
   cancelledBy: string | null;
   createdAt: string;
   startedAt: string | null;

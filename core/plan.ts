@@ -30,6 +30,14 @@ export type PlanNode =
   | (PlanNodeBase & { type: 'approval'; data: ApprovalData })
   | (PlanNodeBase & { type: 'output'; data: OutputData });
 
+/** A node of an earlier run whose recorded result a retry keeps (core/retry-plan.ts): it starts finished. */
+export interface ReusedNode {
+  status: 'succeeded' | 'skipped';
+  output: unknown;
+  /** The handle it took (a condition's branch, an approval's decision); null for every other node. */
+  handle: string | null;
+}
+
 export interface RunPlan {
   /** Plan format version, so a worker can refuse a plan it does not understand. */
   planVersion: 1;
@@ -40,4 +48,6 @@ export interface RunPlan {
   /** Nodes in a topological order (the trigger first). */
   nodes: PlanNode[];
   outputNodeIds: string[];
+  /** A retry's reused nodes and the execution they come from (POST /executions/:id/retry); absent on every other run. */
+  reuse?: { from: string; nodes: Record<string, ReusedNode> };
 }

@@ -223,6 +223,21 @@ export const entry = {
     events: [{ type: 'node.skipped', nodeId, at, data: { status: 'skipped', attempt: 0, handle: null }, key: ledgerKey.nodeSkipped(nodeId) }],
   }),
 
+  /**
+   * A retry's node that keeps the old run's result (core/retry-plan.ts): its success or skip as the old run
+   * recorded it, with no attempt of its own (attempt 0, no usage) and `reusedFrom` naming that run.
+   */
+  nodeReused: (nodeId: string, node: { status: 'succeeded' | 'skipped'; output: unknown; handle: string | null }, reusedFrom: string, at: string): Ledger =>
+    node.status === 'skipped'
+      ? {
+          nodes: [{ nodeId, status: 'skipped', attempts: 0 }],
+          events: [{ type: 'node.skipped', nodeId, at, data: { status: 'skipped', attempt: 0, handle: null, reusedFrom }, key: ledgerKey.nodeSkipped(nodeId) }],
+        }
+      : {
+          nodes: [{ nodeId, status: 'succeeded', attempts: 0, output: node.output ?? null, startedAt: at, finishedAt: at }],
+          events: [{ type: 'node.succeeded', nodeId, at, data: { ...succeededData(node.output, 0, node.handle), reusedFrom }, key: ledgerKey.nodeSucceeded(nodeId) }],
+        },
+
   /** A node stopped by the run's end (a failed sibling, a cancel): a row only, as before issue 10. */
   nodeCancelled: (nodeId: string, at: string): Ledger => nodeOnly({ nodeId, status: 'cancelled', finishedAt: at }),
 

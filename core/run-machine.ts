@@ -194,6 +194,7 @@ export function step(plan: RunPlan, previous: RunState, happening: Happening): S
   switch (happening.type) {
     case 'started':
       run.ledger.push(entry.executionStarted(happening.at));
+      run.reused();
       break;
     case 'evaluated':
       run.evaluated(happening.results);
@@ -287,6 +288,30 @@ class Transition {
     const inFlight = this.plan.nodes.some((n) => this.isInFlight(n.id));
     if (!inFlight && !s.evaluating.length && !this.commands.length) {
       this.fail({ code: 'RUN_ERROR', message: 'the run cannot make progress: no node is ready or running' });
+    }
+  }
+
+  /**
+   * A retry's kept nodes (plan.reuse, core/retry-plan.ts) finish at the start with the old run's results: their
+   * outputs are in scope and count in the byte budgets as if they had run; they are recorded as reused.
+   */
+  reused(): void {
+    const reuse = this.plan.reuse;
+    if (!reuse) return;
+    const s = this.state;
+    for (const node of this.plan.nodes) {
+      const kept = reuse.nodes[node.id];
+      if (!kept) continue;
+      if (kept.status === 'succeeded') {
+        const bytes = jsonBytes(kept.output);
+        if (node.type === 'output') {
+          s.outputs[node.id] = kept.output;
+          s.used.outputs += bytes;
+        }
+        this.keepOutput(node.id, kept.output, bytes);
+      }
+      s.nodes[node.id] = { status: kept.status, attempts: 0, handle: kept.handle };
+      this.ledger.push(entry.nodeReused(node.id, kept, reuse.from, this.at));
     }
   }
 

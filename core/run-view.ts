@@ -32,6 +32,8 @@ export interface NodeView {
   finishedAt: string | null;
   /** A tool-using agent's rounds so far (model_call.* and tool_call.* events), in round order; empty for every other node. */
   rounds: RoundView[];
+  /** A retry's node that kept this result from the run it retries (its event's `reusedFrom`): it did not run again. */
+  reusedFrom?: string;
 }
 
 /** What a tool call is doing: `awaiting_approval` while it waits for a person (toolApproval). */
@@ -185,6 +187,7 @@ export function applyExecution(previous: RunView, row: Pick<ExecutionView, 'stat
       error: current.error ?? (n.error ? { code: n.error.code, message: n.error.message } : null),
       startedAt: current.startedAt ?? n.startedAt,
       finishedAt: current.finishedAt ?? n.finishedAt,
+      ...((current.reusedFrom ?? n.reusedFrom) ? { reusedFrom: current.reusedFrom ?? n.reusedFrom } : {}),
     };
   }
   view.outputs = view.outputs ?? row.outputs;
@@ -317,6 +320,7 @@ function nodeAfter(current: NodeView, status: NodeStatus, type: string, data: Re
   }
   if (status === 'failed') next.error = nodeEventError(data);
   if (rank(status) === 2) next.finishedAt = at;
+  if (typeof data.reusedFrom === 'string') next.reusedFrom = data.reusedFrom;
   return next;
 }
 
