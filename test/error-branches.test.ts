@@ -11,7 +11,9 @@ let owner: TestSession;
 
 beforeAll(async () => {
   fake = await startFakeLlmServer();
-  stack = await startTestStack({ providers: { openai: { apiKey: 'test-openai-key', baseURL: fake.openaiBaseURL } } });
+  stack = await startTestStack({
+    providers: { openai: { apiKey: 'test-openai-key', baseURL: fake.openaiBaseURL }, anthropic: { apiKey: 'test-anthropic-key', baseURL: fake.anthropicBaseURL } },
+  });
   owner = await registerTenant(stack);
 });
 
