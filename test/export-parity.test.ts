@@ -58,6 +58,18 @@ const review = (data: Record<string, unknown> = {}) =>
     ],
     [edge('start', 'draft'), edge('draft', 'review'), edge('review', 'published', 'approved'), edge('review', 'dropped', 'rejected')],
   );
+// onError: the draft's final failure goes to a recovery agent (branch: its error edge only) or on (continue).
+const recovering = (onError: 'branch' | 'continue') =>
+  graph(
+    [
+      trigger(),
+      agent('draft', { onError, ...fastRetry(2) }),
+      output('done', 'done {{nodes.draft.text}}'),
+      agent('fix', { prompt: 'fix {{nodes.draft.error.code}}: {{nodes.draft.error.message}}' }),
+      output('saved', '{{nodes.fix.text}}'),
+    ],
+    [edge('start', 'draft'), edge('draft', 'done'), edge('draft', 'fix', onError === 'branch' ? 'error' : undefined), edge('fix', 'saved')],
+  );
 
 interface Row {
   kind: string;
@@ -163,6 +175,21 @@ const rows: Row[] = [
     script: { approvals: { review: 'timeout' } },
     status: 'timed_out',
     nodes: { review: 'failed', published: 'cancelled', dropped: 'cancelled' },
+  },
+  {
+    kind: 'onError branch: after its retries the failed agent takes its error edge to a recovery agent; the normal edge is skipped',
+    plan: recovering('branch'),
+    script: { agents: { draft: [{ fail: 'busy (503)', retryable: true }, { fail: 'bad request (400)', retryable: false }] } },
+    status: 'succeeded',
+    nodes: { draft: 'succeeded', done: 'skipped', fix: 'succeeded', saved: 'succeeded' },
+    attempts: { draft: 2 },
+  },
+  {
+    kind: 'onError continue: the failed agent succeeds with the error on its normal edges',
+    plan: recovering('continue'),
+    script: { agents: { draft: [{ fail: 'bad request (400)', retryable: false }] } },
+    status: 'succeeded',
+    nodes: { draft: 'succeeded', done: 'succeeded', fix: 'succeeded', saved: 'succeeded' },
   },
 ];
 

@@ -16,6 +16,9 @@ DEFAULT_AGENT_ATTEMPTS = 3
 MAX_RETRY_INTERVAL_MS = 120000
 
 TERMINAL_NODE_STATUSES = ("succeeded", "skipped", "failed", "cancelled")
+# on_error (core/node-failure.ts): what a fallible node's final failure does; "fail" (the default) ends the run.
+ON_ERROR_HANDLED = ("continue", "branch")
+ERROR_HANDLE = "error"
 EVALUATION_ERROR = "EVALUATION_ERROR"
 
 
@@ -29,6 +32,9 @@ def is_edge_active(edge, states):
     source = states.get(edge["source"]) or {}
     if source.get("status") != "succeeded":
         return False
+    # on_error: a node that failed into its "error" handle (onError branch) takes only its error edges.
+    if source.get("handle") == ERROR_HANDLE:
+        return edge["sourceHandle"] == ERROR_HANDLE
     return edge["sourceHandle"] is None or edge["sourceHandle"] == source.get("handle")
 
 
@@ -135,6 +141,12 @@ class entry:
     def node_failed(node_id, error, attempts, at):
         data = dict(_node_data("failed", attempts), error=error["message"], code=error["code"])
         return _ledger([_event("node.failed", at, "node:%s:failed" % node_id, node_id, data)], [{"nodeId": node_id, "status": "failed", "attempts": attempts}])
+
+    @staticmethod
+    def failure_handled(node_id, error, attempts, handle, at):
+        """on_error: the node failed and its onError handled it; it succeeded with {"error"} as its output."""
+        data = dict(_node_data("succeeded", attempts, handle), handled=True, code=error["code"], error=error["message"])
+        return _ledger([_event("node.succeeded", at, "node:%s:succeeded" % node_id, node_id, data)], [{"nodeId": node_id, "status": "succeeded", "attempts": attempts}])
 
     @staticmethod
     def node_skipped(node_id, at):
@@ -311,7 +323,21 @@ class _Transition:
             self.start_agent(node, self.state["agentTexts"].get(h["nodeId"], {"prompt": ""}), attempt + 1, backoff if delay is None else delay)
             return
         self.state["nodes"][h["nodeId"]] = dict(self.state["nodes"][h["nodeId"]], attempts=attempt)
-        self.fail({"code": h["code"], "message": h["message"], "nodeId": h["nodeId"]})
+        self.node_failed({"code": h["code"], "message": h["message"], "nodeId": h["nodeId"]})
+
+    def node_failed(self, error):
+        """on_error: a fallible node failed for good. By its onError (core/node-failure.ts) the run fails, or the
+        node succeeds with {"error": {code, message}} (taking "error" under branch) and its siblings run on."""
+        node_id = error["nodeId"]
+        mode = self.node(node_id)["data"].get("onError", "fail")
+        if mode not in ON_ERROR_HANDLED:
+            self.fail(error)
+            return
+        attempts = max(self.state["nodes"][node_id].get("attempts", 0), 1)
+        handle = ERROR_HANDLE if mode == "branch" else None
+        self.keep_output(node_id, {"error": {"code": error["code"], "message": error["message"]}})
+        self.state["nodes"][node_id] = {"status": "succeeded", "attempts": attempts, "handle": handle}
+        self.ledger.append(entry.failure_handled(node_id, error, attempts, handle, self.at))
 
     def approval_decided(self, node_id, output):
         self.keep_output(node_id, output)

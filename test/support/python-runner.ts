@@ -76,7 +76,7 @@ def event_view(event):
     if event.get("nodeId"):
         view["nodeId"] = event["nodeId"]
     data = event.get("data") or {}
-    for field in ("status", "attempt", "nextAttempt", "handle", "code", "error"):
+    for field in ("status", "attempt", "nextAttempt", "handle", "handled", "code", "error"):
         if field in data and not isinstance(data[field], (dict, list)):
             view[field] = data[field]
     return view

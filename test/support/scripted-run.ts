@@ -46,6 +46,8 @@ export interface EventView {
   attempt?: number;
   nextAttempt?: number;
   handle?: string | null;
+  /** A failure the node's onError handled (node.succeeded). */
+  handled?: boolean;
   code?: string;
   error?: string;
 }
@@ -195,7 +197,7 @@ export function eventView(e: { type: string; key?: string; nodeId?: string | nul
   const data = e.data ?? {};
   const view: EventView = { type: e.type, key: e.key ?? '' };
   if (e.nodeId) view.nodeId = e.nodeId;
-  for (const field of ['status', 'attempt', 'nextAttempt', 'handle', 'code', 'error'] as const) {
+  for (const field of ['status', 'attempt', 'nextAttempt', 'handle', 'handled', 'code', 'error'] as const) {
     const value = data[field];
     if (value !== undefined && (value === null || typeof value !== 'object')) (view as unknown as Record<string, unknown>)[field] = value;
   }
