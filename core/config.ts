@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_RUN_LIMITS, NODE_OUTPUT_MAX_BYTES_CEILING, RUN_OUTPUTS_MAX_BYTES_CEILING, type RunLimits } from './limits';
 import { AllowedHostsError, NO_ALLOWED_HOSTS, parseAllowedHosts, type AllowedHosts } from './address-policy';
+import { DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT } from './run-admission';
 
 export const DEV_JWT_SECRET = 'tessera-dev-jwt-secret-not-for-production';
 export const DEV_ENCRYPTION_KEY = 'tessera-dev-encryption-key-not-for-production';
@@ -85,6 +86,8 @@ const envSchema = z.object({
   RUN_INPUTS_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(DEFAULT_RUN_LIMITS.runInputsMaxBytes),
   // How long an open run's row may show no progress before reading it asks Temporal (server/services/repair-gate.ts).
   RUN_REPAIR_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
+  // Fair share between tenants (core/run-admission.ts): a tenant's top-level runs holding a slot; more wait queued.
+  RUNS_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT),
   // How long a tool call on POST /mcp waits for its run (server/mcp/run-tool.ts); under an MCP client's 60 s.
   MCP_TOOL_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   // In-memory read caches of the API (server/auth/member-cache.ts, server/services/finished-runs.ts); 0 turns each off.
@@ -134,6 +137,8 @@ export interface TesseraConfig {
   limits: RunLimits;
   /** GET /executions/:id asks Temporal about an open run only after this long without progress (or on ?refresh=true). */
   runRepairStaleMs: number;
+  /** How many top-level runs of one tenant run at once; the others wait as pending, in creation order (children are exempt). */
+  runsMaxConcurrentPerTenant: number;
   /** How long a tool call on POST /mcp waits for its run to end before answering with the execution id. */
   mcpToolWaitMs: number;
   /** How long the API keeps a member's role between reads; changes are published, so this only bounds a lost message. */
@@ -204,6 +209,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
       runInputsMaxBytes: e.RUN_INPUTS_MAX_BYTES,
     },
     runRepairStaleMs: e.RUN_REPAIR_STALE_SECONDS * 1000,
+    runsMaxConcurrentPerTenant: e.RUNS_MAX_CONCURRENT_PER_TENANT,
     mcpToolWaitMs: e.MCP_TOOL_WAIT_SECONDS * 1000,
     webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
     memberCacheTtlMs: e.MEMBER_CACHE_SECONDS * 1000,

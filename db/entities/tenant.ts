@@ -59,6 +59,8 @@ export class Execution {
   @Column({ type: 'uuid', name: 'parent_execution_id', nullable: true }) parentExecutionId!: string | null;
   /** The execution this one re-runs (POST /executions/:id/retry). */
   @Column({ type: 'uuid', name: 'retry_of', nullable: true }) retryOf!: string | null;
+  /** When this top-level run got a slot of its tenant's share (core/run-admission.ts); null while it is queued. */
+  @Column({ type: 'timestamptz', name: 'admitted_at', nullable: true }) admittedAt!: Date | null;
   @Column({ type: 'int', name: 'last_seq', default: 0 }) lastSeq!: number;
   @Column({ type: 'text', name: 'cancelled_by', nullable: true }) cancelledBy!: string | null;
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;

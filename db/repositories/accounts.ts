@@ -44,6 +44,12 @@ export class AccountRepository {
     return (await this.dataSource.manager.count(Tenant, { where: { slug } })) > 0;
   }
 
+  /** A page of tenant ids in id order, after `after` (from the start when null): what a sweep over every tenant walks. */
+  async tenantIdsAfter(after: string | null, limit: number): Promise<string[]> {
+    const rows = (await this.dataSource.query(`select id from public.tenants where ($1::uuid is null or id > $1::uuid) order by id limit $2`, [after, limit])) as Array<{ id: string }>;
+    return rows.map((r) => r.id);
+  }
+
   async findTenant(id: string): Promise<Tenant | null> {
     return this.dataSource.manager.findOne(Tenant, { where: { id } });
   }

@@ -22,6 +22,7 @@ export interface ExecutionPageKey {
 /** `select` lists that name each column as its entity property, so plain rows have the entities' shape. */
 const EXECUTION_COLUMNS = [
   'id',
+  'admitted_at as "admittedAt"',
   'workflow_id as "workflowId"',
   'workflow_version as "workflowVersion"',
   'status',

@@ -9,5 +9,6 @@ import { TenantExecutionTrigger0006 } from './0006-execution-trigger';
 import { TenantMcpServers0007 } from './0007-mcp-servers';
 import { TenantTriggers0008 } from './0008-triggers';
 import { TenantExecutionLinks0009 } from './0009-execution-links';
+import { TenantRunQueue0010 } from './0010-run-queue';
 
-export const tenantMigrations: MigrationInterface[] = [new TenantInitial0001(), new TenantApprovals0002(), new TenantSecurity0003(), new TenantExports0004(), new TenantCredentialSettings0005(), new TenantExecutionTrigger0006(), new TenantMcpServers0007(), new TenantTriggers0008(), new TenantExecutionLinks0009()];
+export const tenantMigrations: MigrationInterface[] = [new TenantInitial0001(), new TenantApprovals0002(), new TenantSecurity0003(), new TenantExports0004(), new TenantCredentialSettings0005(), new TenantExecutionTrigger0006(), new TenantMcpServers0007(), new TenantTriggers0008(), new TenantExecutionLinks0009(), new TenantRunQueue0010()];
