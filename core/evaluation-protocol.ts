@@ -1,5 +1,6 @@
 // What the canvas workflow asks the worker's evaluation activity for, once per wave of ready nodes: the
 // texts of those nodes to evaluate over the run's scope; and what it gets back, per node.
+import { conversationEvaluation } from './conversation';
 import type { PlanNode } from './plan';
 import type { TemplateScope } from './template';
 
@@ -44,7 +45,8 @@ export const EVALUATION_ERROR = 'EVALUATION_ERROR';
 
 /**
  * The texts `node` needs evaluated: a transform's, condition's or output's value when it runs, an agent's
- * prompt and system or an approval's title and instructions when it is launched. A trigger needs none.
+ * prompt and system, a conversation's topic and systems, or an approval's title and instructions when it is
+ * launched. A trigger needs none.
  */
 export function nodeEvaluation(node: PlanNode): NodeEvaluationRequest | null {
   const template = (source: string): FieldEvaluation => ({ kind: 'template', source });
@@ -70,5 +72,7 @@ export function nodeEvaluation(node: PlanNode): NodeEvaluationRequest | null {
         nodeId: node.id,
         fields: { title: template(node.data.title), ...(node.data.instructions !== undefined ? { instructions: template(node.data.instructions) } : {}) },
       };
+    case 'conversation':
+      return conversationEvaluation(node.id, node.data);
   }
 }

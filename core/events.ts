@@ -31,6 +31,9 @@ export const EVENT_TYPES = [
   'tool_call.started',
   'tool_call.succeeded',
   'tool_call.failed',
+  // A conversation's turns (core/conversation.ts): each spoken turn, and each speaker a model chose.
+  'conversation.turn',
+  'conversation.speaker_selected',
   'approval.requested',
   'approval.reminded',
   'approval.decided',

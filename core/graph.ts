@@ -2,7 +2,7 @@
 // These schemas are the single source of truth for the API, the validator, the compiler and the web app.
 import { z } from 'zod';
 
-export const NODE_TYPES = ['trigger', 'agent', 'transform', 'condition', 'approval', 'output'] as const;
+export const NODE_TYPES = ['trigger', 'agent', 'transform', 'condition', 'approval', 'output', 'conversation'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 /** Out handles per node type; a type absent here has one unnamed handle (edges carry no sourceHandle). */
@@ -126,6 +126,34 @@ export const agentDataSchema = z.strictObject({
   onError: onErrorSchema,
 });
 
+/** A conversation participant's name: how the others and the transcript call it. */
+export const PARTICIPANT_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/;
+export const MAX_CONVERSATION_PARTICIPANTS = 20;
+export const SPEAKER_SELECTIONS = ['round_robin', 'auto'] as const;
+
+/** One voice of a conversation: its own model, credential and system prompt (a template like an agent's). */
+export const conversationParticipantSchema = z.strictObject({
+  name: z.string().regex(PARTICIPANT_NAME, 'participant names are 1–64 letters, digits, spaces, _ . or -, starting with a letter or digit'),
+  provider: z.enum(PROVIDERS),
+  model: z.string().min(1).max(200),
+  system: z.string().max(100_000).optional(),
+  credentialId: z.string().min(1).max(100).optional(),
+});
+
+/** AutoGen-style group chat (core/conversation.ts): each turn one participant speaks, until maxRounds or terminateOn. */
+export const conversationDataSchema = z.strictObject({
+  participants: z.array(conversationParticipantSchema).min(2, 'a conversation needs at least two participants').max(MAX_CONVERSATION_PARTICIPANTS),
+  topic: z.string().min(1).max(200_000),
+  maxRounds: z.number().int().min(1).max(50).default(10),
+  speakerSelection: z.enum(SPEAKER_SELECTIONS).default('round_robin'),
+  /** The conversation ends after a turn whose text contains this. */
+  terminateOn: z.string().min(1).max(1000).optional(),
+  /** Each turn's attempts (and the speaker selection's), as an agent's. */
+  retry: retryPolicySchema.optional(),
+  timeoutSeconds: z.number().positive().max(3600).optional(),
+  onError: onErrorSchema,
+});
+
 export const transformDataSchema = z.union([
   z.strictObject({ template: z.string().max(200_000) }),
   z.strictObject({ expression: z.string().min(1).max(20_000) }),
@@ -164,6 +192,7 @@ export const NODE_DATA_SCHEMAS = {
   condition: conditionDataSchema,
   approval: approvalDataSchema,
   output: outputDataSchema,
+  conversation: conversationDataSchema,
 } as const satisfies Record<NodeType, z.ZodType>;
 
 /** Whether a node type has the `onError` field: every fallible type's schema carries `onErrorSchema`, nothing else does. */
@@ -178,6 +207,8 @@ export type TransformData = z.infer<typeof transformDataSchema>;
 export type ConditionData = z.infer<typeof conditionDataSchema>;
 export type ApprovalData = z.infer<typeof approvalDataSchema>;
 export type OutputData = z.infer<typeof outputDataSchema>;
+export type ConversationData = z.infer<typeof conversationDataSchema>;
+export type ConversationParticipant = z.infer<typeof conversationParticipantSchema>;
 
 /** A node as drawn. `type` and `data` are loose here; the validator checks them per type. */
 export const canvasNodeSchema = z.object({

@@ -4,6 +4,7 @@ import type {
   AgentData,
   ApprovalData,
   ConditionData,
+  ConversationData,
   InputSpec,
   OutputData,
   TransformData,
@@ -28,7 +29,8 @@ export type PlanNode =
   | (PlanNodeBase & { type: 'transform'; data: TransformData })
   | (PlanNodeBase & { type: 'condition'; data: ConditionData })
   | (PlanNodeBase & { type: 'approval'; data: ApprovalData })
-  | (PlanNodeBase & { type: 'output'; data: OutputData });
+  | (PlanNodeBase & { type: 'output'; data: OutputData })
+  | (PlanNodeBase & { type: 'conversation'; data: ConversationData });
 
 /** A node of an earlier run whose recorded result a retry keeps (core/retry-plan.ts): it starts finished. */
 export interface ReusedNode {

@@ -40,6 +40,8 @@ export interface Ledger {
 }
 
 export const PREVIEW_CHARS = 200;
+/** Characters of a conversation turn's text its event carries (the node's output holds every turn whole). */
+export const CONVERSATION_TURN_EVENT_CHARS = 20_000;
 
 /** Idempotency keys: one per transition (a retry per attempt), the same in every process that writes them. */
 export const ledgerKey = {
@@ -57,6 +59,10 @@ export const ledgerKey = {
   modelCallRetrying: (nodeId: string, round: number, attempt: number) => `node:${nodeId}:round:${round}:retrying:${attempt}`,
   toolCallStarted: (nodeId: string, round: number, callId: string) => `node:${nodeId}:round:${round}:tool:${callId}:started`,
   toolCallEnded: (nodeId: string, round: number, callId: string) => `node:${nodeId}:round:${round}:tool:${callId}:ended`,
+  /** A conversation's turns: each spoken once, each speaker chosen once, each retried attempt once. */
+  conversationTurn: (nodeId: string, round: number) => `node:${nodeId}:turn:${round}`,
+  conversationSpeakerSelected: (nodeId: string, round: number) => `node:${nodeId}:turn:${round}:speaker`,
+  conversationRetrying: (nodeId: string, round: number, call: 'turn' | 'select', attempt: number) => `node:${nodeId}:turn:${round}:${call}:retrying:${attempt}`,
 } as const;
 
 /** A short text of an output for a view: an agent's text, a string as is, anything else as JSON. */
@@ -180,6 +186,60 @@ export const entry = {
           ...(call.error !== undefined ? { error: call.error } : { outputBytes: jsonBytes(call.result ?? null), preview: outputPreview(call.result) }),
         },
         key: ledgerKey.toolCallEnded(nodeId, call.round, call.id),
+      },
+    ],
+  }),
+
+  /** A conversation's turn was spoken: who, which turn, its text (capped; the output has it whole) and usage. */
+  conversationTurn: (
+    nodeId: string,
+    turn: { round: number; attempt: number; speaker: string; text: string; usage: LedgerNodeRow['usage']; model: string },
+    at: string,
+  ): Ledger => ({
+    nodes: [],
+    events: [
+      {
+        type: 'conversation.turn',
+        nodeId,
+        at,
+        data: {
+          status: 'running',
+          round: turn.round,
+          attempt: turn.attempt,
+          speaker: turn.speaker,
+          text: turn.text.slice(0, CONVERSATION_TURN_EVENT_CHARS),
+          ...(turn.text.length > CONVERSATION_TURN_EVENT_CHARS ? { truncated: true } : {}),
+          usage: turn.usage,
+          model: turn.model,
+        },
+        key: ledgerKey.conversationTurn(nodeId, turn.round),
+      },
+    ],
+  }),
+
+  /** A model chose who speaks in turn `round` (`fallback`: it named none of the candidates, the next in order speaks). */
+  conversationSpeakerSelected: (
+    nodeId: string,
+    selection: { round: number; attempt: number; speaker: string; chosenBy: 'model' | 'fallback'; usage: LedgerNodeRow['usage'] },
+    at: string,
+  ): Ledger => ({
+    nodes: [],
+    events: [
+      { type: 'conversation.speaker_selected', nodeId, at, data: { status: 'running', ...selection }, key: ledgerKey.conversationSpeakerSelected(nodeId, selection.round) },
+    ],
+  }),
+
+  /** A turn's model call (or the speaker selection) failed and is tried again; the node row shows the attempt in flight. */
+  conversationRetrying: (nodeId: string, round: number, call: 'turn' | 'select', attempt: number, error: string, at: string): Ledger => ({
+    nodes: [{ nodeId, attempts: attempt + 1 }],
+    events: [
+      {
+        type: 'node.retrying',
+        nodeId,
+        at,
+        // `turn`, not `round`: a view reads a retrying event with a round as a tool-using agent's.
+        data: { status: 'running', turn: round, call, attempt, nextAttempt: attempt + 1, error },
+        key: ledgerKey.conversationRetrying(nodeId, round, call, attempt),
       },
     ],
   }),

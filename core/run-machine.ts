@@ -5,6 +5,7 @@
 // its `at`), so the workflow replays it, the browser folds events with it and the Python runner mirrors it.
 // Skips, retries, failure fan-out to siblings, cancellation and approval timeouts are decided here only.
 import type { ApprovalContext } from './approval';
+import { afterSelection, afterTurn, conversationTexts, startConversation, type ConversationNext, type ConversationProgress, type ConversationTurn } from './conversation';
 import { APPROVAL_CONTEXT_NODES_MAX_BYTES } from './approval';
 import { EVALUATION_ERROR, nodeEvaluation, type EvaluateNodesInput, type NodeEvaluationRequest, type NodeEvaluationResult } from './evaluation-protocol';
 import type { ExecutionStatus, NodeStatus } from './events';
@@ -59,6 +60,8 @@ export interface RunState {
   used: { run: number; outputs: number };
   /** Agents with tools in their loop: the conversation so far and the round's calls. */
   loops: Record<string, AgentLoop>;
+  /** Conversation nodes under way (core/conversation.ts): the transcript so far and the call in flight. */
+  conversations: Record<string, ConversationProgress>;
   /** Nodes whose texts are being evaluated (one evaluation at a time keeps the byte budget exact). */
   evaluating: string[];
   /** When the evaluation was asked for: the `startedAt` of the pure nodes it completes. */
@@ -116,6 +119,10 @@ export type Happening =
   /** A person decided a tool call that needed approval: approved, it runs; rejected, the model is told. */
   | { type: 'toolApprovalDecided'; at: string; nodeId: string; round: number; callId: string; decision: 'approved' | 'rejected'; comment: string | null }
   | { type: 'toolDone'; at: string; nodeId: string; round: number; callId: string; result?: unknown; error?: string; durationMs: number }
+  /** A conversation's turn `round` was spoken (its failures arrive as nodeFailed and retry as an agent's). */
+  | { type: 'turnAnswered'; at: string; nodeId: string; round: number; attempt: number; answer: { text: string; usage: TokenUsage; model: string } }
+  /** The model asked who speaks in turn `round` answered (core/conversation.ts reads the name). */
+  | { type: 'speakerSelected'; at: string; nodeId: string; round: number; attempt: number; answer: { text: string; usage: TokenUsage } }
   /** An approval with `onTimeout: fail` reached its deadline (the other timeouts decide it: approvalDecided). */
   | { type: 'approvalTimedOut'; at: string; nodeId: string; timeoutSeconds: number }
   | { type: 'cancelRequested'; at: string }
@@ -144,6 +151,10 @@ export type Command =
       /** Bytes of the calls so far, which the node's output will hold too. */
       toolCallBytes: number;
     }
+  /** One conversation turn: `speaker` speaks after the transcript so far. */
+  | { type: 'callTurn'; nodeId: string; round: number; attempt: number; delayMs: number; speaker: string; topic: string; systems: Record<string, string>; transcript: ConversationTurn[]; runOutputBytes: number }
+  /** A model chooses who of `candidates` speaks in turn `round` (a conversation under `auto`). */
+  | { type: 'selectSpeaker'; nodeId: string; round: number; attempt: number; delayMs: number; candidates: string[]; topic: string; systems: Record<string, string>; transcript: ConversationTurn[] }
   /** One tool call; `scope` is what the tool's templates see besides the arguments. */
   | { type: 'callTool'; nodeId: string; round: number; call: ToolCallRequest; tool: Tool; scope: { inputs: Record<string, unknown>; nodes: Record<string, unknown> } }
   /** A tool call waits for a person, as an approval keyed `approvalKey` (core/tool-loop.ts) showing the tool and its arguments. */
@@ -170,6 +181,7 @@ export function initialState(plan: RunPlan, inputs: Record<string, unknown>): Ru
     outputs: {},
     agentTexts: {},
     loops: {},
+    conversations: {},
     used: { run: 0, outputs: 0 },
     evaluating: [],
     evaluationAt: null,
@@ -216,6 +228,10 @@ export function step(plan: RunPlan, previous: RunState, happening: Happening): S
       break;
     case 'toolApprovalDecided':
       if (run.isInFlight(happening.nodeId)) run.toolApprovalDecided(happening);
+      break;
+    case 'turnAnswered':
+    case 'speakerSelected':
+      if (run.isInFlight(happening.nodeId)) run.conversationAnswered(happening);
       break;
     case 'approvalTimedOut':
       if (run.isInFlight(happening.nodeId)) {
@@ -336,6 +352,11 @@ class Transition {
         const texts: AgentCall = { prompt: String(values.prompt ?? ''), ...(node.data.system !== undefined ? { system: String(values.system ?? '') } : {}) };
         if (node.data.tools?.length) this.startLoop(node, texts);
         else this.startAgent(node, texts, 1, 0);
+      } else if (node.type === 'conversation') {
+        const { progress, next } = startConversation(node.data, conversationTexts(node.data, values));
+        s.nodes[id] = { status: 'running', attempts: 1, handle: null };
+        this.ledger.push(entry.agentRunning(id, { prompt: progress.texts.topic }, 1, this.at));
+        this.conversationStep(node, progress, next, 1, 0);
       } else if (node.type === 'approval') {
         s.nodes[id] = { status: 'waiting', attempts: 1, handle: null };
         this.ledger.push(entry.nodeWaiting(id, this.at));
@@ -362,13 +383,21 @@ class Transition {
   /** A retryable failure with attempts left is retried after the node's backoff; any other fails the run. */
   agentFailed(h: Extract<Happening, { type: 'nodeFailed' }>): void {
     const node = this.node(h.nodeId);
-    if (node.type !== 'agent') return;
+    if (node.type !== 'agent' && node.type !== 'conversation') return;
     const retry = node.data.retry;
     const maximumAttempts = retry?.maximumAttempts ?? DEFAULT_AGENT_ATTEMPTS;
     if (h.retryable && h.attempt < maximumAttempts) {
       const initialMs = (retry?.initialIntervalSeconds ?? 1) * 1000;
       const backoff = Math.min(initialMs * (retry?.backoffCoefficient ?? 2) ** (h.attempt - 1), MAX_RETRY_INTERVAL_MS);
       const delayMs = h.retryAfterMs ?? backoff;
+      const conversation = this.state.conversations[h.nodeId];
+      if (node.type === 'conversation') {
+        if (!conversation) return;
+        const next: ConversationNext = conversation.speaker !== null ? { kind: 'turn', speaker: conversation.speaker } : { kind: 'select', candidates: conversation.candidates };
+        this.ledger.push(entry.conversationRetrying(h.nodeId, conversation.round, next.kind === 'turn' ? 'turn' : 'select', h.attempt, h.message, this.at));
+        this.conversationStep(node, conversation, next, h.attempt + 1, delayMs);
+        return;
+      }
       const loop = this.state.loops[h.nodeId];
       if (loop) {
         this.ledger.push(entry.modelCallRetrying(h.nodeId, loop.round, h.attempt, h.message, this.at));
@@ -499,6 +528,25 @@ class Transition {
     this.commands.push({ type: 'callTool', nodeId: h.nodeId, round: h.round, call: request, tool, scope: { inputs: this.state.inputs, nodes: this.state.nodeOutputs } });
   }
 
+  /** A conversation's turn was spoken, or its next speaker chosen: the next turn, selection, or the node's end. */
+  conversationAnswered(h: Extract<Happening, { type: 'turnAnswered' | 'speakerSelected' }>): void {
+    const node = this.node(h.nodeId);
+    const progress = this.state.conversations[h.nodeId];
+    if (node.type !== 'conversation' || !progress || progress.round !== h.round) return;
+    if (h.type === 'speakerSelected') {
+      if (progress.speaker !== null) return;
+      const chosen = afterSelection(progress, h.answer);
+      this.ledger.push(entry.conversationSpeakerSelected(h.nodeId, { round: h.round, attempt: h.attempt, speaker: chosen.speaker, chosenBy: chosen.chosenBy, usage: h.answer.usage }, this.at));
+      this.conversationStep(node, chosen.progress, { kind: 'turn', speaker: chosen.speaker }, 1, 0);
+      return;
+    }
+    if (progress.speaker === null) return;
+    const { answer } = h;
+    this.ledger.push(entry.conversationTurn(h.nodeId, { round: h.round, attempt: h.attempt, speaker: progress.speaker, text: answer.text, usage: answer.usage, model: answer.model }, this.at));
+    const { progress: spoken, next } = afterTurn(node.data, progress, answer);
+    this.conversationStep(node, spoken, next, 1, 0, h.attempt);
+  }
+
   approvalDecided(nodeId: string, output: { decision: string }): void {
     this.keepOutput(nodeId, output, jsonBytes(output));
     this.state.nodes[nodeId] = { status: 'succeeded', attempts: 1, handle: output.decision };
@@ -583,6 +631,21 @@ class Transition {
     });
   }
 
+  /** Carries out what the conversation says comes next: a turn, a speaker selection (attempt `attempt`), or the node's success. */
+  private conversationStep(node: Extract<PlanNode, { type: 'conversation' }>, progress: ConversationProgress, next: ConversationNext, attempt: number, delayMs: number, lastAttempt = attempt): void {
+    const s = this.state;
+    if (next.kind === 'done') {
+      s.conversations = withoutKey(s.conversations, node.id);
+      this.agentSucceeded(node.id, next.output, lastAttempt);
+      return;
+    }
+    s.conversations = { ...s.conversations, [node.id]: progress };
+    s.nodes[node.id] = { ...s.nodes[node.id]!, status: 'running', attempts: attempt };
+    const { round, transcript, texts } = progress;
+    const common = { nodeId: node.id, round, attempt, delayMs, topic: texts.topic, systems: texts.systems, transcript };
+    this.commands.push(next.kind === 'turn' ? { type: 'callTurn', ...common, speaker: next.speaker, runOutputBytes: s.used.run } : { type: 'selectSpeaker', ...common, candidates: next.candidates });
+  }
+
   private pureSucceeded(node: PlanNode, value: unknown, bytes: number | undefined, startedAt: string): void {
     const s = this.state;
     let output = value;
@@ -656,6 +719,7 @@ function copyState(s: RunState): RunState {
     outputs: { ...s.outputs },
     agentTexts: { ...s.agentTexts },
     loops: { ...s.loops },
+    conversations: { ...s.conversations },
     used: { ...s.used },
     evaluating: [...s.evaluating],
   };

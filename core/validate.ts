@@ -3,7 +3,7 @@
 import type { z } from 'zod';
 
 import { canHandleErrors, ERROR_HANDLE, MAX_EDGES, MAX_NODES, NODE_DATA_SCHEMAS, NODE_OUT_HANDLES, NODE_TYPES, nodeOutHandles, transformDataSchema } from './graph';
-import type { AgentData, NodeType, TriggerData } from './graph';
+import type { AgentData, ConversationData, NodeType, TriggerData } from './graph';
 import { checkExpressionSyntax } from './expression';
 import { coerceInput } from './inputs';
 import { checkTemplateSyntax } from './template';
@@ -48,6 +48,7 @@ export const TEMPLATE_FIELDS: Partial<Record<NodeType, readonly string[]>> = {
   transform: ['template'],
   approval: ['title', 'instructions'],
   output: ['value'],
+  conversation: ['topic'],
 };
 
 /** Node data fields that are JSONata expressions, per type. */
@@ -199,6 +200,19 @@ function checkNodeData(
   }
   if (type === 'trigger') checkInputDefaults(parsed.data as TriggerData, label, at, errors);
   if (type === 'agent') checkAgentTools(parsed.data as AgentData, label, at, errors);
+  if (type === 'conversation') checkConversation(parsed.data as ConversationData, label, at, errors);
+}
+
+/** Participants the transcript tells apart (names unique, in any case) and system prompts that are templates. */
+function checkConversation(data: ConversationData, label: string, at: { nodeId?: string }, errors: GraphProblem[]): void {
+  const seen = new Set<string>();
+  data.participants.forEach((p, index) => {
+    const where = `${label}: data.participants[${index}]`;
+    if (seen.has(p.name.toLowerCase())) errors.push({ code: 'INVALID_NODE_CONFIG', message: `${where}: the participant name "${p.name}" is used more than once`, ...at });
+    seen.add(p.name.toLowerCase());
+    const problem = p.system !== undefined ? checkTemplateSyntax(p.system) : null;
+    if (problem) errors.push({ code: 'TEMPLATE_SYNTAX', message: `${where} (${p.name}): system is not a valid template: ${problem}`, ...at });
+  });
 }
 
 /** Tool names the model tells apart, parameter schemas that compile, approvals that name a tool. */
