@@ -2,11 +2,14 @@
 // and an agent's streamed text (deltas) on the run's delta channel, which nothing stores.
 import type Redis from 'ioredis';
 import { deltaChannel, executionChannel, type DeltaMessage, type ExecutionEvent } from '../core/events';
+import { RUN_ENDED_CHANNEL } from '../core/run-admission';
 
 export interface ExecutionEventPublisher {
   publish(tenantId: string, events: ExecutionEvent[]): Promise<void>;
   /** Best effort: a delta lost is text the stored `node.succeeded` carries whole anyway. Absent: no streaming. */
   publishDelta?(tenantId: string, delta: DeltaMessage): Promise<void>;
+  /** Tells the API processes a run of the tenant ended, so its next queued runs start (run admission; a lost one is swept). */
+  publishRunEnded?(tenantId: string): Promise<void>;
 }
 
 export function createRedisEventPublisher(redis: Redis, onError: (err: unknown) => void): ExecutionEventPublisher {
@@ -19,6 +22,13 @@ export function createRedisEventPublisher(redis: Redis, onError: (err: unknown) 
           // The event is already stored: a subscriber that missed it gets it on (re)subscribe replay.
           onError(err);
         }
+      }
+    },
+    async publishRunEnded(tenantId) {
+      try {
+        await redis.publish(RUN_ENDED_CHANNEL, JSON.stringify({ tenantId }));
+      } catch (err) {
+        onError(err);
       }
     },
     async publishDelta(tenantId, delta) {

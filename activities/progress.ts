@@ -1,6 +1,6 @@
 // The `recordProgress` activity: the workflow's one way to write node state, execution state and events.
 import type { ProgressBatch, ProgressRepository, TenantScope } from '../db';
-import type { ExecutionEvent } from '../core/events';
+import { RUN_END_EVENTS, type ExecutionEvent } from '../core/events';
 import type { ExecutionEventPublisher } from './event-publisher';
 
 export interface RecordProgressInput extends ProgressBatch {
@@ -18,6 +18,8 @@ export async function writeProgress(deps: ProgressDeps, input: RecordProgressInp
   const { tenantId, ...batch } = input;
   const stored = await deps.scope.run(tenantId, () => deps.progress.apply(batch));
   await deps.publisher.publish(tenantId, stored);
+  // A run that ended frees its slot of the tenant's share: an API admits the next queued run (run admission).
+  if (stored.some((e) => (RUN_END_EVENTS as readonly string[]).includes(e.type))) await deps.publisher.publishRunEnded?.(tenantId);
   return stored;
 }
 

@@ -64,6 +64,9 @@ import { createScheduleService } from './services/schedule-service';
 import { createWebhookService } from './services/webhook-service';
 import { ScheduleClient } from './temporal/schedule-client';
 import { WebhookRouteRepository } from '../db/repositories/webhooks';
+// Fair share between tenants (issue 12): a start takes a slot of its tenant's share or waits queued.
+import { createRunAdmission, type RunAdmission } from './services/run-admission';
+import { DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT } from '../core/run-admission';
 
 export interface ApiDeps {
   dataSource: DataSource;
@@ -108,6 +111,10 @@ export interface ApiDeps {
   mcpToolWaitMs?: number;
   /** Largest webhook delivery body, bytes (config WEBHOOK_MAX_BODY_BYTES; 1 MiB when absent). */
   webhookMaxBodyBytes?: number;
+  /** Top-level runs of one tenant at once (config RUNS_MAX_CONCURRENT_PER_TENANT; DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT when absent). */
+  runsMaxConcurrentPerTenant?: number;
+  /** How often this process sweeps for queued runs with free slots and lost starts (RUN_ADMISSION_SWEEP_MS when absent). */
+  runAdmissionSweepMs?: number;
 }
 
 export interface Api {
@@ -115,6 +122,8 @@ export interface Api {
   /** Attaches the WebSocket hub to the listening HTTP server. */
   attachWebSocket(server: Server): WsHub;
   verifyToken(token: string): Promise<Principal>;
+  /** Admission of queued runs: the composition root starts it with the process and stops it before the database goes. */
+  runAdmission: Pick<RunAdmission, 'start' | 'stop'>;
 }
 
 export function createApi(deps: ApiDeps): Api {
@@ -148,6 +157,16 @@ export function createApi(deps: ApiDeps): Api {
       .then(() => next(), next);
   };
   const runs = new RunClient(deps.temporal, deps.taskQueue);
+  const runAdmission = createRunAdmission({
+    scope,
+    runs,
+    maxConcurrentPerTenant: deps.runsMaxConcurrentPerTenant ?? DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT,
+    tenantIds: (after, limit) => accounts.tenantIdsAfter(after, limit),
+    subscriber: deps.subscriber,
+    redis: deps.redis,
+    logger,
+    ...(deps.runAdmissionSweepMs !== undefined ? { sweepMs: deps.runAdmissionSweepMs } : {}),
+  });
   // A workflow's Temporal schedules are deleted with it (their rows go by cascade).
   const schedules = createScheduleService({ scope, workflows: workflowsRepo, client: new ScheduleClient(deps.temporal, deps.taskQueue) });
   const workflows = createWorkflowService({ scope, workflows: workflowsRepo, bus, beforeRemove: (tenantId, workflowId) => schedules.removeAllOf(tenantId, workflowId) });
@@ -161,6 +180,7 @@ export function createApi(deps: ApiDeps): Api {
     ...(deps.cancelWaitMs !== undefined ? { cancelWaitMs: deps.cancelWaitMs } : {}),
     ...(deps.runInputsMaxBytes !== undefined ? { runInputsMaxBytes: deps.runInputsMaxBytes } : {}),
     ...(deps.runRepairStaleMs !== undefined ? { repairStaleMs: deps.runRepairStaleMs } : {}),
+    admission: runAdmission,
     finishedRuns: createFinishedRuns({ bus, ...(deps.finishedRunsCacheBytes !== undefined ? { maxBytes: deps.finishedRunsCacheBytes } : {}) }),
   });
 
@@ -339,6 +359,7 @@ export function createApi(deps: ApiDeps): Api {
   return {
     app,
     verifyToken,
+    runAdmission,
     attachWebSocket(server) {
       hub = createWsHub({
         server,

@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     rateLimits: config.rateLimits,
     runInputsMaxBytes: config.limits.runInputsMaxBytes,
     runRepairStaleMs: config.runRepairStaleMs,
+    runsMaxConcurrentPerTenant: config.runsMaxConcurrentPerTenant,
     mcpToolWaitMs: config.mcpToolWaitMs,
     webhookMaxBodyBytes: config.webhookMaxBodyBytes,
     memberCacheTtlMs: config.memberCacheTtlMs,
@@ -67,6 +68,8 @@ async function main(): Promise<void> {
   // After start, a server 'error' (rare: the listening socket itself failed) is logged, not thrown at the process.
   server.on('error', (err) => logger.error({ err }, 'http server error'));
   logger.info({ port: config.port }, `API listening on http://localhost:${config.port}`);
+  // Queued runs (fair share between tenants) start as slots free; what a restart left queued starts now.
+  api.runAdmission.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
     try {
       await hub.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await api.runAdmission.stop();
       await connection.close();
       subscriber.disconnect();
       redis.disconnect();

@@ -77,7 +77,8 @@ export const executionRoutes = [
       onStarted?.(created);
       res.set('Location', `/api/v1/executions/${execution.id}`);
       if (!created) res.set('Idempotent-Replayed', 'true');
-      return { id: execution.id, status: execution.status, temporal: { workflowId: execution.temporal.workflowId, runId: execution.temporal.runId }, execution };
+      // `queued`: pending while it waits for a slot of the tenant's share (RUNS_MAX_CONCURRENT_PER_TENANT, run admission).
+  return { id: execution.id, status: execution.status, ...(execution.queued !== undefined ? { queued: execution.queued } : {}), temporal: { workflowId: execution.temporal.workflowId, runId: execution.temporal.runId }, execution };
     },
   }),
   route({

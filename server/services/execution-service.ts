@@ -12,6 +12,8 @@ import { DEFAULT_RUN_LIMITS } from '../../core/limits';
 import { prepareRunStart } from '../../core/run-start';
 import type { Execution, ExecutionPageKey, ExecutionRepository, NodeExecution, TenantScope, WorkflowRepository } from '../../db';
 import type { RunClient } from '../temporal/run-client';
+import type { RunAdmission } from './run-admission';
+import { isChildRun, isQueuedRun } from '../../core/run-admission';
 import type { FinishedRuns } from './finished-runs';
 import { requireUuid } from './ids';
 import { createRepairGate, DEFAULT_REPAIR_STALE_MS, lastProgressAt } from './repair-gate';
@@ -39,6 +41,8 @@ export interface ExecutionServiceDeps {
   repairStaleMs?: number;
   /** Finished runs kept in memory (server/services/finished-runs.ts); every read goes to the database without. */
   finishedRuns?: FinishedRuns;
+  /** Fair share between tenants (server/services/run-admission.ts); without it every start starts at once. */
+  admission?: RunAdmission;
   now?: () => Date;
 }
 
@@ -77,6 +81,8 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
   function view(e: Execution, nodes?: NodeExecution[]): ExecutionView {
     return {
       id: e.id,
+      // Waiting for a slot of the tenant's share (run admission); lists leave the column out.
+      ...(e.admittedAt !== undefined ? { queued: isQueuedRun({ ...e, parentExecutionId: e.parentExecutionId ?? null }) } : {}),
       workflowId: e.workflowId,
       workflowVersion: e.workflowVersion,
       status: e.status,
@@ -119,6 +125,11 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
 
   /** Starts the Temporal run of a recorded execution and stores its run id. */
   async function launch(tenantId: string, e: Execution): Promise<Execution> {
+    // A top-level run starts only with a slot of its tenant's share; queued, it stays pending (run admission).
+    if (deps.admission && !isChildRun({ parentExecutionId: e.parentExecutionId ?? null })) {
+      if (!(await deps.admission.admit(tenantId, e.id))) return e;
+      e.admittedAt ??= now();
+    }
     try {
       const { runId } = await runs.start({ tenantId, executionId: e.id, workflowId: e.workflowId, plan: e.plan, inputs: e.inputs });
       await scope.run(tenantId, () => executions.setTemporalRunId(e.id, runId));
@@ -129,6 +140,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       await scope.run(tenantId, () =>
         executions.updateStatus(e.id, { status: 'failed', error: { code: 'START_FAILED', message }, finishedAt: now() }),
       );
+      releaseSlot(tenantId);
       throw new TemporalUnavailable(message);
     }
   }
@@ -144,7 +156,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
     }
     if (!described?.closedAs || described.closedAs === 'running') return e;
     const closedAs = described.closedAs;
-    return scope.run(tenantId, async () => {
+    const repaired = await scope.run(tenantId, async () => {
       const fresh = await load(e.id);
       if (TERMINAL_EXECUTION_STATUSES.includes(fresh.status)) return fresh;
       const at = now();
@@ -153,6 +165,13 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       await executions.settleOpenNodes(fresh.id, closedAs === 'succeeded' ? 'cancelled' : closedAs === 'failed' ? 'failed' : 'cancelled', at);
       return load(e.id);
     });
+    if (TERMINAL_EXECUTION_STATUSES.includes(repaired.status)) releaseSlot(tenantId);
+    return repaired;
+  }
+
+  /** This process recorded a run's end: the tenant's next queued runs take the slot (run admission; the sweep repairs a miss). */
+  function releaseSlot(tenantId: string): void {
+    void deps.admission?.release(tenantId).catch(() => undefined);
   }
 
   /**
@@ -176,6 +195,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       await executions.updateStatus(fresh.id, { status: 'cancelled', error: { code: 'RUN_TERMINATED', message }, finishedAt: at });
       await executions.settleOpenNodes(fresh.id, 'cancelled', at);
     });
+    releaseSlot(tenantId);
   }
 
   return {
@@ -296,6 +316,8 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
         await executions.updateStatus(found.id, { cancelledBy: by });
         return found;
       });
+      // A run still waiting for a slot never reached Temporal: it is cancelled where it stands (run admission).
+      if (deps.admission && (await deps.admission.cancelQueued(tenantId, e.id, by, now()))) return this.get(tenantId, id);
       try {
         await runs.cancel(tenantId, e.id);
       } catch (err) {

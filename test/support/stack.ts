@@ -18,7 +18,7 @@ import { createToolRunners } from '../../activities/tools';
 import { createMcpToolLister } from '../../activities/tools/mcp-tool-lister';
 import { ProgressRepository, TenantScope } from '../../db';
 import { tenantMigrations } from '../../migrations/tenant';
-import { createApi, type ApiDeps } from '../../server/api';
+import { createApi, type Api, type ApiDeps } from '../../server/api';
 import { DEFAULT_TOOL_OUTBOUND } from '../../core/config';
 import { parseAllowedHosts } from '../../core/address-policy';
 import type { WsHub } from '../../server/ws/hub';
@@ -53,6 +53,8 @@ export interface TestStack {
   request<T = any>(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
+  /** The API's admission of queued runs (started with the stack): a test stops it to play an API that is down. */
+  runAdmission: Api['runAdmission'];
   close(): Promise<void>;
 }
 
@@ -112,6 +114,9 @@ export interface TestStackOptions {
   limits?: Partial<RunLimits>;
   /** TOOL_ALLOWED_HOSTS of the API (and the worker's tools): tests list 127.0.0.1 to reach their local servers. */
   toolAllowedHosts?: string;
+  /** RUNS_MAX_CONCURRENT_PER_TENANT of the API (default 20), and how often its admission sweeps (default 2 s). */
+  runsMaxConcurrentPerTenant?: number;
+  runAdmissionSweepMs?: number;
 }
 
 /** The JWT secret of test stacks, for tests that forge or age tokens. */
@@ -154,7 +159,10 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     ...(opts.webDir !== undefined ? { webDir: opts.webDir } : {}),
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
     ...(opts.toolAllowedHosts !== undefined ? { toolOutbound: { ...DEFAULT_TOOL_OUTBOUND, allowedHosts: parseAllowedHosts(opts.toolAllowedHosts) } } : {}),
+    ...(opts.runsMaxConcurrentPerTenant !== undefined ? { runsMaxConcurrentPerTenant: opts.runsMaxConcurrentPerTenant } : {}),
+    ...(opts.runAdmissionSweepMs !== undefined ? { runAdmissionSweepMs: opts.runAdmissionSweepMs } : {}),
   });
+  api.runAdmission.start();
   const server: Server = createServer(api.app);
   const hub: WsHub = api.attachWebSocket(server);
   server.listen(0, '127.0.0.1');
@@ -193,6 +201,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     workflowBundle,
     redis,
     request: apiClient(`http://127.0.0.1:${port}`).request,
+    runAdmission: api.runAdmission,
     async startWorker() {
       if (worker) return;
       nativeConnection = await NativeConnection.connect({ address: testTemporalAddress() });
@@ -223,6 +232,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       await hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await api.runAdmission.stop();
       await connection.close();
       redis.disconnect();
       subscriber.disconnect();
@@ -254,6 +264,7 @@ export async function startSecondApi(stack: TestStack, overrides: Partial<ApiDep
     rateLimitPrefix: `tessera-test:${stack.taskQueue}:rl2`,
     ...overrides,
   });
+  app.runAdmission.start();
   const server: Server = createServer(app.app);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -263,6 +274,7 @@ export async function startSecondApi(stack: TestStack, overrides: Partial<ApiDep
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.runAdmission.stop();
       redis.disconnect();
       subscriber.disconnect();
     },
