@@ -92,6 +92,8 @@ function validBody(route: ApiRoute): Record<string, unknown> {
     'put /workflows/:id': () => ({ name: 'renamed', description: 'd' }),
     'post /workflows/:id/executions': () => ({ inputs: { topic: 't' } }),
     'post /executions/:id/approvals/:nodeId': () => ({ decision: 'approve', comment: 'c' }),
+    // The suite's run never leaves pending (no worker): every retry of it is refused before anything is written.
+    'post /executions/:id/retry': () => ({ fromNodeId: 'a', version: 'original' }),
     'post /users': () => ({ email: `m-${Math.random().toString(36).slice(2)}@example.com`, password: 'long enough password', role: 'viewer', name: 'n' }),
     'patch /users/:id': () => ({ role: 'viewer', name: 'n' }),
     'post /api-keys': () => ({ name: 'k', role: 'viewer' }),
@@ -118,6 +120,7 @@ function pathOf(route: ApiRoute, overrideId?: string): string {
     '/executions/:id': executionId,
     '/executions/:id/events': executionId,
     '/executions/:id/cancel': executionId,
+    '/executions/:id/retry': executionId,
     '/executions/:id/approvals/:nodeId': executionId,
     '/users/:id': memberId,
     '/api-keys/:id': apiKeyId,

@@ -42,6 +42,7 @@ const EXECUTION_COLUMNS = [
   'created_at as "createdAt"',
   'started_at as "startedAt"',
   'finished_at as "finishedAt"',
+  'retry_of as "retryOf"',
 ].join(', ');
 
 const NODE_COLUMNS = [
@@ -80,6 +81,7 @@ export class ExecutionRepository {
       startedBy: input.startedBy,
       trigger: input.trigger,
       parentExecutionId: input.parentExecutionId ?? null,
+      retryOf: input.retryOf ?? null,
     } as QueryDeepPartialEntity<Execution>); // jsonb columns defeat TypeORM's deep-partial typing
 
     await m.insert(
@@ -126,7 +128,7 @@ export class ExecutionRepository {
     const qb = this.scope
       .manager()
       .createQueryBuilder(Execution, 'e')
-      .select(['e.id', 'e.workflowId', 'e.workflowVersion', 'e.status', 'e.error', 'e.usage', 'e.startedBy', 'e.trigger', 'e.cancelledBy', 'e.createdAt', 'e.startedAt', 'e.finishedAt', 'e.temporalWorkflowId', 'e.temporalRunId', 'e.parentExecutionId'])
+      .select(['e.id', 'e.workflowId', 'e.workflowVersion', 'e.status', 'e.error', 'e.usage', 'e.startedBy', 'e.trigger', 'e.cancelledBy', 'e.createdAt', 'e.startedAt', 'e.finishedAt', 'e.temporalWorkflowId', 'e.temporalRunId', 'e.retryOf', 'e.parentExecutionId'])
       .orderBy('e.created_at', 'DESC')
       .addOrderBy('e.id', 'DESC')
       .take(filter.limit);
@@ -140,6 +142,14 @@ export class ExecutionRepository {
     // No joins, so raw rows and entities pair up one to one.
     const { raw, entities } = await qb.getRawAndEntities<{ page_at: string }>();
     return entities.map((e, i) => Object.assign(e, { pageKey: { createdAt: raw[i]!.page_at, id: e.id } }));
+  }
+
+  /** The handle each node took, as its `node.succeeded` event recorded it (what a retry keeps, core/retry-plan.ts). */
+  async succeededHandles(executionId: string): Promise<Record<string, string | null>> {
+    const rows = (await this.scope
+      .manager()
+      .query(`select node_id, data->>'handle' as handle from execution_events where execution_id = $1 and type = 'node.succeeded'`, [executionId])) as Array<{ node_id: string; handle: string | null }>;
+    return Object.fromEntries(rows.map((r) => [r.node_id, r.handle]));
   }
 
   async events(executionId: string, afterSeq: number, limit = 1000): Promise<ExecutionEvent[]> {

@@ -1,8 +1,9 @@
 // Runs: POST /api/v1/workflows/:id/executions starts one; /api/v1/executions reads, lists, streams
-// stored events and cancels. Each route is declared once (server/http/route.ts), for serving and for the
+// stored events, cancels and retries. Each route is declared once (server/http/route.ts), for serving and for the
 // OpenAPI document.
+import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { EXECUTION_TRIGGER_TYPES } from '../../core/api-views';
+import { EXECUTION_TRIGGER_TYPES, type ExecutionView } from '../../core/api-views';
 import { EXECUTION_STATUSES } from '../../core/events';
 import { ValidationFailed } from '../../core/errors';
 import { actorOf, principalOf } from '../auth/principal';
@@ -12,6 +13,12 @@ import type { ExecutionService } from '../services/execution-service';
 export const startExecutionBody = z.object({
   inputs: z.record(z.string(), z.unknown()).default({}),
   version: z.number().int().positive().optional(),
+});
+
+/** POST /executions/:id/retry: where to start again (default: the failed node) and on which version. */
+export const retryExecutionBody = z.object({
+  fromNodeId: z.string().min(1).max(200).optional(),
+  version: z.enum(['original', 'latest']).default('original'),
 });
 
 export const listExecutionsQuery = z.object({
@@ -46,6 +53,23 @@ export const getExecutionQuery = z.object({
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
+/** The request's Idempotency-Key header, checked; null without one. */
+function idempotencyKeyOf(req: Request): string | null {
+  const key = req.get('Idempotency-Key') ?? null;
+  if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
+    throw new ValidationFailed('Idempotency-Key must be 1 to 200 printable ASCII characters', { header: 'Idempotency-Key' });
+  }
+  return key;
+}
+
+/** What a start answers (POST /workflows/:id/executions and POST /executions/:id/retry), with its headers. */
+function startedAnswer(res: Response, execution: ExecutionView, created: boolean) {
+  res.set('Location', `/api/v1/executions/${execution.id}`);
+  if (!created) res.set('Idempotent-Replayed', 'true');
+  // `queued`: pending while it waits for a slot of the tenant's share (RUNS_MAX_CONCURRENT_PER_TENANT, run admission).
+  return { id: execution.id, status: execution.status, ...(execution.queued !== undefined ? { queued: execution.queued } : {}), temporal: { workflowId: execution.temporal.workflowId, runId: execution.temporal.runId }, execution };
+}
+
 export interface ExecutionRouteDeps {
   executions: ExecutionService;
   onStarted?: (created: boolean) => void;
@@ -69,16 +93,9 @@ export const executionRoutes = [
     rateLimit: 'runStartsPerTenant',
     handle: async ({ executions, onStarted }, { req, res, body, id }) => {
       const p = principalOf(req);
-      const key = req.get('Idempotency-Key') ?? null;
-      if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
-        throw new ValidationFailed('Idempotency-Key must be 1 to 200 printable ASCII characters', { header: 'Idempotency-Key' });
-      }
-      const { execution, created } = await executions.start(p.tenantId, actorOf(p).label, id, body, key);
+      const { execution, created } = await executions.start(p.tenantId, actorOf(p).label, id, body, idempotencyKeyOf(req));
       onStarted?.(created);
-      res.set('Location', `/api/v1/executions/${execution.id}`);
-      if (!created) res.set('Idempotent-Replayed', 'true');
-      // `queued`: pending while it waits for a slot of the tenant's share (RUNS_MAX_CONCURRENT_PER_TENANT, run admission).
-  return { id: execution.id, status: execution.status, ...(execution.queued !== undefined ? { queued: execution.queued } : {}), temporal: { workflowId: execution.temporal.workflowId, runId: execution.temporal.runId }, execution };
+      return startedAnswer(res, execution, created);
     },
   }),
   route({
@@ -135,6 +152,27 @@ export const executionRoutes = [
     handle: ({ executions }, { req, id }) => {
       const p = principalOf(req);
       return executions.cancel(p.tenantId, id, actorOf(p).label);
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/executions/:id/retry',
+    summary: 'Retry a finished run from a node (Idempotency-Key header supported): a new run reusing the results of every node not downstream of it',
+    tag: 'executions',
+    role: 'editor',
+    body: retryExecutionBody,
+    bodyOptional: true,
+    headers: [{ name: 'Idempotency-Key', description: 'A second retry with the same key answers the first one (Idempotent-Replayed: true)', schema: { type: 'string', maxLength: 200 } }],
+    status: 202,
+    response: 'The new run, started (Location: the run); `retryOf` names the run it retries',
+    takesId: true,
+    idNames: 'execution',
+    rateLimit: 'runStartsPerTenant',
+    handle: async ({ executions, onStarted }, { req, res, body, id }) => {
+      const p = principalOf(req);
+      const { execution, created } = await executions.retry(p.tenantId, actorOf(p).label, id, body, idempotencyKeyOf(req));
+      onStarted?.(created);
+      return startedAnswer(res, execution, created);
     },
   }),
 ];

@@ -10,6 +10,7 @@ import { AppError, Conflict, NotFound, ValidationFailed } from '../../core/error
 import { TERMINAL_EXECUTION_STATUSES, type ExecutionEvent, type ExecutionStatus } from '../../core/events';
 import { DEFAULT_RUN_LIMITS } from '../../core/limits';
 import { prepareRunStart } from '../../core/run-start';
+import { planRetry } from '../../core/retry-plan';
 import type { Execution, ExecutionPageKey, ExecutionRepository, NodeExecution, TenantScope, WorkflowRepository } from '../../db';
 import type { RunClient } from '../temporal/run-client';
 import type { RunAdmission } from './run-admission';
@@ -93,6 +94,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       startedBy: e.startedBy,
       trigger: e.trigger,
       parentExecutionId: e.parentExecutionId ?? null,
+      retryOf: e.retryOf ?? null,
       cancelledBy: e.cancelledBy ?? null,
       createdAt: iso(e.createdAt)!,
       startedAt: iso(e.startedAt),
@@ -111,6 +113,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
               usage: n.usage,
               startedAt: iso(n.startedAt),
               finishedAt: iso(n.finishedAt),
+              ...(e.plan?.reuse?.nodes[n.nodeId] ? { reusedFrom: e.plan.reuse.from } : {}),
             })),
           }
         : {}),
@@ -250,6 +253,81 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
         throw new Conflict('this Idempotency-Key was used for another workflow', { executionId: e.id });
       }
       // A retried POST whose first attempt recorded the row but never reached Temporal starts it now.
+      if (e.status === 'pending' && !e.temporalRunId) await launch(tenantId, e);
+      return { execution: view(e), created: recorded.created };
+    },
+
+    /**
+     * A new run of a finished one (DESIGN.md §8): the same inputs, on the version it ran or the latest, keeping
+     * the recorded results of every node not downstream of `fromNodeId` (the failed node by default) as
+     * core/retry-plan.ts decides; outputs come from the node rows, handles from their `node.succeeded` events.
+     */
+    async retry(
+      tenantId: string,
+      startedBy: string | null,
+      id: string,
+      body: { fromNodeId?: string; version?: 'original' | 'latest' },
+      idempotencyKey: string | null,
+    ): Promise<{ execution: ExecutionView; created: boolean }> {
+      const version = body.version ?? 'original';
+      const recorded = await scope.run(tenantId, async () => {
+        const old = await load(id);
+        if (idempotencyKey) {
+          const existing = await executions.findByIdempotencyKey(idempotencyKey);
+          if (existing) return { execution: existing, created: false };
+        }
+        if (!TERMINAL_EXECUTION_STATUSES.includes(old.status)) {
+          throw new Conflict(`execution ${old.id} is ${old.status}: only a finished run can be retried`, { status: old.status });
+        }
+        const w = await workflows.find(old.workflowId);
+        if (!w) throw new NotFound(`workflow ${old.workflowId} not found`);
+        const number = version === 'latest' ? w.currentVersion : old.workflowVersion;
+        const saved = await workflows.version(w.id, number);
+        if (!saved) throw new NotFound(`workflow ${w.id} has no version ${number}`);
+        const prepared = prepareRunStart({
+          tenantId,
+          executionId: randomUUID(),
+          workflowId: w.id,
+          version: number,
+          graph: saved.graph,
+          inputs: old.inputs,
+          runInputsMaxBytes,
+          idempotencyKey,
+          startedBy,
+          trigger: { type: 'retry', retryOf: old.id },
+        });
+        if (!prepared.ok) {
+          const { code, status, message, details } = prepared.problem;
+          throw new AppError(code, status, message, details);
+        }
+        const rows = await executions.nodes(old);
+        const handles = await executions.succeededHandles(old.id);
+        const planned = planRetry({
+          executionId: old.id,
+          before: old.plan,
+          plan: prepared.record.plan,
+          version,
+          recorded: Object.fromEntries(rows.map((n) => [n.nodeId, { status: n.status, output: n.output ?? null, handle: handles[n.nodeId] ?? null }])),
+          ...(body.fromNodeId !== undefined ? { fromNodeId: body.fromNodeId } : {}),
+        });
+        if (!planned.ok) {
+          const { code, status, message, details } = planned.problem;
+          throw new AppError(code, status, message, details);
+        }
+        const execution = await executions.insert({ ...prepared.record, plan: { ...prepared.record.plan, reuse: planned.reuse }, retryOf: old.id });
+        return { execution, created: true };
+      }).catch(async (err: unknown) => {
+        // Two concurrent POSTs with one key: the loser answers with the winner's execution.
+        if (idempotencyKey && isUniqueViolation(err)) {
+          const winner = await scope.run(tenantId, () => executions.findByIdempotencyKey(idempotencyKey));
+          if (winner) return { execution: winner, created: false };
+        }
+        throw err;
+      });
+      const e = recorded.execution;
+      if (!recorded.created && e.retryOf !== id.toLowerCase()) {
+        throw new Conflict('this Idempotency-Key was used for another request', { executionId: e.id });
+      }
       if (e.status === 'pending' && !e.temporalRunId) await launch(tenantId, e);
       return { execution: view(e), created: recorded.created };
     },
