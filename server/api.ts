@@ -124,6 +124,8 @@ export interface Api {
   verifyToken(token: string): Promise<Principal>;
   /** Admission of queued runs: the composition root starts it with the process and stops it before the database goes. */
   runAdmission: Pick<RunAdmission, 'start' | 'stop'>;
+  /** Releases what the API holds of its own (the MCP listing's outbound pool); the connections it was given stay open. */
+  close(): Promise<void>;
 }
 
 export function createApi(deps: ApiDeps): Api {
@@ -316,7 +318,8 @@ export function createApi(deps: ApiDeps): Api {
   mountRoutes(v1, userRoutes, { members, audit }, served);
   mountRoutes(v1, apiKeyRoutes, { apiKeys, audit }, served);
   mountRoutes(v1, credentialRoutes, { scope, credentials, audit }, served);
-  mountRoutes(v1, mcpServerRoutes, { scope, audit, mcpServers: createMcpServerService({ scope, encryptionKey: deps.encryptionKey, settings: deps.toolOutbound ?? DEFAULT_TOOL_OUTBOUND }) }, served);
+  const mcpServers = createMcpServerService({ scope, encryptionKey: deps.encryptionKey, settings: deps.toolOutbound ?? DEFAULT_TOOL_OUTBOUND });
+  mountRoutes(v1, mcpServerRoutes, { scope, audit, mcpServers }, served);
   mountRoutes(v1, tenantRoutes, { scope, accounts, auditLog, runs, bus, logger, beforeDelete: (tenantId) => schedules.removeAllOfTenant(tenantId) }, served);
   mountRoutes(v1, scheduleRoutes, { scope, schedules, audit }, served);
   mountRoutes(v1, webhookRoutes, { scope, webhooks, audit }, served);
@@ -360,6 +363,7 @@ export function createApi(deps: ApiDeps): Api {
     app,
     verifyToken,
     runAdmission,
+    close: () => mcpServers.close(),
     attachWebSocket(server) {
       hub = createWsHub({
         server,

@@ -80,6 +80,7 @@ async function main(): Promise<void> {
       await hub.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await api.runAdmission.stop();
+      await api.close();
       await connection.close();
       subscriber.disconnect();
       redis.disconnect();

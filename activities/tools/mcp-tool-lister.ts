@@ -3,9 +3,8 @@
 // listing goes through the SSRF-safe outbound client, as every call of those tools does (mcp-tool.ts).
 import type { ToolOutboundSettings } from '../../core/config';
 import { McpServerRepository, type TenantScope } from '../../db';
-import type { McpToolLister } from '../agent-turn';
 import { createToolSecretResolver } from '../credentials';
-import { listMcpTools } from './mcp-client';
+import { listMcpTools, type McpToolInfo } from './mcp-client';
 import { mcpEndpointOf } from './mcp-tool';
 import { createOutboundClient } from './outbound';
 
@@ -15,7 +14,8 @@ export interface McpToolListerDeps {
   settings: ToolOutboundSettings;
 }
 
-export function createMcpToolLister(deps: McpToolListerDeps): { list: McpToolLister; close(): Promise<void> } {
+/** Lists a tenant's server's tools; used by the agent turn (the worker) and by the API's MCP servers service. */
+export function createMcpToolLister(deps: McpToolListerDeps): { list(tenantId: string, serverId: string): Promise<McpToolInfo[]>; close(): Promise<void> } {
   const outbound = createOutboundClient(deps.settings);
   const secrets = createToolSecretResolver(deps.scope, deps.encryptionKey);
   const servers = new McpServerRepository(deps.scope);

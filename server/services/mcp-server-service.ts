@@ -1,16 +1,14 @@
 // MCP servers of a tenant (DESIGN.md §8 "MCP"): register, list, delete, and list the tools a server offers,
-// asked of the server itself through the one MCP client (activities/tools), whose requests go through the
-// SSRF-safe outbound client like every tool call of the worker. The API imports that client rather than
-// asking the worker: listing tools is the editor waiting on one request (docs/decisions.md).
+// asked of the server itself through the worker's own MCP tool lister (activities/tools/mcp-tool-lister.ts),
+// whose requests go through the SSRF-safe outbound client like every tool call. The API imports that lister
+// rather than asking the worker: listing tools is the editor waiting on one request (docs/decisions.md).
 import { QueryFailedError } from 'typeorm';
 import { checkAddress, isIpLiteral } from '../../core/address-policy';
 import type { ToolOutboundSettings } from '../../core/config';
 import { AppError, Conflict, NotFound, ValidationFailed } from '../../core/errors';
 import { CredentialRepository, McpServerRepository, type McpServerRecord, type TenantScope } from '../../db';
-import { createToolSecretResolver } from '../../activities/credentials';
-import { listMcpTools, type McpToolInfo } from '../../activities/tools/mcp-client';
-import { mcpEndpointOf } from '../../activities/tools/mcp-tool';
-import { createOutboundClient } from '../../activities/tools/outbound';
+import type { McpToolInfo } from '../../activities/tools/mcp-client';
+import { createMcpToolLister } from '../../activities/tools/mcp-tool-lister';
 import { ToolError } from '../../activities/tools/tool-error';
 import type { McpServerView } from '../../core/api-views';
 import { requireUuid } from './ids';
@@ -37,8 +35,7 @@ export function createMcpServerService(deps: McpServerServiceDeps) {
   const { scope } = deps;
   const servers = new McpServerRepository(scope);
   const credentials = new CredentialRepository(scope, deps.encryptionKey);
-  const secrets = createToolSecretResolver(scope, deps.encryptionKey);
-  const outbound = createOutboundClient(deps.settings);
+  const lister = createMcpToolLister(deps);
 
   return {
     async list(tenantId: string): Promise<McpServerView[]> {
@@ -74,18 +71,15 @@ export function createMcpServerService(deps: McpServerServiceDeps) {
     /** The server's tools, asked of it now; no connection is held while waiting (the scope closes first). */
     async tools(tenantId: string, id: string): Promise<McpToolInfo[]> {
       const serverId = requireUuid(id, 'MCP server');
-      let endpoint;
       try {
-        endpoint = await mcpEndpointOf(tenantId, serverId, { scope, servers, secrets });
-      } catch (err) {
-        throw httpError(err);
-      }
-      try {
-        return await listMcpTools(endpoint, { outbound, timeoutMs: deps.settings.timeoutMs });
+        return await lister.list(tenantId, serverId);
       } catch (err) {
         throw httpError(err);
       }
     },
+
+    /** Closes the outbound connection pool the listing keeps (on shutdown). */
+    close: () => lister.close(),
   };
 }
 

@@ -233,6 +233,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await api.runAdmission.stop();
+      await api.close();
       await connection.close();
       redis.disconnect();
       subscriber.disconnect();
@@ -275,6 +276,7 @@ export async function startSecondApi(stack: TestStack, overrides: Partial<ApiDep
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await app.runAdmission.stop();
+      await app.close();
       redis.disconnect();
       subscriber.disconnect();
     },
