@@ -129,9 +129,15 @@ export const useRunStore = defineStore('run', () => {
   return { execution, graph, view, live, events, streaming, socketState, status, finished, outputs, error, nodeDetails, open, close, cancel, refetch, apply, dropConnection };
 });
 
-/** Starts a run of the saved workflow; returns the execution id. */
-export async function startExecution(workflowId: string, inputs: Record<string, unknown>): Promise<string> {
-  const res = await apiRequest<{ id: string }>('POST', `/api/v1/workflows/${encodeURIComponent(workflowId)}/executions`, { body: { inputs } });
+/** Starts a run of the saved workflow (its current version, or `version`); returns the execution id. */
+export async function startExecution(workflowId: string, inputs: Record<string, unknown>, version?: number): Promise<string> {
+  const res = await apiRequest<{ id: string }>('POST', `/api/v1/workflows/${encodeURIComponent(workflowId)}/executions`, { body: { inputs, ...(version !== undefined ? { version } : {}) } });
+  return res.id;
+}
+
+/** Retries a finished run from `fromNodeId` (null: the node that failed), keeping what came before; returns the new execution id. */
+export async function retryExecution(executionId: string, fromNodeId: string | null): Promise<string> {
+  const res = await apiRequest<{ id: string }>('POST', `/api/v1/executions/${encodeURIComponent(executionId)}/retry`, { body: fromNodeId ? { fromNodeId } : {} });
   return res.id;
 }
 
