@@ -9,6 +9,7 @@ import { prepareRunStart } from '../core/run-start';
 import type { CanvasRunInput } from '../core/run-protocol';
 import { ExecutionRepository, WorkflowRepository, type TenantScope } from '../db';
 import { ScheduleRepository } from '../db/repositories/schedules';
+import { RunQueueRepository } from '../db/repositories/run-queue';
 
 export interface RecordScheduledRunInput {
   tenantId: string;
@@ -26,6 +27,7 @@ export function createScheduledStartActivities(deps: { scope: TenantScope; runIn
   const schedules = new ScheduleRepository(scope);
   const workflows = new WorkflowRepository(scope);
   const executions = new ExecutionRepository(scope);
+  const runQueue = new RunQueueRepository(scope);
 
   return {
     async recordScheduledRun(input: RecordScheduledRunInput): Promise<RecordedScheduledRun> {
@@ -56,6 +58,8 @@ export function createScheduledStartActivities(deps: { scope: TenantScope; runIn
             return executions.insert(prepared.record);
           })());
         if (!recorded) return null;
+        // Not queued (run admission): the firing starts the run as its child right away; it counts against the tenant's share.
+        await runQueue.markAdmitted(recorded.id);
         return {
           temporalWorkflowId: recorded.temporalWorkflowId,
           canvasWorkflowId: recorded.workflowId,

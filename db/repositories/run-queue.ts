@@ -78,6 +78,14 @@ export class RunQueueRepository {
     return true;
   }
 
+  /**
+   * Gives a run its slot without asking (a schedule's firing: its overlap policy bounds it, and it starts the run
+   * as its own child at once), so no admission takes it for a queued run and starts it a second time.
+   */
+  async markAdmitted(executionId: string): Promise<void> {
+    await this.scope.manager().query(`update executions set admitted_at = now() where id = $1 and admitted_at is null`, [executionId]);
+  }
+
   /** Whether the run holds a slot and has not started yet (admitted before, its start still to be made). */
   async isAdmittedPending(executionId: string): Promise<boolean> {
     const rows = (await this.scope.manager().query(`select 1 from executions where id = $1 and status = 'pending' and admitted_at is not null`, [executionId])) as unknown[];
