@@ -129,6 +129,35 @@ describe('the run machine with onError', () => {
   });
 });
 
+describe('onError on a conversation', () => {
+  const people = [
+    { name: 'alice', provider: 'openai', model: 'm-a' },
+    { name: 'bob', provider: 'openai', model: 'm-b' },
+  ];
+  const talk = (onError?: string) =>
+    plan(
+      [trigger('start'), { id: 'c', type: 'conversation', data: { participants: people, topic: 'Plan', maxRounds: 2, retry: { maximumAttempts: 2 }, ...(onError ? { onError } : {}) } }, output('out'), agent('fix'), output('saved')],
+      [edge('start', 'c'), edge('c', 'out'), edge('c', 'fix', onError === 'branch' ? 'error' : undefined), edge('fix', 'saved')],
+    );
+  const turnFailed = (attempt: number, retryable: boolean): Happening => ({ type: 'nodeFailed', at: T, nodeId: 'c', attempt, code: 'AGENT_FAILED', message: 'bob is down', retryable });
+  const topic: Happening = { type: 'evaluated', at: T, results: { c: { status: 'evaluated', values: { topic: 'Plan' }, bytes: 4 } } };
+
+  test('a turn that fails for good, after its retries, takes the error branch and lets the conversation go', () => {
+    const { state, steps } = run(talk('branch'), [topic, turnFailed(1, true), turnFailed(2, true)]);
+    expect(state.nodes.c).toEqual({ status: 'succeeded', attempts: 2, handle: 'error' });
+    expect(state.nodeOutputs.c).toEqual({ error: { code: 'AGENT_FAILED', message: 'bob is down' } });
+    expect(state.conversations.c).toBeUndefined();
+    expect(statuses(state)).toMatchObject({ out: 'skipped', fix: 'pending' });
+    expect(evaluatedIds(last(steps).commands)).toEqual(['fix']);
+  });
+
+  test('without onError the run fails as before', () => {
+    const { state } = run(talk(), [topic, turnFailed(1, false)]);
+    expect(state.status).toBe('failed');
+    expect(state.nodes.c?.status).toBe('failed');
+  });
+});
+
 describe('the scheduler and the run view on a handled failure', () => {
   test('a node that took the error handle activates only its error edges', () => {
     const states = { a: { status: 'succeeded' as const, handle: 'error' } };

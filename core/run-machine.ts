@@ -424,6 +424,7 @@ class Transition {
     }
     const attempts = Math.max(this.state.nodes[error.nodeId]?.attempts ?? 0, 1);
     this.state.loops = withoutKey(this.state.loops, error.nodeId);
+    this.state.conversations = withoutKey(this.state.conversations, error.nodeId);
     this.keepOutput(error.nodeId, outcome.output, jsonBytes(outcome.output));
     this.state.nodes[error.nodeId] = { status: 'succeeded', attempts, handle: outcome.handle };
     this.ledger.push(entry.failureHandled(error.nodeId, outcome.output, { code: error.code, message: error.message, nodeId: error.nodeId }, attempts, outcome.handle, this.at));
