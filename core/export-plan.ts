@@ -4,13 +4,20 @@
 import Handlebars from 'handlebars';
 import jsonata from 'jsonata';
 import { AppError } from './errors';
+import { exportSchemaProblems } from './export-tool-schema';
+import type { Tool } from './graph';
 import type { PlanNode, RunPlan } from './plan';
 
 export interface ExportProblem {
   nodeId: string;
   field: string;
   message: string;
+  /** The tool refused, for a problem of one of an agent's tools (its name, or `mcp:<serverId>`). */
+  tool?: string;
 }
+
+/** Node types the package's runner has a method for; any other (conversation, subflow, map, …) is refused. */
+const EXPORTED_NODE_TYPES: ReadonlySet<string> = new Set(['trigger', 'agent', 'transform', 'condition', 'approval', 'output']);
 
 /** The canvas uses something the exported package cannot reproduce exactly; the API answers 422 with the list. */
 export class ExportUnsupported extends AppError {
@@ -79,17 +86,29 @@ function compileNode(node: PlanNode, problems: ExportProblem[]): Record<string, 
     const ast = parseTemplate(text, () => undefined);
     if (ast) compiled[field] = ast;
   };
+  const type: string = node.type;
+  if (!EXPORTED_NODE_TYPES.has(type)) {
+    problems.push({ nodeId: node.id, field: 'type', message: `${type} nodes run on the platform only: the exported runner has no ${type} node` });
+    return compiled;
+  }
+  // onError continue/branch export as they are: templates/package/machine.py node_failed mirrors the machine (parity-tested).
   switch (node.type) {
-    case 'agent':
+    case 'agent': {
       template('prompt', node.data.prompt);
       if (node.data.system !== undefined) template('system', node.data.system);
       if (node.data.tools?.length) {
-        problems.push({ nodeId: node.id, field: 'tools', message: 'tool-using agents run on the platform only: the exported runner has no tool loop; remove the tools to export' });
+        const tools = compileTools(node.id, node.data.tools, problems);
+        if (tools) compiled.tools = tools;
+      }
+      const approval = node.data.toolApproval;
+      if (approval === 'all' || (Array.isArray(approval) && approval.length)) {
+        problems.push({ nodeId: node.id, field: 'toolApproval', message: 'tool calls that wait for a person run on the platform only (the package has no inbox); set toolApproval to none to export' });
       }
       if (node.data.credentialId) {
         problems.push({ nodeId: node.id, field: 'credentialId', message: 'tenant credentials stay on the platform: the package reads OPENAI_API_KEY / ANTHROPIC_API_KEY instead; remove the credential to export' });
       }
       break;
+    }
     case 'transform':
       if ('template' in node.data) template('template', node.data.template);
       else expression('expression', node.data.expression);
@@ -108,6 +127,34 @@ function compileNode(node: PlanNode, problems: ExportProblem[]): Record<string, 
       break;
   }
   return compiled;
+}
+
+/**
+ * The url, header and body templates of an agent's http tools, by tool name; mcp and workflow tools are
+ * refused (the package has no MCP client and no other workflows), and so is a `parameters` schema the
+ * package's validator (templates/package/tool_schema.py) does not cover.
+ */
+function compileTools(nodeId: string, tools: readonly Tool[], problems: ExportProblem[]): Record<string, unknown> | null {
+  const compiled: Record<string, unknown> = {};
+  for (const tool of tools) {
+    if (tool.type === 'mcp') {
+      problems.push({ nodeId, field: 'tools', tool: `mcp:${tool.serverId}`, message: `MCP tools (server ${tool.serverId}) run on the platform only: the exported package has no MCP client` });
+      continue;
+    }
+    if (tool.type === 'workflow') {
+      problems.push({ nodeId, field: 'tools', tool: tool.name, message: `workflow tools (workflow ${tool.workflowId}) run on the platform only: the exported package holds one workflow` });
+      continue;
+    }
+    const field = `tools.${tool.name}`;
+    const report = (what: string) => (message: string) => problems.push({ nodeId, field: `${field}.${what}`, tool: tool.name, message });
+    for (const message of exportSchemaProblems(tool.parameters)) problems.push({ nodeId, field: `${field}.parameters`, tool: tool.name, message });
+    const url = parseTemplate(tool.url, report('url'));
+    const headers: Record<string, unknown> = {};
+    for (const [name, text] of Object.entries(tool.headers ?? {})) headers[name] = parseTemplate(text, report(`headers.${name}`));
+    const body = tool.body !== undefined ? parseTemplate(tool.body, report('body')) : undefined;
+    compiled[tool.name] = { url, headers, ...(body !== undefined ? { body } : {}) };
+  }
+  return Object.keys(compiled).length ? compiled : null;
 }
 
 type Report = (message: string) => void;

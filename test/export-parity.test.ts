@@ -244,14 +244,55 @@ describe('the exported runner decides every transition as the run machine does',
   });
 });
 
-test('a plan the Python machine cannot follow is refused at export: a tool-using agent', () => {
-  const withTools = { ...chain, nodes: chain.nodes.map((n) => (n.id === 'draft' ? { ...n, data: { ...n.data, tools: [{ type: 'http', name: 'lookup' }] } } : n)) } as typeof chain;
-  expect(() => compileExportPlan(withTools)).toThrow(ExportUnsupported);
-  try {
-    compileExportPlan(withTools);
-  } catch (err) {
-    expect((err as ExportUnsupported).problems).toEqual([expect.objectContaining({ nodeId: 'draft', field: 'tools' })]);
-  }
+describe('what the Python machine cannot follow is refused at export, each thing listed', () => {
+  const withAgent = (data: Record<string, unknown>) =>
+    ({ ...chain, nodes: chain.nodes.map((n) => (n.id === 'draft' ? { ...n, data: { ...n.data, ...data } } : n)) }) as typeof chain;
+  const problemsOf = (plan: typeof chain) => {
+    try {
+      compileExportPlan(plan);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ExportUnsupported);
+      expect((err as ExportUnsupported).status).toBe(422);
+      expect((err as ExportUnsupported).details).toEqual({ problems: (err as ExportUnsupported).problems });
+      return (err as ExportUnsupported).problems;
+    }
+    throw new Error('the plan was exported');
+  };
+  const http = { type: 'http', name: 'lookup', method: 'GET', url: 'http://127.0.0.1/lookup?q={{args.q}}' };
+
+  test('mcp and workflow tools and tool approvals: node id, tool and reason; an http tool beside them is fine', () => {
+    const problems = problemsOf(
+      withAgent({
+        tools: [http, { type: 'mcp', serverId: 'srv-1' }, { type: 'workflow', name: 'summarise', workflowId: 'wf-2' }],
+        toolApproval: ['lookup'],
+      }),
+    );
+    expect(problems).toEqual([
+      { nodeId: 'draft', field: 'tools', tool: 'mcp:srv-1', message: expect.stringContaining('MCP tools (server srv-1) run on the platform only') },
+      { nodeId: 'draft', field: 'tools', tool: 'summarise', message: expect.stringContaining('workflow tools (workflow wf-2) run on the platform only') },
+      { nodeId: 'draft', field: 'toolApproval', message: expect.stringContaining('set toolApproval to none') },
+    ]);
+    expect(compileExportPlan(withAgent({ tools: [http], toolApproval: 'none' })).nodes.find((n) => n.id === 'draft')!.compiled.tools).toEqual({
+      lookup: { url: expect.objectContaining({ type: 'Program' }), headers: {} },
+    });
+  });
+
+  test('a parameters schema with keywords outside the subset the package validates', () => {
+    const parameters = { type: 'object', properties: { q: { type: 'string', pattern: '^[a-z]+$' }, n: { oneOf: [{ type: 'number' }] } }, additionalProperties: { type: 'string' } };
+    expect(problemsOf(withAgent({ tools: [{ ...http, parameters }] })).map((p) => [p.field, p.tool, p.message.split(' (supported')[0]])).toEqual([
+      ['tools.lookup.parameters', 'lookup', 'parameters (root): additionalProperties must be true or false in exported packages (a schema there is not supported)'],
+      ['tools.lookup.parameters', 'lookup', 'parameters /properties/q: pattern is not supported in exported packages'],
+      ['tools.lookup.parameters', 'lookup', 'parameters /properties/n: oneOf is not supported in exported packages'],
+    ]);
+  });
+
+  test('node types the package has no method for (conversation, subflow, map)', () => {
+    const plan = { ...chain, nodes: [...chain.nodes, { id: 'chat', type: 'conversation', incoming: [], data: {} }, { id: 'child', type: 'subflow', incoming: [], data: {} }] } as unknown as typeof chain;
+    expect(problemsOf(plan)).toEqual([
+      { nodeId: 'chat', field: 'type', message: 'conversation nodes run on the platform only: the exported runner has no conversation node' },
+      { nodeId: 'child', field: 'type', message: 'subflow nodes run on the platform only: the exported runner has no subflow node' },
+    ]);
+  });
 });
 
 describe('the exported command line', () => {

@@ -2,16 +2,22 @@
 scheduler it uses, core/scheduler.ts), so the package decides every transition exactly as the platform does.
 
 `step(plan, state, happening)` answers `{"state", "commands", "ledger"}` and changes nothing it was given.
-Happenings (dicts with a "type" and an "at"): started, evaluated, nodeSucceeded, nodeFailed, approvalDecided,
-approvalTimedOut, cancelRequested, runFailed. Commands: evaluate, callAgent, waitApproval, stopInFlight,
-finish. The ledger holds the events and node rows of each transition, with the platform's event types and
+Happenings (dicts with a "type" and an "at"): started, evaluated, nodeSucceeded, nodeFailed, modelAnswered,
+toolDone, approvalDecided, approvalTimedOut, cancelRequested, runFailed. Commands: evaluate, callAgent,
+callModel, callTool, waitApproval, stopInFlight, finish. An agent with tools runs the platform's tool loop
+(core/tool-loop.ts): model call, its tool calls all at once, the next model call with their results, until
+the model answers without tools or asks once more after maxToolRounds. The ledger holds the events and node rows of each transition, with the platform's event types and
 idempotency keys (core/run-ledger.ts), without the sizes and previews only the platform's views need.
 Skips, retries, failure fan-out to siblings, cancellation and approval timeouts are decided here only;
 runner.py carries out the commands. What the platform's machine does and this one leaves out: byte budgets
-(core/limits.ts), deferred evaluations and the approval context (the package has no database to protect).
+(core/limits.ts), deferred evaluations and the approval context (the package has no database to protect),
+and tool approvals (core/export-plan.ts refuses an agent whose tool calls wait for a person).
 """
+from .jsvalues import to_json
 
 DEFAULT_AGENT_ATTEMPTS = 3
+DEFAULT_MAX_TOOL_ROUNDS = 8
+TOOL_ROUNDS_EXCEEDED = "TOOL_ROUNDS_EXCEEDED"
 # Temporal's own cap of a retry interval when a node gives none (run-machine.ts MAX_RETRY_INTERVAL_MS).
 MAX_RETRY_INTERVAL_MS = 120000
 
@@ -126,6 +132,42 @@ class entry:
         )
 
     @staticmethod
+    def model_call_succeeded(node_id, call, at):
+        """A model call of round `round` answered (the tools it asked for by name)."""
+        data = {"status": "running", "round": call["round"], "attempt": call["attempt"], "usage": call["usage"], "model": call["model"], "toolCalls": call["toolCalls"]}
+        return _ledger([_event("model_call.succeeded", at, "node:%s:round:%d:model" % (node_id, call["round"]), node_id, data)])
+
+    @staticmethod
+    def model_call_retrying(node_id, round_, attempt, error, at):
+        data = {"status": "running", "round": round_, "attempt": attempt, "nextAttempt": attempt + 1, "error": error}
+        key = "node:%s:round:%d:retrying:%d" % (node_id, round_, attempt)
+        return _ledger([_event("node.retrying", at, key, node_id, data)], [{"nodeId": node_id, "attempts": attempt + 1}])
+
+    @staticmethod
+    def tool_call_started(node_id, call, at, call_status="running"):
+        data = {"status": "running", "callStatus": call_status, "round": call["round"], "callId": call["id"], "tool": call["name"], "arguments": call["arguments"]}
+        key = "node:%s:round:%d:tool:%s:started" % (node_id, call["round"], call["id"])
+        return _ledger([_event("tool_call.started", at, key, node_id, data)])
+
+    @staticmethod
+    def tool_call_ended(node_id, call, at):
+        failed = "error" in call
+        data = {
+            # `status` is the node's, as on every node event: the agent runs on.
+            "status": "running",
+            "callStatus": "failed" if failed else "succeeded",
+            "round": call["round"],
+            "callId": call["id"],
+            "tool": call["name"],
+            "arguments": call["arguments"],
+            "durationMs": call["durationMs"],
+        }
+        if failed:
+            data["error"] = call["error"]
+        key = "node:%s:round:%d:tool:%s:ended" % (node_id, call["round"], call["id"])
+        return _ledger([_event("tool_call.failed" if failed else "tool_call.succeeded", at, key, node_id, data)])
+
+    @staticmethod
     def node_waiting(node_id, at):
         return _ledger(
             [_event("node.waiting", at, "node:%s:waiting" % node_id, node_id, _node_data("waiting", 1))],
@@ -183,6 +225,8 @@ def initial_state(plan, inputs):
         "outputs": {},
         # The rendered texts of agents in flight, so a retry sends the same prompt.
         "agentTexts": {},
+        # Agents with tools in their loop: the conversation so far and the round's calls (run-machine.ts AgentLoop).
+        "loops": {},
         "evaluating": [],
         "evaluationAt": None,
         "error": None,
@@ -210,6 +254,12 @@ def step(plan, previous, happening):
     elif kind == "nodeFailed":
         if run.is_in_flight(happening["nodeId"]):
             run.agent_failed(happening)
+    elif kind == "modelAnswered":
+        if run.is_in_flight(happening["nodeId"]):
+            run.model_answered(happening)
+    elif kind == "toolDone":
+        if run.is_in_flight(happening["nodeId"]):
+            run.tool_done(happening)
     elif kind == "approvalDecided":
         if run.is_in_flight(happening["nodeId"]):
             run.approval_decided(happening["nodeId"], happening["output"])
@@ -293,7 +343,10 @@ class _Transition:
                 texts = {"prompt": values.get("prompt", "")}
                 if "system" in node["data"]:
                     texts["system"] = values.get("system", "")
-                self.start_agent(node, texts, 1, 0)
+                if node["data"].get("tools"):
+                    self.start_loop(node, texts)
+                else:
+                    self.start_agent(node, texts, 1, 0)
             elif node["type"] == "approval":
                 s["nodes"][node_id] = {"status": "waiting", "attempts": 1, "handle": None}
                 self.ledger.append(entry.node_waiting(node_id, self.at))
@@ -318,8 +371,13 @@ class _Transition:
         if h["retryable"] and attempt < maximum_attempts:
             initial_ms = retry.get("initialIntervalSeconds", 1) * 1000
             backoff = min(initial_ms * retry.get("backoffCoefficient", 2) ** (attempt - 1), MAX_RETRY_INTERVAL_MS)
-            self.ledger.append(entry.node_retrying(h["nodeId"], attempt, h["message"], self.at))
             delay = h.get("retryAfterMs")
+            loop = self.state["loops"].get(h["nodeId"])
+            if loop is not None:
+                self.ledger.append(entry.model_call_retrying(h["nodeId"], loop["round"], attempt, h["message"], self.at))
+                self.call_model(node, attempt + 1, backoff if delay is None else delay)
+                return
+            self.ledger.append(entry.node_retrying(h["nodeId"], attempt, h["message"], self.at))
             self.start_agent(node, self.state["agentTexts"].get(h["nodeId"], {"prompt": ""}), attempt + 1, backoff if delay is None else delay)
             return
         self.state["nodes"][h["nodeId"]] = dict(self.state["nodes"][h["nodeId"]], attempts=attempt)
@@ -335,9 +393,91 @@ class _Transition:
             return
         attempts = max(self.state["nodes"][node_id].get("attempts", 0), 1)
         handle = ERROR_HANDLE if mode == "branch" else None
+        self.state["loops"] = {k: v for k, v in self.state["loops"].items() if k != node_id}
         self.keep_output(node_id, {"error": {"code": error["code"], "message": error["message"]}})
         self.state["nodes"][node_id] = {"status": "succeeded", "attempts": attempts, "handle": handle}
         self.ledger.append(entry.failure_handled(node_id, error, attempts, handle, self.at))
+
+    def model_answered(self, h):
+        """A model call answered. Without tool calls the node succeeds with the whole loop's output; with them the
+        round's calls start (all at once), except those the agent cannot make, which are answered at once with
+        their error; a model still asking after maxToolRounds rounds fails the node."""
+        node_id = h["nodeId"]
+        node = self.node(node_id)
+        loop = self.state["loops"].get(node_id)
+        if node["type"] != "agent" or loop is None or loop["round"] != h["round"] or loop["running"]:
+            return
+        answer = h["answer"]
+        usage = add_usage(loop["usage"], answer["usage"])
+        calls = answer.get("toolCalls") or []
+        self.ledger.append(
+            entry.model_call_succeeded(
+                node_id,
+                {"round": h["round"], "attempt": h["attempt"], "usage": answer["usage"], "model": answer["model"], "toolCalls": [c["name"] for c in calls]},
+                self.at,
+            )
+        )
+        if not calls:
+            output = {"text": answer["text"]}
+            if "json" in answer:
+                output["json"] = answer["json"]
+            output.update(usage=usage, model=answer["model"], provider=answer["provider"], rounds=h["round"], toolCalls=loop["toolCalls"])
+            self.state["loops"] = {k: v for k, v in self.state["loops"].items() if k != node_id}
+            self.agent_succeeded(node_id, output, h["attempt"])
+            return
+        max_rounds = node["data"].get("maxToolRounds", DEFAULT_MAX_TOOL_ROUNDS)
+        if h["round"] > max_rounds:
+            self.state["nodes"][node_id] = dict(self.state["nodes"][node_id], attempts=h["attempt"])
+            names = ", ".join(c["name"] for c in calls)
+            message = "agent %s still asked for tools (%s) after %d tool round%s (maxToolRounds)" % (node_id, names, max_rounds, "" if max_rounds == 1 else "s")
+            self.node_failed({"code": TOOL_ROUNDS_EXCEEDED, "message": message, "nodeId": node_id})
+            return
+        requests = [_call_request(c) for c in calls]
+        turns = loop["turns"] + [{"role": "assistant", "text": answer["text"], "toolCalls": requests}]
+        following = dict(loop, usage=usage, turns=turns, roundCalls=[], running=[])
+        tools = node["data"].get("tools") or []
+        scope = {"inputs": self.state["inputs"], "nodes": self.state["nodeOutputs"]}
+        for call in calls:
+            request = _call_request(call)
+            tool = tool_for(tools, call["name"])
+            if tool is None:
+                refusal = 'there is no tool named "%s"' % call["name"]
+            elif "argumentError" in call:
+                refusal = "invalid arguments: %s" % call["argumentError"]
+            else:
+                refusal = None
+            self.ledger.append(entry.tool_call_started(node_id, dict(request, round=h["round"]), self.at))
+            if refusal is not None:
+                record = dict(request, error=refusal)
+                following["roundCalls"].append(record)
+                self.ledger.append(entry.tool_call_ended(node_id, dict(record, round=h["round"], durationMs=0), self.at))
+                continue
+            following["roundCalls"].append(request)
+            following["running"].append(call["id"])
+            self.commands.append({"type": "callTool", "nodeId": node_id, "round": h["round"], "call": request, "tool": tool, "scope": scope})
+        self.state["loops"] = dict(self.state["loops"], **{node_id: following})
+        self.state["nodes"][node_id] = dict(self.state["nodes"][node_id], attempts=h["attempt"])
+        if not following["running"]:
+            self.close_round(node)
+
+    def tool_done(self, h):
+        """A tool call ended; when it was the round's last, the model is called with every result."""
+        node_id = h["nodeId"]
+        node = self.node(node_id)
+        loop = self.state["loops"].get(node_id)
+        if node["type"] != "agent" or loop is None or loop["round"] != h["round"] or h["callId"] not in loop["running"]:
+            return
+        index = next((i for i, c in enumerate(loop["roundCalls"]) if c["id"] == h["callId"] and "result" not in c and "error" not in c), None)
+        if index is None:
+            return
+        call = loop["roundCalls"][index]
+        record = dict(call, error=h["error"]) if h.get("error") is not None else dict(call, result=h.get("result"))
+        round_calls = [record if i == index else c for i, c in enumerate(loop["roundCalls"])]
+        running = [i for i in loop["running"] if i != h["callId"]]
+        self.state["loops"] = dict(self.state["loops"], **{node_id: dict(loop, roundCalls=round_calls, running=running)})
+        self.ledger.append(entry.tool_call_ended(node_id, dict(record, round=h["round"], durationMs=h["durationMs"]), self.at))
+        if not running:
+            self.close_round(node)
 
     def approval_decided(self, node_id, output):
         self.keep_output(node_id, output)
@@ -379,6 +519,39 @@ class _Transition:
         self.ledger.append(entry.agent_running(node["id"], attempt, self.at))
         self.commands.append({"type": "callAgent", "nodeId": node["id"], "attempt": attempt, "delayMs": delay_ms, "texts": texts})
 
+    def start_loop(self, node, texts):
+        """The first model call of a tool-using agent: the node starts as any agent does."""
+        s = self.state
+        s["nodes"][node["id"]] = {"status": "running", "attempts": 1, "handle": None}
+        s["agentTexts"][node["id"]] = texts
+        loop = {"round": 1, "turns": [], "toolCalls": [], "roundCalls": [], "running": [], "usage": {"inputTokens": 0, "outputTokens": 0, "totalTokens": 0}}
+        s["loops"] = dict(s["loops"], **{node["id"]: loop})
+        self.ledger.append(entry.agent_running(node["id"], 1, self.at))
+        self.call_model(node, 1, 0)
+
+    def close_round(self, node):
+        """The round's results go to the model: the next round's first model call."""
+        loop = self.state["loops"][node["id"]]
+        results = [{"id": c["id"], "name": c["name"], "content": tool_result_content(c), "isError": "error" in c} for c in loop["roundCalls"]]
+        closed = dict(
+            loop,
+            round=loop["round"] + 1,
+            turns=loop["turns"] + [{"role": "tool", "results": results}],
+            toolCalls=loop["toolCalls"] + loop["roundCalls"],
+            roundCalls=[],
+            running=[],
+        )
+        self.state["loops"] = dict(self.state["loops"], **{node["id"]: closed})
+        self.state["nodes"][node["id"]] = dict(self.state["nodes"][node["id"]], attempts=1)
+        self.call_model(node, 1, 0)
+
+    def call_model(self, node, attempt, delay_ms):
+        s = self.state
+        loop = s["loops"][node["id"]]
+        s["nodes"][node["id"]] = dict(s["nodes"][node["id"]], status="running", attempts=attempt)
+        texts = s["agentTexts"].get(node["id"], {"prompt": ""})
+        self.commands.append({"type": "callModel", "nodeId": node["id"], "round": loop["round"], "attempt": attempt, "delayMs": delay_ms, "texts": texts, "turns": loop["turns"]})
+
     def pure_succeeded(self, node, value, started_at):
         s = self.state
         output = value
@@ -406,10 +579,32 @@ class _Transition:
 def _copy_state(s):
     """A copy a step may change: every map is copied (values are replaced, never changed in place)."""
     copy = dict(s)
-    for key in ("nodes", "nodeOutputs", "outputs", "agentTexts"):
+    for key in ("nodes", "nodeOutputs", "outputs", "agentTexts", "loops"):
         copy[key] = dict(s[key])
     copy["evaluating"] = list(s["evaluating"])
     return copy
+
+
+# --- core/tool-loop.ts ---------------------------------------------------------------------------------------
+
+def tool_for(tools, name):
+    """The tool a call names, if the agent has one by that name (the export refuses MCP tools)."""
+    return next((t for t in tools if t.get("type") != "mcp" and t.get("name") == name), None)
+
+
+def tool_result_content(record):
+    """What the model reads back for a call: the result as JSON, or {error}."""
+    if "error" in record:
+        return to_json({"error": record["error"]})
+    return to_json(record.get("result"))
+
+
+def add_usage(a, b):
+    return {key: a[key] + b[key] for key in ("inputTokens", "outputTokens", "totalTokens")}
+
+
+def _call_request(call):
+    return {"id": call["id"], "name": call["name"], "arguments": call.get("arguments")}
 
 
 def _js_number(value):

@@ -1,6 +1,10 @@
 """LLM providers of the exported runner over the standard library's HTTP client, so the package installs
 and runs offline: echo (the prompt back, as on the platform), openai (chat completions) and anthropic
-(messages). Keys and base URLs come from OPENAI_API_KEY/OPENAI_BASE_URL and ANTHROPIC_API_KEY/ANTHROPIC_BASE_URL."""
+(messages). Keys and base URLs come from OPENAI_API_KEY/OPENAI_BASE_URL and ANTHROPIC_API_KEY/ANTHROPIC_BASE_URL
+(OPENAI_BASE_URL also reaches an OpenAI-compatible server: Ollama, vLLM, LM Studio). A request with `tools`
+is one model call of the tool loop, over each API's native tool calling (Chat Completions tools/tool_calls,
+Messages tool_use/tool_result), continuing the conversation in `turns` (core/tool-loop.ts LoopTurn); its
+answer carries `toolCalls` when the model asked for any."""
 import json
 import os
 import re
@@ -9,7 +13,7 @@ import urllib.error
 import urllib.request
 from email.utils import parsedate_to_datetime
 
-from .jsvalues import parse_json
+from .jsvalues import parse_json, to_json
 
 JSON_REPLY_INSTRUCTION = "Reply with a single JSON object and nothing else."
 _FENCED = re.compile(r"^```(?:json)?\s*\n([\s\S]*?)\n?```$", re.IGNORECASE)
@@ -116,7 +120,11 @@ def openai(request, stop=None):
     base = os.environ.get("OPENAI_BASE_URL", "https://api.openai.com/v1").rstrip("/")
     system = _system_prompt(request)
     messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": request["prompt"]}]
+    for turn in request.get("turns") or []:
+        messages.extend(_openai_messages(turn))
     body = {"model": request["model"], "messages": messages}
+    if request.get("tools"):
+        body["tools"] = [{"type": "function", "function": _described(t, "parameters")} for t in request["tools"]]
     if "temperature" in request:
         body["temperature"] = request["temperature"]
     if "maxTokens" in request:
@@ -124,9 +132,11 @@ def openai(request, stop=None):
     if request.get("responseFormat") == "json":
         body["response_format"] = {"type": "json_object"}
     answer = _post(base + "/chat/completions", {"authorization": "Bearer " + key}, body, request.get("timeoutSeconds", 300), "openai")
-    text = (answer.get("choices") or [{}])[0].get("message", {}).get("content") or ""
+    message = (answer.get("choices") or [{}])[0].get("message", {})
+    text = message.get("content") or ""
     usage = answer.get("usage") or {}
-    return _result(request, text, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), answer.get("model", request["model"]), "openai")
+    calls = [_openai_call(c) for c in message.get("tool_calls") or [] if c.get("type", "function") == "function"]
+    return _result(request, text, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), answer.get("model", request["model"]), "openai", calls)
 
 
 def anthropic(request, stop=None):
@@ -135,22 +145,82 @@ def anthropic(request, stop=None):
         raise ProviderError("ANTHROPIC_API_KEY is not set", False)
     base = os.environ.get("ANTHROPIC_BASE_URL", "https://api.anthropic.com").rstrip("/")
     system = _system_prompt(request)
-    body = {"model": request["model"], "max_tokens": request.get("maxTokens", 1024), "messages": [{"role": "user", "content": request["prompt"]}]}
+    messages = [{"role": "user", "content": request["prompt"]}] + [_anthropic_message(t) for t in request.get("turns") or []]
+    body = {"model": request["model"], "max_tokens": request.get("maxTokens", 1024), "messages": messages}
+    if request.get("tools"):
+        body["tools"] = [_described(t, "input_schema") for t in request["tools"]]
     if system:
         body["system"] = system
     if "temperature" in request:
         body["temperature"] = request["temperature"]
     headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
     answer = _post(base + "/v1/messages", headers, body, request.get("timeoutSeconds", 300), "anthropic")
-    text = "".join(part.get("text", "") for part in answer.get("content", []) if part.get("type") == "text")
+    content = answer.get("content", [])
+    text = "".join(part.get("text", "") for part in content if part.get("type") == "text")
+    calls = [{"id": p["id"], "name": p["name"], "arguments": p.get("input")} for p in content if p.get("type") == "tool_use"]
     usage = answer.get("usage") or {}
-    return _result(request, text, usage.get("input_tokens", 0), usage.get("output_tokens", 0), answer.get("model", request["model"]), "anthropic")
+    input_tokens = usage.get("input_tokens", 0) + (usage.get("cache_creation_input_tokens") or 0) + (usage.get("cache_read_input_tokens") or 0)
+    return _result(request, text, input_tokens, usage.get("output_tokens", 0), answer.get("model", request["model"]), "anthropic", calls)
 
 
-def _result(request, text, input_tokens, output_tokens, model, provider):
+def _described(tool, schema_key):
+    """A tool as an API is told about it: its name, description and parameter schema under `schema_key`."""
+    described = {"name": tool["name"]}
+    if "description" in tool:
+        described["description"] = tool["description"]
+    described[schema_key] = tool["parameters"]
+    return described
+
+
+def _openai_messages(turn):
+    """A round of the loop as Chat Completions messages: the assistant's tool_calls, then one `tool` message per call."""
+    if turn["role"] == "assistant":
+        calls = [
+            {
+                "id": c["id"],
+                "type": "function",
+                "function": {"name": c["name"], "arguments": c["arguments"] if isinstance(c["arguments"], str) else to_json(c["arguments"] if c["arguments"] is not None else {})},
+            }
+            for c in turn["toolCalls"]
+        ]
+        return [{"role": "assistant", "content": turn["text"] or None, "tool_calls": calls}]
+    return [{"role": "tool", "tool_call_id": r["id"], "content": r["content"]} for r in turn["results"]]
+
+
+def _openai_call(call):
+    """OpenAI sends arguments as a JSON text the model wrote: one that does not parse goes back to the model."""
+    function = call.get("function") or {}
+    raw = function.get("arguments") or ""
+    parsed = {"id": call.get("id", ""), "name": function.get("name", "")}
+    try:
+        parsed["arguments"] = parse_json(raw or "{}")
+    except ValueError as err:
+        parsed.update(arguments=raw, argumentError="the arguments are not JSON (%s)" % err)
+    return parsed
+
+
+def _anthropic_message(turn):
+    """A round of the loop as Messages turns: the assistant's tool_use blocks, then the user's tool_result blocks."""
+    if turn["role"] == "assistant":
+        blocks = [{"type": "text", "text": turn["text"]}] if turn["text"] else []
+        blocks += [{"type": "tool_use", "id": c["id"], "name": c["name"], "input": c["arguments"] if c["arguments"] is not None else {}} for c in turn["toolCalls"]]
+        return {"role": "assistant", "content": blocks}
+    results = []
+    for r in turn["results"]:
+        block = {"type": "tool_result", "tool_use_id": r["id"], "content": r["content"]}
+        if r["isError"]:
+            block["is_error"] = True
+        results.append(block)
+    return {"role": "user", "content": results}
+
+
+def _result(request, text, input_tokens, output_tokens, model, provider, tool_calls=()):
     result = {"text": text}
-    if request.get("responseFormat") == "json":
+    # A round that asks for tools is not the answer yet: its text is not parsed as JSON.
+    if request.get("responseFormat") == "json" and not tool_calls:
         result["json"] = parse_json_reply(text, provider, True)
+    if tool_calls:
+        result["toolCalls"] = list(tool_calls)
     result["usage"] = {"inputTokens": input_tokens, "outputTokens": output_tokens, "totalTokens": input_tokens + output_tokens}
     result["model"] = model
     result["provider"] = provider

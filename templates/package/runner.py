@@ -4,23 +4,33 @@ retries, failure fan-out, cancellation, approval timeouts. This file carries out
 what happened:
   evaluate     -> the wave's texts, evaluated here (handlebars.py, jsonata.py), fed back before anything else
   callAgent    -> one provider call in a thread of its own (at most 8 at a time), after the retry's backoff
+  callModel    -> the same for one model call of a tool-using agent (its tools offered, the rounds so far
+                  replayed); the arguments of the calls it asks for are checked against each tool's schema
+                  (tool_schema.py) before the machine sees them, as the platform's model-call activity does
+  callTool     -> one http tool call in a thread of its own (http_tool.py), tried up to 3 times when the
+                  failure may pass (a timeout, a refused connection), as the platform's callTool activity is
   waitApproval -> --approve/--reject/--decide NODE=approve|reject|timeout, or asked on a terminal (for at most
                   the node's timeoutSeconds, then its onTimeout policy)
   stopInFlight -> turns in flight are abandoned: their backoffs end, their late answers change nothing
   finish       -> the run's end: its outputs, or the error
 Ctrl-C (KeyboardInterrupt) is the machine's cancelRequested: open nodes are cancelled and the run ends cancelled."""
 import collections
+import os
 import queue
 import re
 import signal
 import threading
+import time
 from datetime import datetime, timezone
 from importlib import resources
 
-from . import handlebars, jsonata, machine, providers
+from . import handlebars, http_tool, jsonata, machine, providers, tool_schema
 from .jsvalues import is_number, js_truthy, number_to_string, parse_json
 
 MAX_PARALLEL_TURNS = 8
+# The platform's callTool retry policy (workflows/canvas-run.ts): 3 attempts, 1 s then 2 s apart.
+TOOL_ATTEMPTS = 3
+TOOL_RETRY_DELAYS_S = (1.0, 2.0)
 
 
 class RunFailed(Exception):
@@ -151,6 +161,36 @@ def agent_request(node, texts):
     return request
 
 
+def tool_specs(tools):
+    """The tools a model is offered (core/tool-loop.ts toolSpecs): name, description and parameters."""
+    specs = []
+    for tool in tools:
+        spec = {"name": tool["name"]}
+        if "description" in tool:
+            spec["description"] = tool["description"]
+        spec["parameters"] = tool.get("parameters", tool_schema.DEFAULT_PARAMETERS)
+        specs.append(spec)
+    return specs
+
+
+def model_request(node, texts, turns):
+    request = agent_request(node, texts)
+    request["tools"] = tool_specs(node["data"].get("tools") or [])
+    request["turns"] = turns
+    return request
+
+
+def check_arguments(calls, specs):
+    """Each call's arguments against its tool's schema (activities/agent-turn.ts checkArguments): a misfit
+    goes back to the model as the call's error; a call of an unknown tool is the machine's to answer."""
+    checked = []
+    for call in calls:
+        spec = next((t for t in specs if t["name"] == call["name"]), None)
+        problem = None if "argumentError" in call or spec is None else tool_schema.argument_problems(spec["parameters"], call.get("arguments"))
+        checked.append(call if problem is None else dict(call, argumentError=problem))
+    return checked
+
+
 def approval_output(decision, decided_by, at):
     """The platform's approval output (workflows/approval-desk.ts): decided on the command line, or by the
     node's timeout policy, so {{nodes.review.decision}} and {{nodes.review.decidedBy}} render the same."""
@@ -165,6 +205,17 @@ def _call_provider(node_id, attempt, request, stop):
     return providers.call(request, stop)
 
 
+_outbound = None
+
+
+def _call_http_tool(command, compiled):
+    """One attempt of a tool call with the package's environment (TOOL_ALLOWED_HOSTS and the rest, read once)."""
+    global _outbound
+    if _outbound is None:
+        _outbound = http_tool.OutboundSettings.from_env(os.environ)
+    return http_tool.run_http_tool(command["tool"], compiled, command["call"].get("arguments"), command["scope"], _outbound, os.environ)
+
+
 class Run:
     """One run: the machine's state, and the commands it asked for carried out.
 
@@ -172,11 +223,12 @@ class Run:
     makes one agent attempt (the providers by default); `on_step(happening, result)` sees every transition
     (the CLI's --verbose prints its events)."""
 
-    def __init__(self, plan, inputs, decide=None, on_step=None, call_agent=None, clock=None):
+    def __init__(self, plan, inputs, decide=None, on_step=None, call_agent=None, clock=None, call_tool=None):
         self.plan = plan
         self.decide = decide
         self.on_step = on_step or (lambda happening, result: None)
         self.call_agent = call_agent or _call_provider
+        self.call_tool = call_tool or _call_http_tool
         self.clock = clock or _now
         self.nodes = {n["id"]: n for n in plan["nodes"]}
         self.state = machine.initial_state(plan, inputs)
@@ -224,8 +276,10 @@ class Run:
             scope = {"inputs": self.state["inputs"], "nodes": self.state["nodeOutputs"]}
             results = {node_id: evaluate_node(self.nodes[node_id], scope) for node_id in command["nodes"]}
             self.local.append({"type": "evaluated", "at": self.clock(), "results": results})
-        elif kind == "callAgent":
+        elif kind in ("callAgent", "callModel"):
             threading.Thread(target=self.turn, args=(command,), name="tessera-turn-%s" % command["nodeId"], daemon=True).start()
+        elif kind == "callTool":
+            threading.Thread(target=self.tool_call, args=(command,), name="tessera-tool-%s" % command["call"]["id"], daemon=True).start()
         elif kind == "waitApproval":
             self.local.append(self.approval(command))
         elif kind == "stopInFlight":
@@ -234,8 +288,11 @@ class Run:
             self.end = command
 
     def turn(self, command):
-        """One agent attempt, after its backoff; reports nodeSucceeded or nodeFailed."""
+        """One agent attempt (or one model call of a tool loop), after its backoff; reports nodeSucceeded (or
+        modelAnswered) or nodeFailed."""
         node_id, attempt = command["nodeId"], command["attempt"]
+        node = self.nodes[node_id]
+        looping = command["type"] == "callModel"
         if hasattr(signal, "pthread_sigmask"):
             # Ctrl-C and SIGTERM are for the main thread, which turns them into cancelRequested.
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
@@ -245,7 +302,10 @@ class Run:
             if self.stop.is_set():
                 return
             try:
-                output = self.call_agent(node_id, attempt, agent_request(self.nodes[node_id], command["texts"]), self.stop)
+                request = model_request(node, command["texts"], command["turns"]) if looping else agent_request(node, command["texts"])
+                output = self.call_agent(node_id, attempt, request, self.stop)
+                if looping and output.get("toolCalls"):
+                    output = dict(output, toolCalls=check_arguments(output["toolCalls"], request["tools"]))
             except providers.ProviderError as err:
                 failure = {"retryable": err.retryable, "message": str(err)}
                 if err.retryable and err.retry_after_ms is not None:
@@ -253,9 +313,37 @@ class Run:
             except Exception as err:  # not the provider's answer (a bug, a reply that is not JSON): worth another attempt
                 failure = {"retryable": True, "message": str(err)}
             else:
-                self.inbox.put({"type": "nodeSucceeded", "at": self.clock(), "nodeId": node_id, "output": output, "attempt": attempt})
+                if looping:
+                    self.inbox.put({"type": "modelAnswered", "at": self.clock(), "nodeId": node_id, "round": command["round"], "attempt": attempt, "answer": output})
+                else:
+                    self.inbox.put({"type": "nodeSucceeded", "at": self.clock(), "nodeId": node_id, "output": output, "attempt": attempt})
                 return
         self.inbox.put(dict(failure, type="nodeFailed", at=self.clock(), nodeId=node_id, attempt=attempt, code="AGENT_FAILED"))
+
+    def tool_call(self, command):
+        """One tool call, with the platform's retries of a failure that may pass; reports toolDone with its
+        result, or with the error the model is told."""
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        node_id, call = command["nodeId"], command["call"]
+        compiled = self.nodes[node_id]["compiled"]["tools"][command["tool"]["name"]]
+        started = time.monotonic()
+        done = {"type": "toolDone", "nodeId": node_id, "round": command["round"], "callId": call["id"]}
+        for attempt in range(1, TOOL_ATTEMPTS + 1):
+            try:
+                result = self.call_tool(command, compiled)
+            except Exception as err:  # the tool's words go to the model; a bug in a tool is the call's failure too
+                retryable = getattr(err, "retryable", False)
+                if retryable and attempt < TOOL_ATTEMPTS and not self.stop.wait(TOOL_RETRY_DELAYS_S[attempt - 1]):
+                    continue
+                if self.stop.is_set():
+                    return
+                done["error"] = str(err)
+            else:
+                done["result"] = result
+            break
+        done.update(at=self.clock(), durationMs=int((time.monotonic() - started) * 1000))
+        self.inbox.put(done)
 
     def approval(self, command):
         node = self.nodes[command["nodeId"]]

@@ -24,9 +24,22 @@ export interface PythonRunJob {
   env?: Record<string, string>;
   /** The command line's stdin is a terminal (a pty) on which this text has been typed ('' for nothing). */
   tty?: string;
+  /** Answer every node's output (`nodeOutputs`) and the ledger's whole events (`ledgerEvents`) too. */
+  details?: boolean;
 }
 
-export type PythonRunResult = ScriptedRunResult & { raised?: { code: string; message: string; nodeId: string | null } };
+export interface LedgerEvent {
+  type: string;
+  key: string;
+  nodeId?: string;
+  data?: Record<string, unknown>;
+}
+
+export type PythonRunResult = ScriptedRunResult & {
+  raised?: { code: string; message: string; nodeId: string | null };
+  nodeOutputs?: Record<string, unknown>;
+  ledgerEvents?: LedgerEvent[];
+};
 
 const DRIVER = `
 import os, signal, sys, threading
@@ -115,7 +128,11 @@ if mode == "cli":
 events, rows, commands = [], [], []
 
 
+ledger_events = []
+
+
 def collect(happening, result):
+    ledger_events.extend(result["ledger"]["events"])
     events.extend(event_view(e) for e in result["ledger"]["events"])
     for row in result["ledger"]["nodes"]:
         rows.append(" ".join([row["nodeId"], row.get("status", "-")] + ([str(row["attempts"])] if "attempts" in row else [])))
@@ -151,6 +168,9 @@ out.update({
     "rows": rows,
     "commands": commands,
 })
+if job.get("details"):
+    out["nodeOutputs"] = state["nodeOutputs"]
+    out["ledgerEvents"] = ledger_events
 sys.stdout.write(to_json(out))
 `;
 

@@ -1,0 +1,322 @@
+// The exported package runs tool-calling agents as Tessera does (issue 11 item 9): the same canvas, an agent
+// with an http tool against a loopback test server, run on the platform (real Temporal, the worker's real
+// openai and @anthropic-ai/sdk clients) and by the exported runner (templates/package, its standard-library
+// providers and http tool) against the same fake provider, for both protocols. Both must give the same
+// outputs, the same agent output (text, usage summed over rounds, rounds, every call with its arguments and
+// result or error), the same tool-call and model-call events, and the test server must see one request per
+// call from each. The SSRF check of the package is tested on its own, aiming only at loopback.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { compileGraph } from '../core/compile';
+import { compileExportPlan } from '../core/export-plan';
+import type { CanvasEdge, CanvasNode } from '../core/graph';
+import { startFakeLlmServer, type FakeLlmBehaviour, type FakeLlmServer } from './fake-llm/server';
+import { runInPython, type PythonRunResult } from './support/python-runner';
+import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
+import { startTestStack, type TestStack } from './support/stack';
+
+jest.setTimeout(120_000);
+
+interface ToolRequest {
+  path: string;
+  q: string | null;
+  startedAt: number;
+  endedAt?: number;
+  authorization: string | null;
+}
+
+/** GET /lookup?q=… answers `{q, answer}`; /redirect?to=… answers 302 to `to`; /big answers 200 KiB of text. */
+interface ToolServer {
+  url: string;
+  requests: ToolRequest[];
+  /** Answer nothing until this many requests are in flight at once (proves parallel calls). */
+  holdUntil(count: number): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+async function startToolServer(): Promise<ToolServer> {
+  const requests: ToolRequest[] = [];
+  let holdUntilCount = 0;
+  const waiting: (() => void)[] = [];
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const q = url.searchParams.get('q');
+    const record: ToolRequest = { path: url.pathname, q, startedAt: Date.now(), authorization: req.headers.authorization ?? null };
+    requests.push(record);
+    if (url.pathname === '/redirect') {
+      res.writeHead(302, { location: url.searchParams.get('to') ?? '/' });
+      res.end();
+      return;
+    }
+    if (url.pathname === '/big') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('x'.repeat(200 * 1024));
+      return;
+    }
+    const answer = (): void => {
+      record.endedAt = Date.now();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ q, answer: `about ${q}` }));
+    };
+    if (holdUntilCount > 0) {
+      waiting.push(answer);
+      if (requests.filter((r) => r.endedAt === undefined).length >= holdUntilCount) {
+        holdUntilCount = 0;
+        for (const go of waiting.splice(0)) go();
+      }
+      return;
+    }
+    answer();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    holdUntil: (count) => {
+      holdUntilCount = count;
+    },
+    reset: () => {
+      requests.length = 0;
+      holdUntilCount = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+let stack: TestStack;
+let fake: FakeLlmServer;
+let tools: ToolServer;
+let owner: TestSession;
+
+const KEYS = { openai: 'sk-export-tools', anthropic: 'sk-ant-export-tools' };
+
+beforeAll(async () => {
+  fake = await startFakeLlmServer();
+  tools = await startToolServer();
+  stack = await startTestStack({
+    providers: { openai: { apiKey: KEYS.openai, baseURL: fake.openaiBaseURL }, anthropic: { apiKey: KEYS.anthropic, baseURL: fake.anthropicBaseURL } },
+    toolAllowedHosts: '127.0.0.1',
+  });
+  owner = await registerTenant(stack);
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await fake?.close();
+  await tools?.close();
+});
+
+beforeEach(() => {
+  fake.reset();
+  tools.reset();
+});
+
+const lookupTool = () => ({
+  type: 'http',
+  name: 'lookup',
+  description: 'Looks a word up',
+  method: 'GET',
+  url: `${tools.url}/lookup?q={{args.q}}&topic={{inputs.topic}}`,
+  parameters: { type: 'object', properties: { q: { type: 'string', minLength: 2 } }, required: ['q'], additionalProperties: false },
+});
+
+function canvas(agent: Record<string, unknown>): { nodes: CanvasNode[]; edges: CanvasEdge[] } {
+  return {
+    nodes: [
+      { id: 'start', type: 'trigger', position: { x: 0, y: 0 }, data: { inputs: { topic: { type: 'string', required: true } } } },
+      { id: 'a', type: 'agent', position: { x: 200, y: 0 }, data: { prompt: 'Tell me about {{inputs.topic}}', tools: [lookupTool()], ...agent } },
+      { id: 'out', type: 'output', position: { x: 400, y: 0 }, data: { value: '{{nodes.a.text}} ({{nodes.a.rounds}} rounds)' } },
+    ],
+    edges: [
+      { id: 'e1', source: 'start', target: 'a' },
+      { id: 'e2', source: 'a', target: 'out' },
+    ] as CanvasEdge[],
+  };
+}
+
+/**
+ * The agent's events as both sides record them, with the tool loop's fields (not durations, sizes and previews,
+ * which only the platform's views keep), sorted: parallel calls may end in either order.
+ */
+function loopEvents(events: { type: string; nodeId?: string | null; data?: Record<string, unknown> | null }[]): string[] {
+  const fields = ['status', 'attempt', 'round', 'callId', 'tool', 'callStatus', 'arguments', 'toolCalls', 'usage', 'model', 'code', 'error'];
+  return events
+    .filter((e) => e.nodeId === 'a')
+    .map((e) => {
+      // The platform's node.succeeded also carries the node's usage for its views; a model call's usage is the loop's.
+      const shown = e.type === 'model_call.succeeded' ? fields : fields.filter((k) => k !== 'usage');
+      return [e.type, ...shown.flatMap((k) => (e.data?.[k] !== undefined ? [`${k}=${sortedJson(e.data[k])}`] : []))].join(' ');
+    })
+    .sort();
+}
+
+/** JSON with object keys sorted: the platform's events come back from jsonb, which orders keys its own way. */
+function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
+}
+
+/** What the tool server saw, sorted (parallel calls arrive in either order). */
+function seenRequests(): string[] {
+  return tools.requests.map((r) => `${r.path}?q=${r.q}`).sort();
+}
+
+/** Whether the server's requests were all open at once: each arrived before any was answered. */
+function overlapped(): boolean {
+  const started = Math.max(...tools.requests.map((r) => r.startedAt));
+  return tools.requests.every((r) => r.endedAt !== undefined && r.endedAt >= started);
+}
+
+interface Compared {
+  status: string;
+  outputs: unknown;
+  error: unknown;
+  agent: unknown;
+  events: string[];
+  requests: string[];
+}
+
+async function onPlatform(agent: Record<string, unknown>, script: FakeLlmBehaviour[], model: string, prepare?: () => void): Promise<Compared> {
+  fake.script(model, ...script);
+  tools.reset();
+  prepare?.();
+  const workflowId = await createWorkflow(stack, owner, canvas(agent), `Export tools ${model}`);
+  const executionId = await startRun(stack, owner, workflowId, { topic: 'tea' });
+  const done = await waitForExecution(stack, owner, executionId);
+  const events = await stack.request('GET', `/api/v1/executions/${executionId}/events`, { token: owner.token });
+  const agentRow = done.nodes.find((n: { nodeId: string }) => n.nodeId === 'a');
+  return {
+    status: done.status,
+    outputs: done.outputs ?? {},
+    error: done.error ? { code: done.error.code, message: done.error.message } : null,
+    agent: agentRow?.output ?? null,
+    events: loopEvents(events.body.events),
+    requests: seenRequests(),
+  };
+}
+
+async function inPackage(
+  agent: Record<string, unknown>,
+  script: FakeLlmBehaviour[],
+  model: string,
+  env: Record<string, string> = { TOOL_ALLOWED_HOSTS: '127.0.0.1' },
+  prepare?: () => void,
+): Promise<Compared & { python: PythonRunResult }> {
+  fake.script(model, ...script);
+  tools.reset();
+  prepare?.();
+  const plan = compileExportPlan(compileGraph(canvas(agent), { workflowId: 'wf-export-tools', workflowVersion: 1 }));
+  const python = await runInPython({
+    plan,
+    inputs: { topic: 'tea' },
+    argv: [],
+    script: {},
+    realProviders: true,
+    details: true,
+    env: {
+      OPENAI_API_KEY: KEYS.openai,
+      OPENAI_BASE_URL: fake.openaiBaseURL,
+      ANTHROPIC_API_KEY: KEYS.anthropic,
+      ANTHROPIC_BASE_URL: fake.anthropicBaseURL,
+      ...env,
+    },
+  });
+  return {
+    status: python.status,
+    outputs: python.outputs,
+    error: python.error ? { code: python.error.code, message: python.error.message } : null,
+    agent: python.status === 'succeeded' ? (python.nodeOutputs?.a ?? null) : null,
+    events: loopEvents(python.ledgerEvents ?? []),
+    requests: seenRequests(),
+    python,
+  };
+}
+
+const PROTOCOLS = [
+  { provider: 'openai', callId: (n: number) => `call_${n}` },
+  { provider: 'anthropic', callId: (n: number) => `toolu_${n}` },
+] as const;
+
+const toolResult = (q: string) => ({ status: 200, body: { q, answer: `about ${q}` } });
+
+describe.each(PROTOCOLS)('$provider: the exported package runs the tool loop as Tessera does', ({ provider, callId }) => {
+  async function both(name: string, agent: Record<string, unknown>, script: FakeLlmBehaviour[]): Promise<[Compared, Compared]> {
+    const model = `${provider}-${name}`;
+    const platform = await onPlatform({ provider, model, ...agent }, script, model);
+    const platformCalls = fake.callsFor(model).map((c) => ({ tools: c.tools, toolResults: c.toolResults }));
+    const exported = await inPackage({ provider, model, ...agent }, script, model);
+    const packageCalls = fake.callsFor(model).slice(platformCalls.length).map((c) => ({ tools: c.tools, toolResults: c.toolResults }));
+    // The model was offered the same tools and told the same results, call by call.
+    expect(packageCalls).toEqual(platformCalls);
+    const { python: _python, ...compared } = exported;
+    void _python;
+    expect(compared).toEqual(platform);
+    return [platform, compared];
+  }
+
+  test('one http tool call: the model gets the result and answers with it; one request per call on each side', async () => {
+    const [platform] = await both('one', {}, [
+      { toolCalls: [{ id: callId(1), name: 'lookup', arguments: { q: 'green' } }], usage: { inputTokens: 10, outputTokens: 3 } },
+      { usage: { inputTokens: 20, outputTokens: 5 } },
+    ]);
+    expect(platform.status).toBe('succeeded');
+    expect(platform.requests).toEqual(['/lookup?q=green']);
+    expect(platform.agent).toEqual({
+      text: `fake:${provider}-one:tools:${JSON.stringify(toolResult('green'))}`,
+      usage: { inputTokens: 30, outputTokens: 8, totalTokens: 38 },
+      model: `${provider}-one`,
+      provider,
+      rounds: 2,
+      toolCalls: [{ id: callId(1), name: 'lookup', arguments: { q: 'green' }, result: toolResult('green') }],
+    });
+    expect(platform.events.some((e) => e.includes('tool_call.succeeded'))).toBe(true);
+  });
+
+  test('parallel tool calls: both requests are in flight at once on each side, results in the order asked', async () => {
+    const script: FakeLlmBehaviour[] = [
+      { toolCalls: [{ id: callId(1), name: 'lookup', arguments: { q: 'green' } }, { id: callId(2), name: 'lookup', arguments: { q: 'black' } }] },
+      {},
+    ];
+    const model = `${provider}-parallel`;
+    // Neither request is answered until both are in flight: calls made one after the other would never end.
+    const platform = await onPlatform({ provider, model }, script, model, () => tools.holdUntil(2));
+    const platformOverlapped = overlapped();
+    const exported = await inPackage({ provider, model }, script, model, undefined, () => tools.holdUntil(2));
+    expect([platformOverlapped, overlapped()]).toEqual([true, true]);
+    const { python: _python, ...compared } = exported;
+    void _python;
+    expect(compared).toEqual(platform);
+    expect(platform.status).toBe('succeeded');
+    expect(platform.requests).toEqual(['/lookup?q=black', '/lookup?q=green']);
+    expect(platform.outputs).toEqual({ out: `fake:${model}:tools:${JSON.stringify(toolResult('green'))} | ${JSON.stringify(toolResult('black'))} (2 rounds)` });
+  });
+
+  test('a bad argument goes back to the model as an error (the same words), and the run succeeds', async () => {
+    const [platform] = await both('bad-args', {}, [
+      { toolCalls: [{ id: callId(1), name: 'lookup', arguments: { word: 'tea', q: 't' } }] },
+      { toolCalls: [{ id: callId(2), name: 'lookup', arguments: { q: 'tea' } }] },
+      {},
+    ]);
+    expect(platform.status).toBe('succeeded');
+    expect(platform.requests).toEqual(['/lookup?q=tea']);
+    const calls = (platform.agent as { toolCalls: { error?: string }[]; rounds: number }).toolCalls;
+    expect(calls[0]!.error).toBe('invalid arguments: (arguments) must NOT have additional properties; /q must NOT have fewer than 2 characters');
+    expect((platform.agent as { rounds: number }).rounds).toBe(3);
+  });
+
+  test('a model still asking after maxToolRounds fails the node the same way (TOOL_ROUNDS_EXCEEDED)', async () => {
+    const [platform] = await both('rounds', { maxToolRounds: 1 }, [
+      { toolCalls: [{ id: callId(1), name: 'lookup', arguments: { q: 'one' } }] },
+      { toolCalls: [{ id: callId(2), name: 'lookup', arguments: { q: 'two' } }] },
+    ]);
+    expect(platform.status).toBe('failed');
+    expect(platform.error).toEqual({ code: 'TOOL_ROUNDS_EXCEEDED', message: 'agent a still asked for tools (lookup) after 1 tool round (maxToolRounds)' });
+    expect(platform.requests).toEqual(['/lookup?q=one']);
+  });
+});
