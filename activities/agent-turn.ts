@@ -29,6 +29,8 @@ export interface AgentTurnInput {
   runOutputBytes?: number;
   /** A tool-using agent's calls so far: its output will hold them besides this turn's answer. */
   toolCallBytes?: number;
+  /** The round its streamed text's delta messages carry (a conversation's turn); null: it streams nothing (a speaker selection); absent: the tool loop's round. */
+  deltaRound?: number | null;
   /** MCP servers whose tools the model is offered besides `request.tools`, listed by this turn. */
   mcpServers?: { serverId: string; tools?: string[] }[];
   credentialId?: string;
@@ -166,8 +168,8 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
       // Streamed text goes to subscribed sockets through Redis only (never stored, never in history). The round
       // is the loop's: one assistant turn per earlier round.
       const publishDelta = deps.publisher.publishDelta?.bind(deps.publisher);
-      const round = (input.request.turns ?? []).filter((t) => t.role === 'assistant').length + 1;
-      const deltas = publishDelta && !legacy
+      const round = input.deltaRound ?? (input.request.turns ?? []).filter((t) => t.role === 'assistant').length + 1;
+      const deltas = publishDelta && !legacy && input.deltaRound !== null
         ? createDeltaBuffer((text) => publishDelta(tenantId, { type: 'delta', executionId, nodeId, round, attempt, text }))
         : undefined;
       let offered: { specs: ToolSpec[]; servers: Map<string, string> } = { specs: [], servers: new Map() };

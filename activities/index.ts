@@ -6,16 +6,19 @@ import { createExportActivities, type ExportActivityDeps } from './export';
 import { createEvaluationActivities, type EvaluationActivityDeps } from './evaluation';
 import { createToolActivities, type ToolActivityDeps } from './tools/call-tool';
 import { createScheduledStartActivities } from './scheduled-start';
+import { createConversationActivities } from './conversation-turn';
 
 /** Export settings are optional so callers without exports keep working; `dataDir` defaults to `.data`. */
 /** `evaluation` is the worker's evaluation thread pool; its limits also cap agent outputs. */
 export type ActivityDeps = AgentTurnDeps & EvaluationActivityDeps & ToolActivityDeps & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>>;
 
 export function createActivities(deps: ActivityDeps) {
+  const agentTurns = createAgentTurnActivities({ ...deps, outputLimits: deps.outputLimits ?? deps.evaluation.limits });
   return {
     ...createProgressActivities(deps),
     ...createEvaluationActivities(deps),
-    ...createAgentTurnActivities({ ...deps, outputLimits: deps.outputLimits ?? deps.evaluation.limits }),
+    ...agentTurns,
+    ...createConversationActivities(agentTurns.runAgentTurn),
     ...createToolActivities(deps),
     ...createScheduledStartActivities(deps),
     ...createExportActivities({ ...deps, exports: new ExportRepository(deps.scope), deployments: new DeploymentRepository(deps.scope), dataDir: deps.dataDir ?? '.data' }),
@@ -28,6 +31,7 @@ export { createRedisEventPublisher, type ExecutionEventPublisher } from './event
 export type { AgentTurnInput, AgentTurnOutput, CredentialResolver } from './agent-turn';
 export { PROVIDER_ERROR_TYPE } from './agent-turn';
 export type { CallToolInput, CallToolOutput, ToolRunners } from './tools/call-tool';
+export type { ConversationTurnInput, SelectSpeakerInput } from './conversation-turn';
 export { createCredentialResolver } from './credentials';
 export { EvaluationPool } from './evaluation';
 export type { RecordProgressInput } from './progress';

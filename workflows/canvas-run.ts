@@ -64,6 +64,16 @@ function agentActivity(node: Extract<PlanNode, { type: 'agent' }>) {
   }).runAgentTurn;
 }
 
+/** A conversation's turn and speaker selection: one attempt per activity, as an agent's (the machine retries). */
+function conversationActivities(node: Extract<PlanNode, { type: 'conversation' }>) {
+  return proxyActivities<TesseraActivities>({
+    startToCloseTimeout: `${node.data.timeoutSeconds ?? 300} seconds`,
+    heartbeatTimeout: '10 seconds',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { maximumAttempts: 1 },
+  });
+}
+
 // One tool call: its own retries (a lost worker, a connection reset), bounded in time; a call that still fails
 // goes back to the model as the tool's error, so the machine never retries it itself.
 const { callTool } = proxyActivities<TesseraActivities>({
@@ -131,7 +141,9 @@ class RunDriver {
     // The pending ledger rides with the first turn or approval this step opens (an approval first: its write
     // also sets the run `waiting`); a step that opens neither and evaluates nothing waits on the outside
     // world, so what it has to say is written now, in the background.
-    const carrier = commands.find((c) => c.type === 'waitApproval') ?? commands.find((c) => c.type === 'callAgent' || c.type === 'callModel');
+    const carrier =
+      commands.find((c) => c.type === 'waitApproval') ??
+      commands.find((c) => c.type === 'callAgent' || c.type === 'callModel' || c.type === 'callTurn' || c.type === 'selectSpeaker');
     let carry: Ledger = { events: [], nodes: [] };
     if (carrier && this.pendingBytes() < PROGRESS_BATCH_BYTES) carry = this.takePending();
     for (const command of commands) this.execute(command, command === carrier ? carry : { events: [], nodes: [] });
@@ -156,6 +168,9 @@ class RunDriver {
         return this.track(this.callAgent(command, carry));
       case 'callModel':
         return this.track(this.callModel(command, carry));
+      case 'callTurn':
+      case 'selectSpeaker':
+        return this.track(this.callConversation(command, carry));
       case 'callTool':
         return this.track(this.callTool(command));
       case 'waitToolApproval':
@@ -202,6 +217,46 @@ class RunDriver {
         });
       });
       this.inbox.push({ type: 'modelAnswered', at: now(), nodeId, round, attempt, answer });
+    } catch (err) {
+      this.pending.unshift(carry);
+      if (!isCancellation(err)) this.inbox.push({ type: 'nodeFailed', at: now(), nodeId, attempt, ...agentFailure(err) });
+    }
+  }
+
+  /** One conversation turn, or the choice of its speaker: one activity, its answer or failure back to the machine. */
+  private async callConversation(command: Extract<Command, { type: 'callTurn' | 'selectSpeaker' }>, carry: Ledger): Promise<void> {
+    const { nodeId, attempt, round } = command;
+    const node = this.nodes.get(nodeId) as Extract<PlanNode, { type: 'conversation' }>;
+    const { participants, retry, timeoutSeconds } = node.data;
+    const voice = (p: (typeof participants)[number]) => ({ name: p.name, provider: p.provider, model: p.model, ...(p.credentialId ? { credentialId: p.credentialId } : {}) });
+    const base = {
+      tenantId: this.input.tenantId,
+      executionId: this.input.executionId,
+      nodeId,
+      round,
+      attempt,
+      maximumAttempts: retry?.maximumAttempts ?? DEFAULT_AGENT_ATTEMPTS,
+      ledger: carry,
+      participants: participants.map((p) => p.name),
+      topic: command.topic,
+      systems: command.systems,
+      transcript: command.transcript,
+      ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    };
+    const activities = conversationActivities(node);
+    try {
+      const happening = await this.turns.run(async (): Promise<Happening> => {
+        if (command.delayMs > 0) await sleep(command.delayMs);
+        if (command.type === 'selectSpeaker') {
+          // The first participant's model chooses (core/conversation.ts).
+          const answer = await activities.selectConversationSpeaker({ ...base, selector: voice(participants[0]!), candidates: command.candidates });
+          return { type: 'speakerSelected', at: now(), nodeId, round, attempt, answer: { text: answer.text, usage: answer.usage } };
+        }
+        const speaker = participants.find((p) => p.name === command.speaker)!;
+        const answer = await activities.runConversationTurn({ ...base, speaker: voice(speaker), runOutputBytes: command.runOutputBytes });
+        return { type: 'turnAnswered', at: now(), nodeId, round, attempt, answer: { text: answer.text, usage: answer.usage, model: answer.model } };
+      });
+      this.inbox.push(happening);
     } catch (err) {
       this.pending.unshift(carry);
       if (!isCancellation(err)) this.inbox.push({ type: 'nodeFailed', at: now(), nodeId, attempt, ...agentFailure(err) });

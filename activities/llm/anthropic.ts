@@ -48,7 +48,11 @@ export function createAnthropicProvider(config: AnthropicProviderConfig): LlmPro
             {
               model: req.model,
               max_tokens: req.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
-              messages: [{ role: 'user', content: req.prompt }, ...(req.turns ?? []).map(anthropicMessage)],
+              messages: [
+                { role: 'user', content: req.prompt },
+                ...(req.messages ?? []).map((m) => ({ role: m.role, content: m.text })),
+                ...(req.turns ?? []).map(anthropicMessage),
+              ],
               ...(req.tools?.length
                 ? {
                     tools: req.tools.map((t) => ({

@@ -48,6 +48,7 @@ export function createOpenAiProvider(config: OpenAiProviderConfig): LlmProvider 
               messages: [
                 ...(system ? [{ role: 'system' as const, content: system }] : []),
                 { role: 'user' as const, content: req.prompt },
+                ...(req.messages ?? []).map((m) => ({ role: m.role, content: m.text })),
                 ...(req.turns ?? []).flatMap(openAiMessages),
               ],
               ...(req.tools?.length

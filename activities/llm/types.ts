@@ -1,6 +1,7 @@
 // The contract between an agent-turn activity and the LLM providers: one request in, one result or one
 // ProviderError out. A ProviderError says whether Temporal should retry, so the activity never guesses.
 import type { ProviderName } from '../../core/graph';
+import type { ConversationMessage } from '../../core/conversation';
 import type { LoopTurn, ModelToolCall, ToolSpec } from '../../core/tool-loop';
 
 export interface AgentTurnRequest {
@@ -23,6 +24,8 @@ export interface AgentTurnRequest {
   tools?: ToolSpec[];
   /** Earlier rounds of a tool-calling loop: after the prompt, what the model asked for and what it got. */
   turns?: LoopTurn[];
+  /** Messages after the prompt, in order (a conversation's transcript as one speaker sees it, core/conversation.ts). */
+  messages?: ConversationMessage[];
 }
 
 export interface TokenUsage {

@@ -47,6 +47,11 @@ export interface FakeLlmBehaviour {
   chunkDelayMs?: number;
   /** A streamed answer: destroy the connection after this many chunks, as a provider dying mid-answer would. */
   dropAfterChunks?: number;
+  /**
+   * Only a call whose system prompt contains this takes the behaviour; other calls to the model pass it by (and
+   * take the first behaviour without a condition). A conversation's speaker selection is told apart this way.
+   */
+  systemIncludes?: string;
 }
 
 export interface FakeLlmCall {
@@ -111,9 +116,10 @@ export async function startFakeLlmServer(options: { port?: number } = {}): Promi
   const waiters = new Set<() => void>();
   let seq = 0;
 
-  const takeBehaviour = (model: string): FakeLlmBehaviour | undefined => {
+  const takeBehaviour = (model: string, system: string | undefined): FakeLlmBehaviour | undefined => {
     const queue = scripts.get(model)?.length ? scripts.get(model) : scripts.get('*');
-    return queue?.shift();
+    const index = queue?.findIndex((b) => b.systemIncludes === undefined || (system ?? '').includes(b.systemIncludes)) ?? -1;
+    return index < 0 ? undefined : queue!.splice(index, 1)[0];
   };
 
   const record = (call: FakeLlmCall): void => {
@@ -182,7 +188,7 @@ export async function startFakeLlmServer(options: { port?: number } = {}): Promi
     const refusal = api === 'openai' ? checkOpenAiRequest(body, apiKey) : checkAnthropicRequest(req, body, apiKey);
     if (refusal) return answer(res, call, refusal);
 
-    const behaviour = takeBehaviour(model);
+    const behaviour = takeBehaviour(model, system);
     if (behaviour) call.behaviour = behaviour;
     let timer: NodeJS.Timeout | undefined;
     let hold: (() => void) | undefined;
