@@ -7,10 +7,17 @@
 // call from each. The SSRF check of the package is tested on its own, aiming only at loopback.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { compileGraph } from '../core/compile';
 import { compileExportPlan } from '../core/export-plan';
+import { argumentProblems, compileToolParameters } from '../core/tool-schema';
 import type { CanvasEdge, CanvasNode } from '../core/graph';
 import { startFakeLlmServer, type FakeLlmBehaviour, type FakeLlmServer } from './fake-llm/server';
+import { SYSTEM_PYTHON, stagePackage } from './support/python-evaluators';
 import { runInPython, type PythonRunResult } from './support/python-runner';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
@@ -318,5 +325,130 @@ describe.each(PROTOCOLS)('$provider: the exported package runs the tool loop as 
     expect(platform.status).toBe('failed');
     expect(platform.error).toEqual({ code: 'TOOL_ROUNDS_EXCEEDED', message: 'agent a still asked for tools (lookup) after 1 tool round (maxToolRounds)' });
     expect(platform.requests).toEqual(['/lookup?q=one']);
+  });
+});
+
+/**
+ * The package's outbound check on its own (templates/package/http_tool.py, address_policy.py), in Debian's
+ * Python: every request aims at loopback only (the test server, or names a test resolver answers with
+ * 127.0.0.1), and the refusals come before any connection — the server sees nothing it should not.
+ */
+describe("the package's http tool refuses what the platform's refuses, before connecting", () => {
+  const DRIVER = `
+import json, sys
+from probe import address_policy, http_tool, tool_schema
+
+cases = json.load(sys.stdin)
+out = []
+for case in cases:
+    if case["kind"] == "classify":
+        out.append(address_policy.classify_address(case["address"]))
+        continue
+    if case["kind"] == "arguments":
+        out.append(tool_schema.argument_problems(case["schema"], case["args"]))
+        continue
+    names = case.get("names", {})
+    resolve = (lambda host, port: [names[host]] if host in names else http_tool._resolve(host, port))
+    settings = http_tool.OutboundSettings(address_policy.AllowedHosts(case.get("allowed", "")), 5000, case.get("cap", 65536), resolve)
+    tool = {"name": "lookup", "method": "GET", **case.get("tool", {})}
+    compiled = {"url": {"type": "Program", "body": [{"type": "ContentStatement", "value": case["url"]}]}, "headers": {}}
+    try:
+        out.append({"result": http_tool.run_http_tool(tool, compiled, {}, {"inputs": {}, "nodes": {}}, settings, case.get("env", {}))})
+    except http_tool.ToolError as err:
+        out.append({"code": err.code, "error": str(err)})
+print(json.dumps(out))
+`;
+
+  /** Runs the cases in Python without blocking this process, whose test server must answer meanwhile. */
+  async function inPython(cases: Record<string, unknown>[]): Promise<any[]> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tessera-outbound-'));
+    try {
+      stagePackage(dir);
+      writeFileSync(path.join(dir, 'driver.py'), DRIVER);
+      const child = spawn(SYSTEM_PYTHON, ['driver.py'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.stdin.end(JSON.stringify(cases));
+      const [code] = (await once(child, 'close')) as [number | null];
+      if (code !== 0) throw new Error(`python failed (${code}): ${stderr}`);
+      return JSON.parse(stdout) as any[];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test("the package's argument check says what ajv says, in ajv's order, for the schema subset it exports", async () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        q: { type: 'string', minLength: 2, maxLength: 4, enum: ['tea', 'te'] },
+        n: { type: 'integer', minimum: 1, maximum: 5 },
+        x: { type: 'number' },
+        tags: { type: 'array', items: { type: 'string', enum: ['a', 'b'] }, minItems: 1, maxItems: 2 },
+        o: { type: 'object', properties: { a: { type: ['number', 'null'] } }, required: ['a'] },
+        flag: { type: 'boolean', description: 'annotations check nothing', default: false },
+      },
+      required: ['q', 'n'],
+      additionalProperties: false,
+    };
+    const args: unknown[] = [
+      {}, { q: 5, n: 1.5 }, { q: 'teaxx', n: 9, tags: [], o: {} }, { q: 'x', n: 0, tags: [1, 'c', 'a'], o: { a: 'z' }, extra: 1 },
+      { q: 'tea', n: true, x: '1' }, 'text', null, [], { q: 'tea', n: 2, flag: 1, o: { a: null } }, { q: 'tea', n: 2.0, x: 1e300 },
+    ];
+    const compiled = compileToolParameters(schema);
+    if (compiled.ok !== true) throw new Error('the schema does not compile');
+    expect(await inPython(args.map((a) => ({ kind: 'arguments', schema, args: a })))).toEqual(args.map((a) => argumentProblems(compiled.validate, a)));
+  });
+
+  test('addresses are classified as the platform does (no traffic)', async () => {
+    const addresses = ['127.0.0.1', '::1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '169.254.1.1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '100.64.0.1', '0.0.0.0', '224.0.0.1', '192.0.2.1', '8.8.8.8'];
+    expect(await inPython(addresses.map((address) => ({ kind: 'classify', address })))).toEqual([
+      'loopback', 'loopback', 'private', 'private', 'private', 'metadata', 'link-local', 'link-local', 'unique-local', 'ipv4-mapped', 'cgnat', 'unspecified', 'multicast', 'reserved', 'public',
+    ]);
+  });
+
+  test('loopback is refused without TOOL_ALLOWED_HOSTS: 127.0.0.1, [::1], localhost, a name resolving to loopback, a redirect to loopback', async () => {
+    const port = new URL(tools.url).port;
+    const results = await inPython([
+      { kind: 'http', url: `${tools.url}/lookup?q=direct` },
+      { kind: 'http', url: `http://[::1]:${port}/lookup?q=v6` },
+      { kind: 'http', url: `http://localhost:${port}/lookup?q=localhost` },
+      { kind: 'http', url: `http://tools.test:${port}/lookup?q=named`, names: { 'tools.test': '127.0.0.1' } },
+      // The first hop's host is allowed by name; the redirect's target (127.0.0.1 itself) is not.
+      { kind: 'http', url: `http://tools.test:${port}/redirect?to=${encodeURIComponent(`${tools.url}/lookup?q=redirected`)}`, names: { 'tools.test': '127.0.0.1' }, allowed: 'tools.test' },
+    ]);
+    expect(results.map((r) => r.code)).toEqual(['OUTBOUND_REFUSED', 'OUTBOUND_REFUSED', 'OUTBOUND_REFUSED', 'OUTBOUND_REFUSED', 'OUTBOUND_REFUSED']);
+    expect(results[0].error).toBe('refused to connect to 127.0.0.1: 127.0.0.1 is a loopback address; tools may reach it only if TOOL_ALLOWED_HOSTS lists the host or its address');
+    expect(results[3].error).toContain('(tools.test resolves to it)');
+    expect(results[4].error).toContain('refused to connect to 127.0.0.1');
+    // Only the allowed first hop reached the server; nothing refused did.
+    expect(tools.requests.map((r) => r.path)).toEqual(['/redirect']);
+  });
+
+  test('allowed hosts work; the credential goes as a header from TOOL_<NAME>_SECRET; a body over the cap is cut and marked truncated', async () => {
+    const results = await inPython([
+      { kind: 'http', url: `${tools.url}/lookup?q=ok`, allowed: '127.0.0.1', tool: { credentialId: 'cred-1' }, env: { TOOL_LOOKUP_SECRET: 'tool-secret-1' } },
+      { kind: 'http', url: `${tools.url}/big`, allowed: '127.0.0.0/8', cap: 1024 },
+      { kind: 'http', url: `${tools.url}/lookup?q=nokey`, allowed: '127.0.0.1', tool: { credentialId: 'cred-1' } },
+    ]);
+    expect(results[0]).toEqual({ result: { status: 200, body: { q: 'ok', answer: 'about ok' } } });
+    expect(results[1].result).toEqual({ status: 200, body: 'x'.repeat(1024), truncated: true });
+    expect(results[2]).toEqual({ code: 'CREDENTIAL_NOT_FOUND', error: 'tool lookup names a credential: set its secret in TOOL_LOOKUP_SECRET' });
+    expect(tools.requests.map((r) => [r.path, r.authorization])).toEqual([
+      ['/lookup', 'Bearer tool-secret-1'],
+      ['/big', null],
+    ]);
+  });
+
+  test('in a run, a refused call goes back to the model as the call\'s error, and the server sees nothing', async () => {
+    const model = 'openai-refused';
+    const exported = await inPackage({ provider: 'openai', model }, [{ toolCalls: [{ id: 'call_1', name: 'lookup', arguments: { q: 'tea' } }] }, {}], model, {});
+    expect(exported.status).toBe('succeeded');
+    expect(exported.requests).toEqual([]);
+    const calls = (exported.agent as { toolCalls: { error?: string }[] }).toolCalls;
+    expect(calls[0]!.error).toMatch(/^refused to connect to 127\.0\.0\.1: 127\.0\.0\.1 is a loopback address/);
+    expect(JSON.parse(fake.callsFor(model)[1]!.toolResults[0]!.content).error).toBe(calls[0]!.error);
   });
 });
