@@ -91,7 +91,7 @@ export interface ExecutionView {
   temporal: { workflowId: string; runId: string | null; uiUrl: string };
   /** Present on GET /executions/:id, absent in lists. */
   nodes?: NodeExecutionView[];
-  /** A pending run waiting for a slot of its tenant's share (RUNS_MAX_CONCURRENT_PER_TENANT, run admission); absent in lists. */
+  /** A pending run waiting for a slot of its tenant's share (RUNS_MAX_CONCURRENT_PER_TENANT, run admission). */
   queued?: boolean;
 }
 

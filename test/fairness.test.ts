@@ -143,6 +143,8 @@ describe('fair share between tenants', () => {
     expect(started.slice(LIMIT).every((s) => s.queued === true && s.temporal.runId === null)).toBe(true);
     const queuedView = await stack.request('GET', `/api/v1/executions/${started[49]!.id}`, { token: a.token });
     expect(queuedView.body).toMatchObject({ status: 'pending', queued: true });
+    const listed = await stack.request('GET', `/api/v1/executions?workflowId=${aWorkflow}&limit=100`, { token: a.token });
+    expect(listed.body.items.filter((e: { queued?: boolean }) => e.queued === true)).toHaveLength(45);
     // Another tenant cannot see the queued run.
     expect((await stack.request('GET', `/api/v1/executions/${started[49]!.id}`, { token: b.token })).status).toBe(404);
 

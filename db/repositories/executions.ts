@@ -128,7 +128,7 @@ export class ExecutionRepository {
     const qb = this.scope
       .manager()
       .createQueryBuilder(Execution, 'e')
-      .select(['e.id', 'e.workflowId', 'e.workflowVersion', 'e.status', 'e.error', 'e.usage', 'e.startedBy', 'e.trigger', 'e.cancelledBy', 'e.createdAt', 'e.startedAt', 'e.finishedAt', 'e.temporalWorkflowId', 'e.temporalRunId', 'e.retryOf', 'e.parentExecutionId'])
+      .select(['e.id', 'e.workflowId', 'e.workflowVersion', 'e.status', 'e.error', 'e.usage', 'e.startedBy', 'e.trigger', 'e.cancelledBy', 'e.createdAt', 'e.startedAt', 'e.finishedAt', 'e.temporalWorkflowId', 'e.temporalRunId', 'e.retryOf', 'e.parentExecutionId', 'e.admittedAt'])
       .orderBy('e.created_at', 'DESC')
       .addOrderBy('e.id', 'DESC')
       .take(filter.limit);

@@ -82,7 +82,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
   function view(e: Execution, nodes?: NodeExecution[]): ExecutionView {
     return {
       id: e.id,
-      // Waiting for a slot of the tenant's share (run admission); lists leave the column out.
+      // Waiting for a slot of the tenant's share (run admission).
       ...(e.admittedAt !== undefined ? { queued: isQueuedRun({ ...e, parentExecutionId: e.parentExecutionId ?? null }) } : {}),
       workflowId: e.workflowId,
       workflowVersion: e.workflowVersion,
