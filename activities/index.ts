@@ -6,11 +6,12 @@ import { createExportActivities, type ExportActivityDeps } from './export';
 import { createEvaluationActivities, type EvaluationActivityDeps } from './evaluation';
 import { createToolActivities, type ToolActivityDeps } from './tools/call-tool';
 import { createScheduledStartActivities } from './scheduled-start';
+import { createChildRunActivities, type ChildRunActivityDeps } from './child-run';
 import { createConversationActivities } from './conversation-turn';
 
 /** Export settings are optional so callers without exports keep working; `dataDir` defaults to `.data`. */
 /** `evaluation` is the worker's evaluation thread pool; its limits also cap agent outputs. */
-export type ActivityDeps = AgentTurnDeps & EvaluationActivityDeps & ToolActivityDeps & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>>;
+export type ActivityDeps = AgentTurnDeps & EvaluationActivityDeps & ToolActivityDeps & Pick<ChildRunActivityDeps, 'subflowMaxDepth'> & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>>;
 
 export function createActivities(deps: ActivityDeps) {
   const agentTurns = createAgentTurnActivities({ ...deps, outputLimits: deps.outputLimits ?? deps.evaluation.limits });
@@ -20,7 +21,8 @@ export function createActivities(deps: ActivityDeps) {
     ...agentTurns,
     ...createConversationActivities(agentTurns.runAgentTurn),
     ...createToolActivities(deps),
-    ...createScheduledStartActivities(deps),
+    ...createScheduledStartActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes }),
+    ...createChildRunActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes, ...(deps.subflowMaxDepth !== undefined ? { subflowMaxDepth: deps.subflowMaxDepth } : {}) }),
     ...createExportActivities({ ...deps, exports: new ExportRepository(deps.scope), deployments: new DeploymentRepository(deps.scope), dataDir: deps.dataDir ?? '.data' }),
   };
 }

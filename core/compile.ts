@@ -104,6 +104,8 @@ function planNode(node: CanvasNode, incoming: PlanEdge[]): PlanNode {
       return { ...base, type, data: NODE_DATA_SCHEMAS.approval.parse(node.data) };
     case 'output':
       return { ...base, type, data: NODE_DATA_SCHEMAS.output.parse(node.data) };
+    case 'subflow':
+      return { ...base, type, data: NODE_DATA_SCHEMAS.subflow.parse(node.data) };
     case 'conversation':
       return { ...base, type, data: NODE_DATA_SCHEMAS.conversation.parse(node.data) };
   }

@@ -67,6 +67,9 @@ export function nodeEvaluation(node: PlanNode): NodeEvaluationRequest | null {
         nodeId: node.id,
         fields: { prompt: template(node.data.prompt), ...(node.data.system !== undefined ? { system: template(node.data.system) } : {}) },
       };
+    case 'subflow':
+      // One field per input of the child, named as the input.
+      return { nodeId: node.id, fields: Object.fromEntries(Object.entries(node.data.inputs).map(([name, source]) => [name, template(source)])) };
     case 'approval':
       return {
         nodeId: node.id,

@@ -31,6 +31,8 @@ export const EVENT_TYPES = [
   'tool_call.started',
   'tool_call.succeeded',
   'tool_call.failed',
+  // A child execution started by a subflow node or a workflow tool's call (core/child-run.ts).
+  'subflow.started',
   // A conversation's turns (core/conversation.ts): each spoken turn, and each speaker a model chose.
   'conversation.turn',
   'conversation.speaker_selected',

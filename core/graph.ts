@@ -2,7 +2,7 @@
 // These schemas are the single source of truth for the API, the validator, the compiler and the web app.
 import { z } from 'zod';
 
-export const NODE_TYPES = ['trigger', 'agent', 'transform', 'condition', 'approval', 'output', 'conversation'] as const;
+export const NODE_TYPES = ['trigger', 'agent', 'transform', 'condition', 'approval', 'output', 'subflow', 'conversation'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 /** Out handles per node type; a type absent here has one unnamed handle (edges carry no sourceHandle). */
@@ -185,6 +185,14 @@ export const approvalDataSchema = z.strictObject({
 
 export const outputDataSchema = z.strictObject({ value: z.string().max(200_000) });
 
+/** Another saved workflow of the tenant, run as a child execution: its inputs are templates, its outputs the node's. */
+export const subflowDataSchema = z.strictObject({
+  workflowId: z.string().min(1).max(100),
+  /** The saved version to run; the workflow's latest when absent. */
+  version: z.number().int().positive().optional(),
+  inputs: z.record(z.string().regex(INPUT_NAME, 'input names are identifiers: letters, digits, _'), z.string().max(200_000)).default({}),
+});
+
 export const NODE_DATA_SCHEMAS = {
   trigger: triggerDataSchema,
   agent: agentDataSchema,
@@ -192,6 +200,7 @@ export const NODE_DATA_SCHEMAS = {
   condition: conditionDataSchema,
   approval: approvalDataSchema,
   output: outputDataSchema,
+  subflow: subflowDataSchema,
   conversation: conversationDataSchema,
 } as const satisfies Record<NodeType, z.ZodType>;
 
@@ -207,6 +216,7 @@ export type TransformData = z.infer<typeof transformDataSchema>;
 export type ConditionData = z.infer<typeof conditionDataSchema>;
 export type ApprovalData = z.infer<typeof approvalDataSchema>;
 export type OutputData = z.infer<typeof outputDataSchema>;
+export type SubflowData = z.infer<typeof subflowDataSchema>;
 export type ConversationData = z.infer<typeof conversationDataSchema>;
 export type ConversationParticipant = z.infer<typeof conversationParticipantSchema>;
 

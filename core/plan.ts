@@ -7,6 +7,7 @@ import type {
   ConversationData,
   InputSpec,
   OutputData,
+  SubflowData,
   TransformData,
   TriggerData,
 } from './graph';
@@ -29,6 +30,7 @@ export type PlanNode =
   | (PlanNodeBase & { type: 'transform'; data: TransformData })
   | (PlanNodeBase & { type: 'condition'; data: ConditionData })
   | (PlanNodeBase & { type: 'approval'; data: ApprovalData })
+  | (PlanNodeBase & { type: 'subflow'; data: SubflowData })
   | (PlanNodeBase & { type: 'output'; data: OutputData })
   | (PlanNodeBase & { type: 'conversation'; data: ConversationData });
 

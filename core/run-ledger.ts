@@ -59,6 +59,8 @@ export const ledgerKey = {
   modelCallRetrying: (nodeId: string, round: number, attempt: number) => `node:${nodeId}:round:${round}:retrying:${attempt}`,
   toolCallStarted: (nodeId: string, round: number, callId: string) => `node:${nodeId}:round:${round}:tool:${callId}:started`,
   toolCallEnded: (nodeId: string, round: number, callId: string) => `node:${nodeId}:round:${round}:tool:${callId}:ended`,
+  /** A child execution of a subflow node, or of a workflow tool's call: each started once. */
+  childStarted: (nodeId: string, call?: { round: number; callId: string }) => (call ? `node:${nodeId}:round:${call.round}:tool:${call.callId}:child` : `node:${nodeId}:child`),
   /** A conversation's turns: each spoken once, each speaker chosen once, each retried attempt once. */
   conversationTurn: (nodeId: string, round: number) => `node:${nodeId}:turn:${round}`,
   conversationSpeakerSelected: (nodeId: string, round: number) => `node:${nodeId}:turn:${round}:speaker`,
@@ -242,6 +244,32 @@ export const entry = {
         key: ledgerKey.conversationRetrying(nodeId, round, call, attempt),
       },
     ],
+  }),
+
+  /** A subflow node starts: the row says running with what its child is asked to do. */
+  childRunning: (nodeId: string, input: { workflowId: string; version: number | null; inputs: Record<string, unknown> }, at: string): Ledger => ({
+    nodes: [{ nodeId, status: 'running', attempts: 1, input, startedAt: at }],
+    events: [{ type: 'node.started', nodeId, at, data: { status: 'running', attempt: 1, handle: null }, key: ledgerKey.nodeStarted(nodeId) }],
+  }),
+
+  /** A child execution runs (a subflow node's, or a workflow tool call's): its id, so the run view links to it. */
+  childStarted: (nodeId: string, childExecutionId: string, call: { round: number; callId: string } | undefined, at: string): Ledger => ({
+    nodes: [],
+    events: [
+      {
+        type: 'subflow.started',
+        nodeId,
+        at,
+        data: { status: 'running', childExecutionId, ...(call ? { round: call.round, callId: call.callId } : {}) },
+        key: ledgerKey.childStarted(nodeId, call),
+      },
+    ],
+  }),
+
+  /** A subflow node's child succeeded: its outputs are the node's. */
+  childSucceeded: (nodeId: string, outputs: Record<string, unknown>, at: string): Ledger => ({
+    nodes: [{ nodeId, status: 'succeeded', attempts: 1, output: outputs, finishedAt: at }],
+    events: [{ type: 'node.succeeded', nodeId, at, data: succeededData(outputs, 1, null), key: ledgerKey.nodeSucceeded(nodeId) }],
   }),
 
   nodeWaiting: (nodeId: string, at: string): Ledger => ({

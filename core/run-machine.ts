@@ -126,6 +126,10 @@ export type Happening =
   /** An approval with `onTimeout: fail` reached its deadline (the other timeouts decide it: approvalDecided). */
   | { type: 'approvalTimedOut'; at: string; nodeId: string; timeoutSeconds: number }
   | { type: 'cancelRequested'; at: string }
+  /** A child execution (a subflow node's, a workflow tool call's) runs: its id goes in the ledger for the run view. */
+  | { type: 'childStarted'; at: string; nodeId: string; childExecutionId: string; call?: { round: number; callId: string } }
+  /** A subflow node's child run ended: its outputs, or why it did not succeed (core/child-run.ts codes). */
+  | { type: 'childEnded'; at: string; nodeId: string; outputs?: Record<string, unknown>; error?: { code: string; message: string } }
   /** Something broke outside any node (the evaluation pool kept failing): the run fails with RUN_ERROR. */
   | { type: 'runFailed'; at: string; message: string };
 
@@ -160,6 +164,8 @@ export type Command =
   /** A tool call waits for a person, as an approval keyed `approvalKey` (core/tool-loop.ts) showing the tool and its arguments. */
   | { type: 'waitToolApproval'; nodeId: string; round: number; callId: string; approvalKey: string; title: string; instructions: string; context: ApprovalContext }
   | { type: 'waitApproval'; nodeId: string; title: string; instructions: string | null; context: ApprovalContext }
+  /** A subflow node's child run: the driver records its row and runs it as a child workflow (workflows/child-run.ts). */
+  | { type: 'runChild'; nodeId: string; workflowId: string; version?: number; inputs: Record<string, unknown> }
   /** Stop every agent turn and approval in flight (a sibling failed, or the run is cancelled). */
   | { type: 'stopInFlight' }
   | { type: 'finish'; status: 'succeeded' | 'failed' | 'cancelled' | 'timed_out'; outputs: Record<string, unknown>; error: RunError | null };
@@ -232,6 +238,12 @@ export function step(plan: RunPlan, previous: RunState, happening: Happening): S
     case 'turnAnswered':
     case 'speakerSelected':
       if (run.isInFlight(happening.nodeId)) run.conversationAnswered(happening);
+      break;
+    case 'childStarted':
+      if (run.isInFlight(happening.nodeId)) run.ledger.push(entry.childStarted(happening.nodeId, happening.childExecutionId, happening.call, happening.at));
+      break;
+    case 'childEnded':
+      if (run.isInFlight(happening.nodeId)) run.childEnded(happening);
       break;
     case 'approvalTimedOut':
       if (run.isInFlight(happening.nodeId)) {
@@ -367,6 +379,8 @@ class Transition {
           instructions: node.data.instructions !== undefined ? String(values.instructions ?? '') : null,
           context: this.approvalContext(),
         });
+      } else if (node.type === 'subflow') {
+        this.startChild(node, values);
       } else {
         this.pureSucceeded(node, values.value, result?.bytes, startedAt);
       }
@@ -546,6 +560,25 @@ class Transition {
     this.ledger.push(entry.conversationTurn(h.nodeId, { round: h.round, attempt: h.attempt, speaker: progress.speaker, text: answer.text, usage: answer.usage, model: answer.model }, this.at));
     const { progress: spoken, next } = afterTurn(node.data, progress, answer);
     this.conversationStep(node, spoken, next, 1, 0, h.attempt);
+  }
+
+  /** A subflow node runs its child with the rendered inputs (the driver records the child's row, then runs it). */
+  startChild(node: Extract<PlanNode, { type: 'subflow' }>, inputs: Record<string, unknown>): void {
+    const { workflowId, version } = node.data;
+    this.state.nodes[node.id] = { status: 'running', attempts: 1, handle: null };
+    this.ledger.push(entry.childRunning(node.id, { workflowId, version: version ?? null, inputs }, this.at));
+    this.commands.push({ type: 'runChild', nodeId: node.id, workflowId, ...(version !== undefined ? { version } : {}), inputs });
+  }
+
+  /** The child's outputs are the node's output; a child that did not succeed fails the node (where onError would go). */
+  childEnded(h: Extract<Happening, { type: 'childEnded' }>): void {
+    if (h.error || !h.outputs) {
+      this.fail({ nodeId: h.nodeId, code: h.error?.code ?? 'SUBFLOW_FAILED', message: h.error?.message ?? `the child run of ${h.nodeId} gave no outputs` });
+      return;
+    }
+    this.keepOutput(h.nodeId, h.outputs, jsonBytes(h.outputs));
+    this.state.nodes[h.nodeId] = { status: 'succeeded', attempts: 1, handle: null };
+    this.ledger.push(entry.childSucceeded(h.nodeId, h.outputs, this.at));
   }
 
   approvalDecided(nodeId: string, output: { decision: string }): void {

@@ -16,6 +16,8 @@ export interface CanvasRunInput {
   executionId: string;
   plan: RunPlan;
   inputs: Record<string, unknown>;
+  /** A child execution's chain: the workflow ids of the runs above it, outermost first (core/child-run.ts). */
+  ancestors?: string[];
 }
 
 export interface CanvasRunResult {

@@ -3,7 +3,7 @@
 import type { z } from 'zod';
 
 import { canHandleErrors, ERROR_HANDLE, MAX_EDGES, MAX_NODES, NODE_DATA_SCHEMAS, NODE_OUT_HANDLES, NODE_TYPES, nodeOutHandles, transformDataSchema } from './graph';
-import type { AgentData, ConversationData, NodeType, TriggerData } from './graph';
+import type { AgentData, SubflowData, ConversationData, NodeType, TriggerData } from './graph';
 import { checkExpressionSyntax } from './expression';
 import { coerceInput } from './inputs';
 import { checkTemplateSyntax } from './template';
@@ -179,6 +179,14 @@ function checkNode(raw: unknown, index: number, errors: GraphProblem[]): SoundNo
   return id === undefined ? undefined : { id, type: typeof rawType === 'string' ? rawType : '', handles };
 }
 
+/** A subflow's input mappings are templates (the child checks the values against its trigger when it starts). */
+function checkSubflowInputs(data: SubflowData, label: string, at: { nodeId?: string }, errors: GraphProblem[]): void {
+  for (const [name, text] of Object.entries(data.inputs)) {
+    const problem = checkTemplateSyntax(text);
+    if (problem) errors.push({ code: 'TEMPLATE_SYNTAX', message: `${label}: data.inputs.${name} is not a valid template: ${problem}`, ...at });
+  }
+}
+
 function checkNodeData(
   type: NodeType,
   data: Record<string, unknown>,
@@ -200,6 +208,7 @@ function checkNodeData(
   }
   if (type === 'trigger') checkInputDefaults(parsed.data as TriggerData, label, at, errors);
   if (type === 'agent') checkAgentTools(parsed.data as AgentData, label, at, errors);
+  if (type === 'subflow') checkSubflowInputs(parsed.data as SubflowData, label, at, errors);
   if (type === 'conversation') checkConversation(parsed.data as ConversationData, label, at, errors);
 }
 

@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     resolveCredential: createCredentialResolver(scope, config.encryptionKey),
     toolRunners: { http: (request) => tools.runHttpTool(request), mcp: (request) => tools.runMcpTool(request) },
     mcpTools: mcpTools.list,
+    subflowMaxDepth: config.subflowMaxDepth,
     dataDir: config.dataDir,
     python: config.export.python,
     ...dockerEngine(logger),

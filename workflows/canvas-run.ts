@@ -32,6 +32,9 @@ import { STATE_QUERY, type CanvasRunInput, type CanvasRunResult, type RunStateVi
 import { ApprovalDesk } from './approval-desk';
 import { legacyCanvasRun } from './legacy/canvas-run-51439c9';
 import { NodeFailed } from './node-failed';
+import type { WorkflowTool } from '../core/graph';
+import { SUBFLOW_FAILED } from '../core/child-run';
+import { runChildExecution } from './child-run';
 import { PROGRESS_BATCH_BYTES, ProgressBuffer, type ApprovalUpdate } from './progress-buffer';
 
 export const stateQuery = defineQuery<RunStateView>(STATE_QUERY);
@@ -177,6 +180,8 @@ class RunDriver {
         return this.track(this.waitToolApproval(command));
       case 'waitApproval':
         return this.track(this.waitApproval(command, carry));
+      case 'runChild':
+        return this.track(this.runSubflow(command));
       case 'stopInFlight':
         this.turns.cancel();
         return;
@@ -268,13 +273,43 @@ class RunDriver {
     const startedAt = Date.now();
     try {
       const { tenantId, executionId } = this.input;
-      const { result, durationMs } = await this.turns.run(() => callTool({ tenantId, executionId, nodeId, round, call, tool: command.tool, scope: command.scope }));
+      const { tool } = command;
+      const { result, durationMs } = await this.turns.run(() =>
+        tool.type === 'workflow' ? this.callWorkflowTool(command, tool) : callTool({ tenantId, executionId, nodeId, round, call, tool, scope: command.scope }),
+      );
       this.inbox.push({ type: 'toolDone', at: now(), nodeId, round, callId: call.id, result, durationMs });
     } catch (err) {
       if (!isCancellation(err)) {
         this.inbox.push({ type: 'toolDone', at: now(), nodeId, round, callId: call.id, error: rootCauseMessage(err), durationMs: Date.now() - startedAt });
       }
     }
+  }
+
+  /** A subflow node's child run (workflows/child-run.ts): its outputs, or why it did not succeed, go to the machine. */
+  private async runSubflow(command: Extract<Command, { type: 'runChild' }>): Promise<void> {
+    const { nodeId } = command;
+    try {
+      const outputs = await this.turns.run(() =>
+        runChildExecution(this.input, command, (childExecutionId) => this.inbox.push({ type: 'childStarted', at: now(), nodeId, childExecutionId })),
+      );
+      this.inbox.push({ type: 'childEnded', at: now(), nodeId, outputs });
+    } catch (err) {
+      if (isCancellation(err)) return;
+      const error = err instanceof NodeFailed ? { code: err.code, message: err.message } : { code: SUBFLOW_FAILED, message: rootCauseMessage(err) };
+      this.inbox.push({ type: 'childEnded', at: now(), nodeId, error });
+    }
+  }
+
+  /** A workflow tool's call is a child run: the model's arguments are its inputs, its outputs the result. */
+  private async callWorkflowTool(command: Extract<Command, { type: 'callTool' }>, tool: WorkflowTool): Promise<{ result: unknown; durationMs: number }> {
+    const { nodeId, round } = command;
+    const call = { round, callId: command.call.id };
+    const args = command.call.arguments;
+    const inputs = args !== null && typeof args === 'object' && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
+    const startedAt = Date.now();
+    const spec = { nodeId, call, workflowId: tool.workflowId, ...(tool.version !== undefined ? { version: tool.version } : {}), inputs };
+    const result = await runChildExecution(this.input, spec, (childExecutionId) => this.inbox.push({ type: 'childStarted', at: now(), nodeId, childExecutionId, call }));
+    return { result, durationMs: Date.now() - startedAt };
   }
 
   /** A tool call waits as an ordinary approval (the inbox, the decide Update, the operator Signal). */
