@@ -282,6 +282,25 @@ describe('fair share between tenants', () => {
     }
   });
 
+  it('starts racing through two API processes give out exactly the five slots (the per-tenant lock)', async () => {
+    const e = await registerTenant(stack, 'Racers');
+    const workflowId = await createWorkflow(stack, e, holdGraph, 'Hold');
+    const other = await startSecondApi(stack, { runsMaxConcurrentPerTenant: LIMIT, runAdmissionSweepMs: 500 });
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, n) => start(n % 2 ? other.api : stack, e, workflowId, n)));
+      expect(answers.filter((x) => x.queued === false)).toHaveLength(LIMIT);
+      expect(answers.filter((x) => x.queued === true)).toHaveLength(20 - LIMIT);
+      const now = await rows(e.tenantId);
+      expect(now.filter(holdsSlot)).toHaveLength(LIMIT);
+      // The slots went to the oldest rows: admission follows creation order even when the requests race.
+      expect(now.slice(0, LIMIT).every((r) => r.admittedAt)).toBe(true);
+      await drain(stack, e, 20);
+      expect((await rows(e.tenantId)).every((r) => r.status === 'succeeded')).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a queued run cancels where it stands: cancelled, never on Temporal, and the queue goes on without it', async () => {
     const d = await registerTenant(stack, 'Cancels');
     const other = await registerTenant(stack, 'Other');
