@@ -17,7 +17,7 @@ export interface ExportProblem {
 }
 
 /** Node types the package's runner has a method for; any other (conversation, subflow, map, …) is refused. */
-const EXPORTED_NODE_TYPES: ReadonlySet<string> = new Set(['trigger', 'agent', 'transform', 'condition', 'approval', 'output']);
+const EXPORTED_NODE_TYPES: ReadonlySet<string> = new Set(['trigger', 'agent', 'transform', 'condition', 'approval', 'output', 'conversation']);
 
 /** The canvas uses something the exported package cannot reproduce exactly; the API answers 422 with the list. */
 export class ExportUnsupported extends AppError {
@@ -109,6 +109,16 @@ function compileNode(node: PlanNode, problems: ExportProblem[]): Record<string, 
       }
       break;
     }
+    case 'conversation':
+      // The texts core/conversation.ts conversationEvaluation asks for, under the same field names.
+      template('topic', node.data.topic);
+      node.data.participants.forEach((participant, index) => {
+        if (participant.system !== undefined) template(`system.${index}`, participant.system);
+        if (participant.credentialId) {
+          problems.push({ nodeId: node.id, field: `participants.${index}.credentialId`, message: `tenant credentials stay on the platform: participant ${participant.name} would read OPENAI_API_KEY / ANTHROPIC_API_KEY in the package; remove the credential to export` });
+        }
+      });
+      break;
     case 'transform':
       if ('template' in node.data) template('template', node.data.template);
       else expression('expression', node.data.expression);

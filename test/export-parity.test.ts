@@ -286,11 +286,11 @@ describe('what the Python machine cannot follow is refused at export, each thing
     ]);
   });
 
-  test('node types the package has no method for (conversation, subflow, map)', () => {
-    const plan = { ...chain, nodes: [...chain.nodes, { id: 'chat', type: 'conversation', incoming: [], data: {} }, { id: 'child', type: 'subflow', incoming: [], data: {} }] } as unknown as typeof chain;
+  test('node types the package has no method for (subflow, map)', () => {
+    const plan = { ...chain, nodes: [...chain.nodes, { id: 'child', type: 'subflow', incoming: [], data: {} }, { id: 'each', type: 'map', incoming: [], data: {} }] } as unknown as typeof chain;
     expect(problemsOf(plan)).toEqual([
-      { nodeId: 'chat', field: 'type', message: 'conversation nodes run on the platform only: the exported runner has no conversation node' },
       { nodeId: 'child', field: 'type', message: 'subflow nodes run on the platform only: the exported runner has no subflow node' },
+      { nodeId: 'each', field: 'type', message: 'map nodes run on the platform only: the exported runner has no map node' },
     ]);
   });
 });

@@ -150,13 +150,13 @@ function canvas(agent: Record<string, unknown>): { nodes: CanvasNode[]; edges: C
  * The agent's events as both sides record them, with the tool loop's fields (not durations, sizes and previews,
  * which only the platform's views keep), sorted: parallel calls may end in either order.
  */
-function loopEvents(events: { type: string; nodeId?: string | null; data?: Record<string, unknown> | null }[]): string[] {
-  const fields = ['status', 'attempt', 'round', 'callId', 'tool', 'callStatus', 'arguments', 'toolCalls', 'usage', 'model', 'code', 'error'];
+function loopEvents(events: { type: string; nodeId?: string | null; data?: Record<string, unknown> | null }[], nodeId = 'a'): string[] {
+  const fields = ['status', 'attempt', 'round', 'callId', 'tool', 'callStatus', 'arguments', 'toolCalls', 'usage', 'model', 'code', 'error', 'speaker', 'chosenBy', 'text'];
   return events
-    .filter((e) => e.nodeId === 'a')
+    .filter((e) => e.nodeId === nodeId)
     .map((e) => {
       // The platform's node.succeeded also carries the node's usage for its views; a model call's usage is the loop's.
-      const shown = e.type === 'model_call.succeeded' ? fields : fields.filter((k) => k !== 'usage');
+      const shown = e.type.startsWith('model_call.') || e.type.startsWith('conversation.') ? fields : fields.filter((k) => k !== 'usage' && k !== 'text');
       return [e.type, ...shown.flatMap((k) => (e.data?.[k] !== undefined ? [`${k}=${sortedJson(e.data[k])}`] : []))].join(' ');
     })
     .sort();
@@ -450,5 +450,88 @@ print(json.dumps(out))
     const calls = (exported.agent as { toolCalls: { error?: string }[] }).toolCalls;
     expect(calls[0]!.error).toMatch(/^refused to connect to 127\.0\.0\.1: 127\.0\.0\.1 is a loopback address/);
     expect(JSON.parse(fake.callsFor(model)[1]!.toolResults[0]!.content).error).toBe(calls[0]!.error);
+  });
+});
+
+/**
+ * The conversation node (issue 11 item 5) in the package: the same canvas on the platform and in the exported
+ * runner against the fake provider, participants on both protocols. The transcript, the output, the turn and
+ * speaker-selection events, and what every model was sent must be equal.
+ */
+describe('the exported package holds a conversation as Tessera does', () => {
+  const participants = [
+    { name: 'Ann', provider: 'openai', model: 'conv-ann', system: 'You open on {{inputs.topic}}.' },
+    { name: 'Bob', provider: 'anthropic', model: 'conv-bob' },
+    { name: 'Cy', provider: 'openai', model: 'conv-cy', system: 'You are brief.' },
+  ];
+  const chat = (data: Record<string, unknown>) => ({
+    nodes: [
+      { id: 'start', type: 'trigger', position: { x: 0, y: 0 }, data: { inputs: { topic: { type: 'string', required: true } } } },
+      { id: 'chat', type: 'conversation', position: { x: 200, y: 0 }, data: { participants, topic: 'Let us talk about {{inputs.topic}}', ...data } },
+      { id: 'out', type: 'output', position: { x: 400, y: 0 }, data: { value: '{{nodes.chat.text}} after {{nodes.chat.rounds}} turns' } },
+    ],
+    edges: [
+      { id: 'e1', source: 'start', target: 'chat' },
+      { id: 'e2', source: 'chat', target: 'out' },
+    ] as CanvasEdge[],
+  });
+  const scriptAll = (scripts: Record<string, FakeLlmBehaviour[]>) => {
+    for (const [model, behaviours] of Object.entries(scripts)) fake.script(model, ...behaviours);
+  };
+  const sent = (from: number) => fake.calls.slice(from).map((c) => `${c.api} ${c.model} system=${c.system ?? ''} prompt=${c.prompt}`);
+
+  async function both(data: Record<string, unknown>, scripts: Record<string, FakeLlmBehaviour[]>) {
+    scriptAll(scripts);
+    const workflowId = await createWorkflow(stack, owner, chat(data), 'Export conversation');
+    const executionId = await startRun(stack, owner, workflowId, { topic: 'tea' });
+    const done = await waitForExecution(stack, owner, executionId);
+    const events = await stack.request('GET', `/api/v1/executions/${executionId}/events`, { token: owner.token });
+    const platform = {
+      status: done.status,
+      outputs: done.outputs ?? {},
+      chat: done.nodes.find((n: { nodeId: string }) => n.nodeId === 'chat')?.output ?? null,
+      events: loopEvents(events.body.events, 'chat'),
+      sent: sent(0),
+    };
+    const before = fake.calls.length;
+    scriptAll(scripts);
+    const python = await runInPython({
+      plan: compileExportPlan(compileGraph(chat(data), { workflowId: 'wf-export-chat', workflowVersion: 1 })),
+      inputs: { topic: 'tea' },
+      argv: [],
+      script: {},
+      realProviders: true,
+      details: true,
+      env: { OPENAI_API_KEY: KEYS.openai, OPENAI_BASE_URL: fake.openaiBaseURL, ANTHROPIC_API_KEY: KEYS.anthropic, ANTHROPIC_BASE_URL: fake.anthropicBaseURL },
+    });
+    const exported = {
+      status: python.status,
+      outputs: python.outputs,
+      chat: python.nodeOutputs?.chat ?? null,
+      events: loopEvents(python.ledgerEvents ?? [], 'chat'),
+      sent: sent(before),
+    };
+    expect(exported).toEqual(platform);
+    return platform;
+  }
+
+  test('round robin: three participants on both protocols, terminateOn stops it early', async () => {
+    const platform = await both({ maxRounds: 5, terminateOn: 'DONE' }, { 'conv-bob': [{ text: 'Agreed, we are DONE.' }] });
+    expect(platform.status).toBe('succeeded');
+    expect((platform.chat as { transcript: { speaker: string }[]; rounds: number }).transcript.map((t) => t.speaker)).toEqual(['Ann', 'Bob']);
+    expect(platform.outputs).toEqual({ out: 'Agreed, we are DONE. after 2 turns' });
+    expect(platform.sent).toHaveLength(2);
+  });
+
+  test('auto: the first participant\'s model picks the next speaker (by name, or the next in order when it names none)', async () => {
+    const platform = await both(
+      { maxRounds: 4, speakerSelection: 'auto' },
+      { 'conv-ann': [{}, { text: 'Cy' }, { text: '"Bob."' }, { text: 'nobody' }] },
+    );
+    expect(platform.status).toBe('succeeded');
+    const chatOutput = platform.chat as { transcript: { speaker: string }[]; rounds: number };
+    // Ann opens; the model picks Cy, then Bob; naming nobody, the next after Bob speaks (Cy).
+    expect(chatOutput.transcript.map((t) => t.speaker)).toEqual(['Ann', 'Cy', 'Bob', 'Cy']);
+    expect(platform.events.filter((e) => e.startsWith('conversation.speaker_selected')).map((e) => /chosenBy="(\w+)"/.exec(e)![1])).toEqual(['model', 'model', 'fallback']);
   });
 });

@@ -3,8 +3,9 @@ scheduler it uses, core/scheduler.ts), so the package decides every transition e
 
 `step(plan, state, happening)` answers `{"state", "commands", "ledger"}` and changes nothing it was given.
 Happenings (dicts with a "type" and an "at"): started, evaluated, nodeSucceeded, nodeFailed, modelAnswered,
-toolDone, approvalDecided, approvalTimedOut, cancelRequested, runFailed. Commands: evaluate, callAgent,
-callModel, callTool, waitApproval, stopInFlight, finish. An agent with tools runs the platform's tool loop
+toolDone, turnAnswered, speakerSelected, approvalDecided, approvalTimedOut, cancelRequested, runFailed.
+Commands: evaluate, callAgent, callModel, callTool, callTurn, selectSpeaker, waitApproval, stopInFlight,
+finish. A conversation node speaks turn by turn (conversation.py decides who and when it ends). An agent with tools runs the platform's tool loop
 (core/tool-loop.ts): model call, its tool calls all at once, the next model call with their results, until
 the model answers without tools or asks once more after maxToolRounds. The ledger holds the events and node rows of each transition, with the platform's event types and
 idempotency keys (core/run-ledger.ts), without the sizes and previews only the platform's views need.
@@ -13,6 +14,7 @@ runner.py carries out the commands. What the platform's machine does and this on
 (core/limits.ts), deferred evaluations and the approval context (the package has no database to protect),
 and tool approvals (core/export-plan.ts refuses an agent whose tool calls wait for a person).
 """
+from . import conversation as talk
 from .jsvalues import to_json
 
 DEFAULT_AGENT_ATTEMPTS = 3
@@ -168,6 +170,24 @@ class entry:
         return _ledger([_event("tool_call.failed" if failed else "tool_call.succeeded", at, key, node_id, data)])
 
     @staticmethod
+    def conversation_turn(node_id, turn, at):
+        """A conversation's turn was spoken: who, which turn, its text and usage."""
+        data = {"status": "running", "round": turn["round"], "attempt": turn["attempt"], "speaker": turn["speaker"], "text": turn["text"], "usage": turn["usage"], "model": turn["model"]}
+        return _ledger([_event("conversation.turn", at, "node:%s:turn:%d" % (node_id, turn["round"]), node_id, data)])
+
+    @staticmethod
+    def conversation_speaker_selected(node_id, selection, at):
+        data = dict({"status": "running"}, **selection)
+        return _ledger([_event("conversation.speaker_selected", at, "node:%s:turn:%d:speaker" % (node_id, selection["round"]), node_id, data)])
+
+    @staticmethod
+    def conversation_retrying(node_id, round_, call, attempt, error, at):
+        # `turn`, not `round`: a view reads a retrying event with a round as a tool-using agent's.
+        data = {"status": "running", "turn": round_, "call": call, "attempt": attempt, "nextAttempt": attempt + 1, "error": error}
+        key = "node:%s:turn:%d:%s:retrying:%d" % (node_id, round_, call, attempt)
+        return _ledger([_event("node.retrying", at, key, node_id, data)], [{"nodeId": node_id, "attempts": attempt + 1}])
+
+    @staticmethod
     def node_waiting(node_id, at):
         return _ledger(
             [_event("node.waiting", at, "node:%s:waiting" % node_id, node_id, _node_data("waiting", 1))],
@@ -227,6 +247,8 @@ def initial_state(plan, inputs):
         "agentTexts": {},
         # Agents with tools in their loop: the conversation so far and the round's calls (run-machine.ts AgentLoop).
         "loops": {},
+        # Conversation nodes under way (core/conversation.ts): the transcript so far and the call in flight.
+        "conversations": {},
         "evaluating": [],
         "evaluationAt": None,
         "error": None,
@@ -257,6 +279,9 @@ def step(plan, previous, happening):
     elif kind == "modelAnswered":
         if run.is_in_flight(happening["nodeId"]):
             run.model_answered(happening)
+    elif kind in ("turnAnswered", "speakerSelected"):
+        if run.is_in_flight(happening["nodeId"]):
+            run.conversation_answered(happening)
     elif kind == "toolDone":
         if run.is_in_flight(happening["nodeId"]):
             run.tool_done(happening)
@@ -347,6 +372,11 @@ class _Transition:
                     self.start_loop(node, texts)
                 else:
                     self.start_agent(node, texts, 1, 0)
+            elif node["type"] == "conversation":
+                progress, following = talk.start_conversation(node["data"], talk.conversation_texts(node["data"], values))
+                s["nodes"][node_id] = {"status": "running", "attempts": 1, "handle": None}
+                self.ledger.append(entry.agent_running(node_id, 1, self.at))
+                self.conversation_step(node, progress, following, 1, 0)
             elif node["type"] == "approval":
                 s["nodes"][node_id] = {"status": "waiting", "attempts": 1, "handle": None}
                 self.ledger.append(entry.node_waiting(node_id, self.at))
@@ -363,7 +393,7 @@ class _Transition:
     def agent_failed(self, h):
         """A retryable failure with attempts left is retried after the node's backoff; any other fails the run."""
         node = self.node(h["nodeId"])
-        if node["type"] != "agent":
+        if node["type"] not in ("agent", "conversation"):
             return
         retry = node["data"].get("retry") or {}
         maximum_attempts = retry.get("maximumAttempts", DEFAULT_AGENT_ATTEMPTS)
@@ -372,6 +402,18 @@ class _Transition:
             initial_ms = retry.get("initialIntervalSeconds", 1) * 1000
             backoff = min(initial_ms * retry.get("backoffCoefficient", 2) ** (attempt - 1), MAX_RETRY_INTERVAL_MS)
             delay = h.get("retryAfterMs")
+            if node["type"] == "conversation":
+                progress = self.state["conversations"].get(h["nodeId"])
+                if progress is None:
+                    return
+                if progress["speaker"] is not None:
+                    following = {"kind": "turn", "speaker": progress["speaker"]}
+                else:
+                    following = {"kind": "select", "candidates": progress["candidates"]}
+                call = "turn" if following["kind"] == "turn" else "select"
+                self.ledger.append(entry.conversation_retrying(h["nodeId"], progress["round"], call, attempt, h["message"], self.at))
+                self.conversation_step(node, progress, following, attempt + 1, backoff if delay is None else delay)
+                return
             loop = self.state["loops"].get(h["nodeId"])
             if loop is not None:
                 self.ledger.append(entry.model_call_retrying(h["nodeId"], loop["round"], attempt, h["message"], self.at))
@@ -394,6 +436,7 @@ class _Transition:
         attempts = max(self.state["nodes"][node_id].get("attempts", 0), 1)
         handle = ERROR_HANDLE if mode == "branch" else None
         self.state["loops"] = {k: v for k, v in self.state["loops"].items() if k != node_id}
+        self.state["conversations"] = {k: v for k, v in self.state["conversations"].items() if k != node_id}
         self.keep_output(node_id, {"error": {"code": error["code"], "message": error["message"]}})
         self.state["nodes"][node_id] = {"status": "succeeded", "attempts": attempts, "handle": handle}
         self.ledger.append(entry.failure_handled(node_id, error, attempts, handle, self.at))
@@ -459,6 +502,46 @@ class _Transition:
         self.state["nodes"][node_id] = dict(self.state["nodes"][node_id], attempts=h["attempt"])
         if not following["running"]:
             self.close_round(node)
+
+    def conversation_answered(self, h):
+        """A conversation's turn was spoken, or its next speaker chosen: the next turn, selection, or the node's end."""
+        node_id = h["nodeId"]
+        node = self.node(node_id)
+        progress = self.state["conversations"].get(node_id)
+        if node["type"] != "conversation" or progress is None or progress["round"] != h["round"]:
+            return
+        if h["type"] == "speakerSelected":
+            if progress["speaker"] is not None:
+                return
+            chosen, speaker, chosen_by = talk.after_selection(progress, h["answer"])
+            selection = {"round": h["round"], "attempt": h["attempt"], "speaker": speaker, "chosenBy": chosen_by, "usage": h["answer"]["usage"]}
+            self.ledger.append(entry.conversation_speaker_selected(node_id, selection, self.at))
+            self.conversation_step(node, chosen, {"kind": "turn", "speaker": speaker}, 1, 0)
+            return
+        if progress["speaker"] is None:
+            return
+        answer = h["answer"]
+        turn = {"round": h["round"], "attempt": h["attempt"], "speaker": progress["speaker"], "text": answer["text"], "usage": answer["usage"], "model": answer["model"]}
+        self.ledger.append(entry.conversation_turn(node_id, turn, self.at))
+        spoken, following = talk.after_turn(node["data"], progress, answer)
+        self.conversation_step(node, spoken, following, 1, 0, h["attempt"])
+
+    def conversation_step(self, node, progress, following, attempt, delay_ms, last_attempt=None):
+        """Carries out what the conversation says comes next: a turn, a speaker selection, or the node's success."""
+        s = self.state
+        if following["kind"] == "done":
+            s["conversations"] = {k: v for k, v in s["conversations"].items() if k != node["id"]}
+            self.agent_succeeded(node["id"], following["output"], attempt if last_attempt is None else last_attempt)
+            return
+        s["conversations"] = dict(s["conversations"], **{node["id"]: progress})
+        s["nodes"][node["id"]] = dict(s["nodes"][node["id"]], status="running", attempts=attempt)
+        texts = progress["texts"]
+        command = {"nodeId": node["id"], "round": progress["round"], "attempt": attempt, "delayMs": delay_ms, "topic": texts["topic"], "systems": texts["systems"], "transcript": progress["transcript"]}
+        if following["kind"] == "turn":
+            command.update(type="callTurn", speaker=following["speaker"])
+        else:
+            command.update(type="selectSpeaker", candidates=following["candidates"])
+        self.commands.append(command)
 
     def tool_done(self, h):
         """A tool call ended; when it was the round's last, the model is called with every result."""
@@ -579,7 +662,7 @@ class _Transition:
 def _copy_state(s):
     """A copy a step may change: every map is copied (values are replaced, never changed in place)."""
     copy = dict(s)
-    for key in ("nodes", "nodeOutputs", "outputs", "agentTexts", "loops"):
+    for key in ("nodes", "nodeOutputs", "outputs", "agentTexts", "loops", "conversations"):
         copy[key] = dict(s[key])
     copy["evaluating"] = list(s["evaluating"])
     return copy

@@ -120,6 +120,8 @@ def openai(request, stop=None):
     base = os.environ.get("OPENAI_BASE_URL", "https://api.openai.com/v1").rstrip("/")
     system = _system_prompt(request)
     messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": request["prompt"]}]
+    # A conversation turn's transcript after the topic (core/conversation.ts turnRequest), then a tool loop's rounds.
+    messages.extend({"role": m["role"], "content": m["text"]} for m in request.get("messages") or [])
     for turn in request.get("turns") or []:
         messages.extend(_openai_messages(turn))
     body = {"model": request["model"], "messages": messages}
@@ -145,7 +147,8 @@ def anthropic(request, stop=None):
         raise ProviderError("ANTHROPIC_API_KEY is not set", False)
     base = os.environ.get("ANTHROPIC_BASE_URL", "https://api.anthropic.com").rstrip("/")
     system = _system_prompt(request)
-    messages = [{"role": "user", "content": request["prompt"]}] + [_anthropic_message(t) for t in request.get("turns") or []]
+    messages = [{"role": "user", "content": request["prompt"]}] + [{"role": m["role"], "content": m["text"]} for m in request.get("messages") or []]
+    messages += [_anthropic_message(t) for t in request.get("turns") or []]
     body = {"model": request["model"], "max_tokens": request.get("maxTokens", 1024), "messages": messages}
     if request.get("tools"):
         body["tools"] = [_described(t, "input_schema") for t in request["tools"]]

@@ -7,6 +7,8 @@ what happened:
   callModel    -> the same for one model call of a tool-using agent (its tools offered, the rounds so far
                   replayed); the arguments of the calls it asks for are checked against each tool's schema
                   (tool_schema.py) before the machine sees them, as the platform's model-call activity does
+  callTurn     -> one conversation turn (conversation.py builds what the speaker is sent), as a provider call
+  selectSpeaker-> the first participant's model asked who speaks next (a conversation under auto)
   callTool     -> one http tool call in a thread of its own (http_tool.py), tried up to 3 times when the
                   failure may pass (a timeout, a refused connection), as the platform's callTool activity is
   waitApproval -> --approve/--reject/--decide NODE=approve|reject|timeout, or asked on a terminal (for at most
@@ -24,10 +26,12 @@ import time
 from datetime import datetime, timezone
 from importlib import resources
 
-from . import handlebars, http_tool, jsonata, machine, providers, tool_schema
+from . import conversation, handlebars, http_tool, jsonata, machine, providers, tool_schema
 from .jsvalues import is_number, js_truthy, number_to_string, parse_json
 
 MAX_PARALLEL_TURNS = 8
+# A speaker selection answers with a name (activities/conversation-turn.ts SELECTOR_MAX_TOKENS).
+SELECTOR_MAX_TOKENS = 50
 # The platform's callTool retry policy (workflows/canvas-run.ts): 3 attempts, 1 s then 2 s apart.
 TOOL_ATTEMPTS = 3
 TOOL_RETRY_DELAYS_S = (1.0, 2.0)
@@ -127,6 +131,8 @@ def evaluate_node(node, scope):
             values = {"prompt": handlebars.render(compiled["prompt"], scope)}
             if "system" in compiled:
                 values["system"] = handlebars.render(compiled["system"], scope)
+        elif kind == "conversation":
+            values = {field: handlebars.render(compiled[field], scope) for field in conversation.evaluation_fields(data)}
         elif kind == "approval":
             # Shown on a terminal only: rendered when the export compiled them (in the subset), else as written.
             values = {}
@@ -171,6 +177,23 @@ def tool_specs(tools):
         spec["parameters"] = tool.get("parameters", tool_schema.DEFAULT_PARAMETERS)
         specs.append(spec)
     return specs
+
+
+def conversation_request(node, command):
+    """The provider request of a conversation turn (the speaker's) or speaker selection (the first participant's)."""
+    data = node["data"]
+    participants = data["participants"]
+    texts = {"topic": command["topic"], "systems": command["systems"]}
+    if command["type"] == "selectSpeaker":
+        voice = participants[0]
+        request = dict(conversation.selector_request(participants, texts, command["transcript"], command["candidates"]), maxTokens=SELECTOR_MAX_TOKENS, temperature=0)
+    else:
+        voice = next(p for p in participants if p["name"] == command["speaker"])
+        request = conversation.turn_request(participants, command["speaker"], texts, command["transcript"])
+    request.update(provider=voice["provider"], model=voice["model"])
+    if "timeoutSeconds" in data:
+        request["timeoutSeconds"] = data["timeoutSeconds"]
+    return request
 
 
 def model_request(node, texts, turns):
@@ -276,7 +299,7 @@ class Run:
             scope = {"inputs": self.state["inputs"], "nodes": self.state["nodeOutputs"]}
             results = {node_id: evaluate_node(self.nodes[node_id], scope) for node_id in command["nodes"]}
             self.local.append({"type": "evaluated", "at": self.clock(), "results": results})
-        elif kind in ("callAgent", "callModel"):
+        elif kind in ("callAgent", "callModel", "callTurn", "selectSpeaker"):
             threading.Thread(target=self.turn, args=(command,), name="tessera-turn-%s" % command["nodeId"], daemon=True).start()
         elif kind == "callTool":
             threading.Thread(target=self.tool_call, args=(command,), name="tessera-tool-%s" % command["call"]["id"], daemon=True).start()
@@ -302,7 +325,12 @@ class Run:
             if self.stop.is_set():
                 return
             try:
-                request = model_request(node, command["texts"], command["turns"]) if looping else agent_request(node, command["texts"])
+                if command["type"] in ("callTurn", "selectSpeaker"):
+                    request = conversation_request(node, command)
+                elif looping:
+                    request = model_request(node, command["texts"], command["turns"])
+                else:
+                    request = agent_request(node, command["texts"])
                 output = self.call_agent(node_id, attempt, request, self.stop)
                 if looping and output.get("toolCalls"):
                     output = dict(output, toolCalls=check_arguments(output["toolCalls"], request["tools"]))
@@ -313,7 +341,13 @@ class Run:
             except Exception as err:  # not the provider's answer (a bug, a reply that is not JSON): worth another attempt
                 failure = {"retryable": True, "message": str(err)}
             else:
-                if looping:
+                if command["type"] == "callTurn":
+                    answer = {"text": output["text"], "usage": output["usage"], "model": output["model"]}
+                    self.inbox.put({"type": "turnAnswered", "at": self.clock(), "nodeId": node_id, "round": command["round"], "attempt": attempt, "answer": answer})
+                elif command["type"] == "selectSpeaker":
+                    answer = {"text": output["text"], "usage": output["usage"]}
+                    self.inbox.put({"type": "speakerSelected", "at": self.clock(), "nodeId": node_id, "round": command["round"], "attempt": attempt, "answer": answer})
+                elif looping:
                     self.inbox.put({"type": "modelAnswered", "at": self.clock(), "nodeId": node_id, "round": command["round"], "attempt": attempt, "answer": output})
                 else:
                     self.inbox.put({"type": "nodeSucceeded", "at": self.clock(), "nodeId": node_id, "output": output, "attempt": attempt})
