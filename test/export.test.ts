@@ -251,6 +251,30 @@ describe('export API', () => {
     expect(rows.status).toBe(200);
   });
 
+  it('refuses mcp and workflow tools with 422, listing the node, the tool and the reason; http tools export', async () => {
+    const agent = (tools: unknown[]) => ({
+      nodes: [
+        node('start', 'trigger', { inputs: { topic: { type: 'string', required: true } } }),
+        node('a', 'agent', { provider: 'echo', model: 'echo-1', prompt: 'About {{inputs.topic}}', tools }),
+        node('out', 'output', { value: '{{nodes.a.text}}' }),
+      ],
+      edges: [edge('start', 'a'), edge('a', 'out')],
+    });
+    const http = { type: 'http', name: 'lookup', method: 'GET', url: 'http://127.0.0.1:9/lookup?q={{args.q}}' };
+    const refused = await createWorkflow(stack, owner, agent([http, { type: 'mcp', serverId: 'srv-1' }, { type: 'workflow', name: 'summarise', workflowId: '00000000-0000-4000-8000-000000000009' }]), 'MCP tools');
+    const res = await stack.request('POST', `/api/v1/workflows/${refused}/exports`, { token: owner.token, body: {} });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('EXPORT_UNSUPPORTED');
+    expect(res.body.error.details.problems.map((p: any) => [p.nodeId, p.field, p.tool])).toEqual([
+      ['a', 'tools', 'mcp:srv-1'],
+      ['a', 'tools', 'summarise'],
+    ]);
+    expect(res.body.error.details.problems[0].message).toContain('no MCP client');
+    const exportable = await createWorkflow(stack, owner, agent([http]), 'Http tools');
+    // The wheel builds: the package carries the tool loop and the http tool.
+    expect((await waitForExport(stack, owner, await startExport(stack, owner, exportable))).status).toBe('succeeded');
+  });
+
   it('answers 404 to another tenant on every export route', async () => {
     const workflowId = await createWorkflow(stack, owner, approvalGraph, 'Private export');
     const exportId = await startExport(stack, owner, workflowId);
