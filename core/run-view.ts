@@ -34,6 +34,8 @@ export interface NodeView {
   rounds: RoundView[];
   /** A retry's node that kept this result from the run it retries (its event's `reusedFrom`): it did not run again. */
   reusedFrom?: string;
+  /** A subflow node's child execution, once it runs (its `subflow.started` event): the run view links to it. */
+  childExecutionId?: string;
 }
 
 /** What a tool call is doing: `awaiting_approval` while it waits for a person (toolApproval). */
@@ -52,6 +54,8 @@ export interface ToolCallView {
   resultBytes: number | null;
   /** The error the model was told, once it failed. */
   error: string | null;
+  /** A workflow tool's child execution, once it runs (`subflow.started` with the call's round and id). */
+  childExecutionId?: string;
   startedAt: string | null;
   finishedAt: string | null;
 }
@@ -143,6 +147,8 @@ export function applyEvent(previous: RunView, event: ViewEvent): Folded {
     view.nodes[event.nodeId] = nodeAfter(current, nodeStatus, event.type, data, event.at);
     view.status = openRunStatus(view);
     if (event.type === 'node.retrying' && typeof data.round === 'number') view.nodes[event.nodeId] = roundsAfter(view.nodes[event.nodeId]!, event.type, data, event.at);
+  } else if (event.nodeId && event.type === 'subflow.started' && typeof data.childExecutionId === 'string') {
+    view.nodes[event.nodeId] = childLinked(view.nodes[event.nodeId] ?? pendingNode(), data.childExecutionId, data);
   } else if (event.nodeId && ROUND_EVENTS.includes(event.type)) {
     // A finished node keeps its rounds as they were (the machine ignores late steps of a node no longer in flight).
     const current = view.nodes[event.nodeId] ?? pendingNode();
@@ -154,6 +160,14 @@ export function applyEvent(previous: RunView, event: ViewEvent): Folded {
     end(view, status, isRecord(data.outputs) ? data.outputs : null, runError(data.error), event.at);
   }
   return { view, gap };
+}
+
+/** A child execution's id on its subflow node, or on the workflow tool call that started it. */
+function childLinked(node: NodeView, childExecutionId: string, data: Record<string, unknown>): NodeView {
+  if (typeof data.callId !== 'string' || typeof data.round !== 'number') return { ...node, childExecutionId };
+  const { callId, round } = data;
+  const rounds = (node.rounds ?? []).map((r) => (r.round === round ? { ...r, calls: r.calls.map((c) => (c.id === callId ? { ...c, childExecutionId } : c)) } : r));
+  return { ...node, rounds };
 }
 
 /** Several events in order; `gap` if any of them skipped ahead. */
