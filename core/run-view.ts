@@ -13,6 +13,7 @@ import {
   type ExecutionStatus,
   type NodeStatus,
 } from './events';
+import { CONVERSATION_EVENTS, turnsAfter, type ConversationTurnView } from './conversation-view';
 import { jsonBytes } from './limits';
 import { outputPreview, type RunError } from './run-ledger';
 
@@ -32,6 +33,8 @@ export interface NodeView {
   finishedAt: string | null;
   /** A tool-using agent's rounds so far (model_call.* and tool_call.* events), in round order; empty for every other node. */
   rounds: RoundView[];
+  /** A conversation's turns so far (conversation.* events, core/conversation-view.ts); absent for every other node. */
+  turns?: ConversationTurnView[];
   /** A retry's node that kept this result from the run it retries (its event's `reusedFrom`): it did not run again. */
   reusedFrom?: string;
   /** A subflow node's child execution, once it runs (its `subflow.started` event): the run view links to it. */
@@ -149,6 +152,9 @@ export function applyEvent(previous: RunView, event: ViewEvent): Folded {
     if (event.type === 'node.retrying' && typeof data.round === 'number') view.nodes[event.nodeId] = roundsAfter(view.nodes[event.nodeId]!, event.type, data, event.at);
   } else if (event.nodeId && event.type === 'subflow.started' && typeof data.childExecutionId === 'string') {
     view.nodes[event.nodeId] = childLinked(view.nodes[event.nodeId] ?? pendingNode(), data.childExecutionId, data);
+  } else if (event.nodeId && CONVERSATION_EVENTS.includes(event.type)) {
+    const current = view.nodes[event.nodeId] ?? pendingNode();
+    if (rank(current.status) < 2) view.nodes[event.nodeId] = { ...current, turns: turnsAfter(current.turns, event.type, data, event.at) };
   } else if (event.nodeId && ROUND_EVENTS.includes(event.type)) {
     // A finished node keeps its rounds as they were (the machine ignores late steps of a node no longer in flight).
     const current = view.nodes[event.nodeId] ?? pendingNode();

@@ -14,6 +14,7 @@ export interface NodeTypeInfo {
 export const NODE_CATALOG: readonly NodeTypeInfo[] = [
   { type: 'trigger', label: 'Trigger', description: 'Starts a run; declares its inputs', hasInput: false, outHandles: [] },
   { type: 'agent', label: 'Agent', description: 'One LLM turn', hasInput: true, outHandles: [] },
+  { type: 'conversation', label: 'Conversation', description: 'Agents talk in turns (group chat)', hasInput: true, outHandles: [] },
   { type: 'transform', label: 'Transform', description: 'Template or JSONata value', hasInput: true, outHandles: [] },
   { type: 'condition', label: 'Condition', description: 'Branches on a JSONata expression', hasInput: true, outHandles: NODE_OUT_HANDLES.condition ?? [] },
   { type: 'approval', label: 'Approval', description: 'Waits for a human decision', hasInput: true, outHandles: NODE_OUT_HANDLES.approval ?? [] },
@@ -38,6 +39,16 @@ export function defaultNodeData(type: NodeType): Record<string, unknown> {
       return { title: 'Approve?' };
     case 'output':
       return { value: '' };
+    case 'conversation':
+      return {
+        participants: [
+          { name: 'writer', provider: 'echo', model: 'echo-1', system: 'You write the first draft.' },
+          { name: 'critic', provider: 'echo', model: 'echo-1', system: 'You point out what to improve.' },
+        ],
+        topic: '{{inputs.topic}}',
+        maxRounds: 4,
+        speakerSelection: 'round_robin',
+      };
   }
 }
 
