@@ -5,6 +5,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { TERMINAL_EXECUTION_STATUSES } from '../core/events';
 import { tenantSchemaName } from '../db/tenant-scope';
+import { RunClient } from '../server/temporal/run-client';
 import { createWorkflow, registerTenant, waitForExecution, type TestSession } from './support/session';
 import { startSecondApi, startTestStack, type ApiClient, type TestStack } from './support/stack';
 import { waitUntil } from './support/wait-until';
@@ -295,7 +296,14 @@ describe('fair share between tenants', () => {
       // The slots went to the oldest rows: admission follows creation order even when the requests race.
       expect(now.slice(0, LIMIT).every((r) => r.admittedAt)).toBe(true);
       await drain(stack, e, 20);
-      expect((await rows(e.tenantId)).every((r) => r.status === 'succeeded')).toBe(true);
+      const finished = await rows(e.tenantId);
+      expect(finished.every((r) => r.status === 'succeeded')).toBe(true);
+      // A start made again late (a sweep that took a start for lost) answers the closed run and runs nothing.
+      const first = finished[0]!;
+      const [plan] = await stack.db.dataSource.query(`select plan, inputs, workflow_id as "workflowId" from ${tenantSchemaName(e.tenantId)}.executions where id = $1`, [first.id]);
+      const again = await new RunClient(stack.temporal, stack.taskQueue).start({ tenantId: e.tenantId, executionId: first.id, workflowId: plan.workflowId, plan: plan.plan, inputs: plan.inputs });
+      expect(again.runId).toBe(first.temporalRunId);
+      expect((await stack.temporal.workflow.getHandle(again.workflowId).describe()).status.name).toBe('COMPLETED');
     } finally {
       await other.close();
     }

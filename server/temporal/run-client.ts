@@ -46,7 +46,11 @@ export class RunClient {
     return this.client.workflow.getHandle(temporalWorkflowId(tenantId, executionId));
   }
 
-  /** Starts the run; a second start of the same execution returns the first run (idempotent). */
+  /**
+   * Starts the run; a second start of the same execution returns the first run (idempotent), also once that run
+   * has closed: an execution's workflow id never runs twice, so a start repeated late (the run admission's sweep
+   * re-making a start it thinks lost) cannot run a finished execution again.
+   */
   async start(input: CanvasRunInput & { workflowId: string }): Promise<{ workflowId: string; runId: string }> {
     const { workflowId: canvasWorkflowId, ...args } = input;
     const id = temporalWorkflowId(input.tenantId, input.executionId);
@@ -54,6 +58,7 @@ export class RunClient {
       const handle = await this.client.workflow.start(CANVAS_RUN_WORKFLOW, {
         workflowId: id,
         taskQueue: this.taskQueue,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
         args: [args],
         typedSearchAttributes: tesseraSearchAttributes({ tenantId: input.tenantId, workflowId: canvasWorkflowId, executionId: input.executionId }),
       });
