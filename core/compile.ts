@@ -108,6 +108,8 @@ function planNode(node: CanvasNode, incoming: PlanEdge[]): PlanNode {
       return { ...base, type, data: NODE_DATA_SCHEMAS.subflow.parse(node.data) };
     case 'conversation':
       return { ...base, type, data: NODE_DATA_SCHEMAS.conversation.parse(node.data) };
+    case 'map':
+      return { ...base, type, data: NODE_DATA_SCHEMAS.map.parse(node.data) };
   }
 }
 

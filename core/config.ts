@@ -4,8 +4,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_RUN_LIMITS, NODE_OUTPUT_MAX_BYTES_CEILING, RUN_OUTPUTS_MAX_BYTES_CEILING, type RunLimits } from './limits';
 import { AllowedHostsError, NO_ALLOWED_HOSTS, parseAllowedHosts, type AllowedHosts } from './address-policy';
-import { DEFAULT_SUBFLOW_MAX_DEPTH } from './child-run';
 import { DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT } from './run-admission';
+import { DEFAULT_SUBFLOW_MAX_DEPTH } from './child-run';
+import { DEFAULT_MAP_MAX_ITEMS } from './map-run';
 
 export const DEV_JWT_SECRET = 'tessera-dev-jwt-secret-not-for-production';
 export const DEV_ENCRYPTION_KEY = 'tessera-dev-encryption-key-not-for-production';
@@ -87,6 +88,8 @@ const envSchema = z.object({
   RUN_INPUTS_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024).default(DEFAULT_RUN_LIMITS.runInputsMaxBytes),
   // How deep child executions (subflow nodes, workflow tools) may nest below the run that started them (core/child-run.ts).
   SUBFLOW_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(DEFAULT_SUBFLOW_MAX_DEPTH),
+  // The longest list a map node runs, one child run per item (core/map-run.ts).
+  MAP_MAX_ITEMS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_MAP_MAX_ITEMS),
   // How long an open run's row may show no progress before reading it asks Temporal (server/services/repair-gate.ts).
   RUN_REPAIR_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
   // Fair share between tenants (core/run-admission.ts): a tenant's top-level runs holding a slot; more wait queued.
@@ -146,6 +149,8 @@ export interface TesseraConfig {
   mcpToolWaitMs: number;
   /** How deep child executions may nest (SUBFLOW_MAX_DEPTH). */
   subflowMaxDepth: number;
+  /** The longest list a map node runs (MAP_MAX_ITEMS). */
+  mapMaxItems: number;
   /** How long the API keeps a member's role between reads; changes are published, so this only bounds a lost message. */
   memberCacheTtlMs: number;
   /** Bytes of finished runs the API keeps in memory for GET /executions/:id. */
@@ -217,6 +222,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     runsMaxConcurrentPerTenant: e.RUNS_MAX_CONCURRENT_PER_TENANT,
     mcpToolWaitMs: e.MCP_TOOL_WAIT_SECONDS * 1000,
     subflowMaxDepth: e.SUBFLOW_MAX_DEPTH,
+    mapMaxItems: e.MAP_MAX_ITEMS,
     webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
     memberCacheTtlMs: e.MEMBER_CACHE_SECONDS * 1000,
     finishedRunsCacheBytes: e.FINISHED_RUNS_CACHE_MB * 1024 * 1024,

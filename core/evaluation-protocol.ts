@@ -77,5 +77,8 @@ export function nodeEvaluation(node: PlanNode): NodeEvaluationRequest | null {
       };
     case 'conversation':
       return conversationEvaluation(node.id, node.data);
+    case 'map':
+      // Only the list: each item's inputs are evaluated by the map's coordinator (workflows/map-run.ts), a segment at a time.
+      return { nodeId: node.id, fields: { items: { kind: 'expression', source: node.data.items } } };
   }
 }

@@ -33,6 +33,8 @@ export const EVENT_TYPES = [
   'tool_call.failed',
   // A child execution started by a subflow node or a workflow tool's call (core/child-run.ts).
   'subflow.started',
+  // A map node's done/failed/total while its items run (core/map-run.ts), at most every few seconds.
+  'map.progress',
   // A conversation's turns (core/conversation.ts): each spoken turn, and each speaker a model chose.
   'conversation.turn',
   'conversation.speaker_selected',

@@ -2,7 +2,7 @@
 // These schemas are the single source of truth for the API, the validator, the compiler and the web app.
 import { z } from 'zod';
 
-export const NODE_TYPES = ['trigger', 'agent', 'transform', 'condition', 'approval', 'output', 'subflow', 'conversation'] as const;
+export const NODE_TYPES = ['trigger', 'agent', 'transform', 'condition', 'approval', 'output', 'subflow', 'conversation', 'map'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 /** Out handles per node type; a type absent here has one unnamed handle (edges carry no sourceHandle). */
@@ -191,6 +191,25 @@ export const subflowDataSchema = z.strictObject({
   /** The saved version to run; the workflow's latest when absent. */
   version: z.number().int().positive().optional(),
   inputs: z.record(z.string().regex(INPUT_NAME, 'input names are identifiers: letters, digits, _'), z.string().max(200_000)).default({}),
+  onError: onErrorSchema,
+});
+
+/** The most item runs a map node keeps in flight (DESIGN.md §8 `map`). */
+export const MAP_MAX_CONCURRENCY = 100;
+export const MAP_ITEM_FAILURE_MODES = ['fail', 'skip'] as const;
+
+/** One child run of a saved workflow per item of a list (core/map-run.ts, workflows/map-run.ts). */
+export const mapDataSchema = z.strictObject({
+  /** JSONata over the run's scope; it must give an array. */
+  items: z.string().min(1).max(200_000),
+  workflowId: z.string().min(1).max(100),
+  /** The saved version each item runs; the workflow's latest when absent. */
+  version: z.number().int().positive().optional(),
+  /** JSONata over `{item, index, inputs}` giving an item run's inputs (an object); the item itself when absent. */
+  itemInput: z.string().min(1).max(200_000).default('item'),
+  concurrency: z.number().int().min(1).max(MAP_MAX_CONCURRENCY).default(5),
+  onItemFailure: z.enum(MAP_ITEM_FAILURE_MODES).default('fail'),
+  onError: onErrorSchema,
 });
 
 export const NODE_DATA_SCHEMAS = {
@@ -202,6 +221,7 @@ export const NODE_DATA_SCHEMAS = {
   output: outputDataSchema,
   subflow: subflowDataSchema,
   conversation: conversationDataSchema,
+  map: mapDataSchema,
 } as const satisfies Record<NodeType, z.ZodType>;
 
 /** Whether a node type has the `onError` field: every fallible type's schema carries `onErrorSchema`, nothing else does. */
@@ -218,6 +238,7 @@ export type ApprovalData = z.infer<typeof approvalDataSchema>;
 export type OutputData = z.infer<typeof outputDataSchema>;
 export type SubflowData = z.infer<typeof subflowDataSchema>;
 export type ConversationData = z.infer<typeof conversationDataSchema>;
+export type MapData = z.infer<typeof mapDataSchema>;
 export type ConversationParticipant = z.infer<typeof conversationParticipantSchema>;
 
 /** A node as drawn. `type` and `data` are loose here; the validator checks them per type. */

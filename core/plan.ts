@@ -6,6 +6,7 @@ import type {
   ConditionData,
   ConversationData,
   InputSpec,
+  MapData,
   OutputData,
   SubflowData,
   TransformData,
@@ -32,7 +33,8 @@ export type PlanNode =
   | (PlanNodeBase & { type: 'approval'; data: ApprovalData })
   | (PlanNodeBase & { type: 'subflow'; data: SubflowData })
   | (PlanNodeBase & { type: 'output'; data: OutputData })
-  | (PlanNodeBase & { type: 'conversation'; data: ConversationData });
+  | (PlanNodeBase & { type: 'conversation'; data: ConversationData })
+  | (PlanNodeBase & { type: 'map'; data: MapData });
 
 /** A node of an earlier run whose recorded result a retry keeps (core/retry-plan.ts): it starts finished. */
 export interface ReusedNode {

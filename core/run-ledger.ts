@@ -61,6 +61,8 @@ export const ledgerKey = {
   toolCallEnded: (nodeId: string, round: number, callId: string) => `node:${nodeId}:round:${round}:tool:${callId}:ended`,
   /** A child execution of a subflow node, or of a workflow tool's call: each started once. */
   childStarted: (nodeId: string, call?: { round: number; callId: string }) => (call ? `node:${nodeId}:round:${call.round}:tool:${call.callId}:child` : `node:${nodeId}:child`),
+  /** A map node's progress: one event per count of finished items (core/map-run.ts). */
+  mapProgress: (nodeId: string, finished: number) => `node:${nodeId}:map:progress:${finished}`,
   /** A conversation's turns: each spoken once, each speaker chosen once, each retried attempt once. */
   conversationTurn: (nodeId: string, round: number) => `node:${nodeId}:turn:${round}`,
   conversationSpeakerSelected: (nodeId: string, round: number) => `node:${nodeId}:turn:${round}:speaker`,
@@ -270,6 +272,18 @@ export const entry = {
   childSucceeded: (nodeId: string, outputs: Record<string, unknown>, at: string): Ledger => ({
     nodes: [{ nodeId, status: 'succeeded', attempts: 1, output: outputs, finishedAt: at }],
     events: [{ type: 'node.succeeded', nodeId, at, data: succeededData(outputs, 1, null), key: ledgerKey.nodeSucceeded(nodeId) }],
+  }),
+
+  /** A map node starts its coordinator: the row says running with the workflow and how many items. */
+  mapRunning: (nodeId: string, input: { workflowId: string; version: number | null; total: number }, at: string): Ledger => ({
+    nodes: [{ nodeId, status: 'running', attempts: 1, input, startedAt: at }],
+    events: [{ type: 'node.started', nodeId, at, data: { status: 'running', attempt: 1, handle: null, total: input.total }, key: ledgerKey.nodeStarted(nodeId) }],
+  }),
+
+  /** How far a map has come (written by its coordinator, workflows/map-run.ts, at most every few seconds). */
+  mapProgress: (nodeId: string, progress: { done: number; failed: number; total: number }, at: string): Ledger => ({
+    nodes: [],
+    events: [{ type: 'map.progress', nodeId, at, data: { status: 'running', ...progress }, key: ledgerKey.mapProgress(nodeId, progress.done + progress.failed) }],
   }),
 
   nodeWaiting: (nodeId: string, at: string): Ledger => ({

@@ -12,6 +12,7 @@ import type { ExecutionStatus, NodeStatus } from './events';
 import { jsonBytes } from './limits';
 import type { PlanNode, RunPlan } from './plan';
 import { failureOutcome } from './node-failure';
+import { mapItemsProblem, type MapItemFailureMode, type MapOutput } from './map-run';
 import { entry, type Ledger, type RunError } from './run-ledger';
 import { isNodeTerminal, isRunComplete, nextSteps } from './scheduler';
 import { DEFAULT_MAX_TOOL_ROUNDS, type Tool } from './graph';
@@ -130,6 +131,8 @@ export type Happening =
   | { type: 'childStarted'; at: string; nodeId: string; childExecutionId: string; call?: { round: number; callId: string } }
   /** A subflow node's child run ended: its outputs, or why it did not succeed (core/child-run.ts codes). */
   | { type: 'childEnded'; at: string; nodeId: string; outputs?: Record<string, unknown>; error?: { code: string; message: string } }
+  /** A map node's coordinator ended (core/map-run.ts): the node's output, or why the map failed. */
+  | { type: 'mapEnded'; at: string; nodeId: string; output?: MapOutput; error?: { code: string; message: string } }
   /** Something broke outside any node (the evaluation pool kept failing): the run fails with RUN_ERROR. */
   | { type: 'runFailed'; at: string; message: string };
 
@@ -166,6 +169,8 @@ export type Command =
   | { type: 'waitApproval'; nodeId: string; title: string; instructions: string | null; context: ApprovalContext }
   /** A subflow node's child run: the driver records its row and runs it as a child workflow (workflows/child-run.ts). */
   | { type: 'runChild'; nodeId: string; workflowId: string; version?: number; inputs: Record<string, unknown> }
+  /** A map node's items: the driver runs them through one coordinator child workflow (workflows/map-run.ts). */
+  | { type: 'runMap'; nodeId: string; items: unknown[]; workflowId: string; version?: number; itemInput: string; concurrency: number; onItemFailure: MapItemFailureMode }
   /** Stop every agent turn and approval in flight (a sibling failed, or the run is cancelled). */
   | { type: 'stopInFlight' }
   | { type: 'finish'; status: 'succeeded' | 'failed' | 'cancelled' | 'timed_out'; outputs: Record<string, unknown>; error: RunError | null };
@@ -244,6 +249,9 @@ export function step(plan: RunPlan, previous: RunState, happening: Happening): S
       break;
     case 'childEnded':
       if (run.isInFlight(happening.nodeId)) run.childEnded(happening);
+      break;
+    case 'mapEnded':
+      if (run.isInFlight(happening.nodeId)) run.mapEnded(happening);
       break;
     case 'approvalTimedOut':
       if (run.isInFlight(happening.nodeId)) {
@@ -381,6 +389,8 @@ class Transition {
         });
       } else if (node.type === 'subflow') {
         this.startChild(node, values);
+      } else if (node.type === 'map') {
+        this.startMap(node, values.items);
       } else {
         this.pureSucceeded(node, values.value, result?.bytes, startedAt);
       }
@@ -570,15 +580,40 @@ class Transition {
     this.commands.push({ type: 'runChild', nodeId: node.id, workflowId, ...(version !== undefined ? { version } : {}), inputs });
   }
 
-  /** The child's outputs are the node's output; a child that did not succeed fails the node (where onError would go). */
+  /** The child's outputs are the node's output; a child that did not succeed fails the node (its onError decides what that does). */
   childEnded(h: Extract<Happening, { type: 'childEnded' }>): void {
     if (h.error || !h.outputs) {
-      this.fail({ nodeId: h.nodeId, code: h.error?.code ?? 'SUBFLOW_FAILED', message: h.error?.message ?? `the child run of ${h.nodeId} gave no outputs` });
+      this.nodeFailed({ nodeId: h.nodeId, code: h.error?.code ?? 'SUBFLOW_FAILED', message: h.error?.message ?? `the child run of ${h.nodeId} gave no outputs` });
       return;
     }
     this.keepOutput(h.nodeId, h.outputs, jsonBytes(h.outputs));
     this.state.nodes[h.nodeId] = { status: 'succeeded', attempts: 1, handle: null };
     this.ledger.push(entry.childSucceeded(h.nodeId, h.outputs, this.at));
+  }
+
+  /** A map node's list starts its coordinator; a value that is not a list fails the node (where onError goes). */
+  startMap(node: Extract<PlanNode, { type: 'map' }>, items: unknown): void {
+    const problem = mapItemsProblem(items, Number.POSITIVE_INFINITY);
+    if (problem || !Array.isArray(items)) {
+      this.nodeFailed({ nodeId: node.id, code: problem?.code ?? 'NODE_ERROR', message: `map node ${node.id}: ${problem?.message ?? 'no items'}` });
+      return;
+    }
+    const { workflowId, version, itemInput, concurrency, onItemFailure } = node.data;
+    this.state.nodes[node.id] = { status: 'running', attempts: 1, handle: null };
+    this.ledger.push(entry.mapRunning(node.id, { workflowId, version: version ?? null, total: items.length }, this.at));
+    this.commands.push({ type: 'runMap', nodeId: node.id, items, workflowId, ...(version !== undefined ? { version } : {}), itemInput, concurrency, onItemFailure });
+  }
+
+  /** The coordinator's output is the node's; a map that failed goes where the node's onError says. */
+  mapEnded(h: Extract<Happening, { type: 'mapEnded' }>): void {
+    if (h.error || !h.output) {
+      this.nodeFailed({ nodeId: h.nodeId, code: h.error?.code ?? 'MAP_FAILED', message: h.error?.message ?? `the map ${h.nodeId} gave no output` });
+      return;
+    }
+    const output = { ...h.output };
+    this.keepOutput(h.nodeId, output, jsonBytes(output));
+    this.state.nodes[h.nodeId] = { status: 'succeeded', attempts: 1, handle: null };
+    this.ledger.push(entry.childSucceeded(h.nodeId, output, this.at));
   }
 
   approvalDecided(nodeId: string, output: { decision: string }): void {

@@ -39,6 +39,14 @@ export interface NodeView {
   reusedFrom?: string;
   /** A subflow node's child execution, once it runs (its `subflow.started` event): the run view links to it. */
   childExecutionId?: string;
+  /** A map node's items so far (its `map.progress` events, core/map-run.ts); absent for every other node. */
+  mapProgress?: MapProgressView;
+}
+
+export interface MapProgressView {
+  done: number;
+  failed: number;
+  total: number;
 }
 
 /** What a tool call is doing: `awaiting_approval` while it waits for a person (toolApproval). */
@@ -150,11 +158,17 @@ export function applyEvent(previous: RunView, event: ViewEvent): Folded {
     view.nodes[event.nodeId] = nodeAfter(current, nodeStatus, event.type, data, event.at);
     view.status = openRunStatus(view);
     if (event.type === 'node.retrying' && typeof data.round === 'number') view.nodes[event.nodeId] = roundsAfter(view.nodes[event.nodeId]!, event.type, data, event.at);
-  } else if (event.nodeId && event.type === 'subflow.started' && typeof data.childExecutionId === 'string') {
-    view.nodes[event.nodeId] = childLinked(view.nodes[event.nodeId] ?? pendingNode(), data.childExecutionId, data);
   } else if (event.nodeId && CONVERSATION_EVENTS.includes(event.type)) {
     const current = view.nodes[event.nodeId] ?? pendingNode();
     if (rank(current.status) < 2) view.nodes[event.nodeId] = { ...current, turns: turnsAfter(current.turns, event.type, data, event.at) };
+  } else if (event.nodeId && event.type === 'subflow.started' && typeof data.childExecutionId === 'string') {
+    view.nodes[event.nodeId] = childLinked(view.nodes[event.nodeId] ?? pendingNode(), data.childExecutionId, data);
+  } else if (event.nodeId && event.type === 'map.progress') {
+    // Counts only grow: a report that arrives late (written by the coordinator, not the run) never moves them back.
+    const current = view.nodes[event.nodeId] ?? pendingNode();
+    const next = mapProgressOf(data);
+    const seen = current.mapProgress ? current.mapProgress.done + current.mapProgress.failed : -1;
+    if (next && next.done + next.failed > seen) view.nodes[event.nodeId] = { ...current, mapProgress: next };
   } else if (event.nodeId && ROUND_EVENTS.includes(event.type)) {
     // A finished node keeps its rounds as they were (the machine ignores late steps of a node no longer in flight).
     const current = view.nodes[event.nodeId] ?? pendingNode();
@@ -174,6 +188,11 @@ function childLinked(node: NodeView, childExecutionId: string, data: Record<stri
   const { callId, round } = data;
   const rounds = (node.rounds ?? []).map((r) => (r.round === round ? { ...r, calls: r.calls.map((c) => (c.id === callId ? { ...c, childExecutionId } : c)) } : r));
   return { ...node, rounds };
+}
+
+function mapProgressOf(data: Record<string, unknown>): MapProgressView | null {
+  const { done, failed, total } = data;
+  return typeof done === 'number' && typeof failed === 'number' && typeof total === 'number' ? { done, failed, total } : null;
 }
 
 /** Several events in order; `gap` if any of them skipped ahead. */

@@ -55,6 +55,7 @@ export const TEMPLATE_FIELDS: Partial<Record<NodeType, readonly string[]>> = {
 export const EXPRESSION_FIELDS: Partial<Record<NodeType, readonly string[]>> = {
   condition: ['expression'],
   transform: ['expression'],
+  map: ['items', 'itemInput'],
 };
 
 // The longest string any node schema accepts: a longer one is already reported by the schema, and parsing it
