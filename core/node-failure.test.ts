@@ -158,6 +158,31 @@ describe('onError on a conversation', () => {
   });
 });
 
+describe('onError on a subflow', () => {
+  const parent = (onError?: string) =>
+    plan(
+      [trigger('start'), { id: 'sub', type: 'subflow', data: { workflowId: 'child-wf', ...(onError ? { onError } : {}) } }, output('out'), agent('fix'), output('saved')],
+      [edge('start', 'sub'), edge('sub', 'out'), edge('sub', 'fix', onError === 'branch' ? 'error' : undefined), edge('fix', 'saved')],
+    );
+  const inputs: Happening = { type: 'evaluated', at: T, results: { sub: { status: 'evaluated', values: {}, bytes: 2 } } };
+  const childFailed: Happening = { type: 'childEnded', at: T, nodeId: 'sub', error: { code: 'SUBFLOW_FAILED', message: 'the child run failed' } };
+
+  test('a child run that failed takes the error branch; the parent run goes on', () => {
+    const { state, steps } = run(parent('branch'), [inputs, childFailed]);
+    expect(state.nodes.sub).toEqual({ status: 'succeeded', attempts: 1, handle: 'error' });
+    expect(state.nodeOutputs.sub).toEqual({ error: { code: 'SUBFLOW_FAILED', message: 'the child run failed' } });
+    expect(statuses(state)).toMatchObject({ out: 'skipped', fix: 'pending' });
+    expect(evaluatedIds(last(steps).commands)).toEqual(['fix']);
+  });
+
+  test('continue hands the error on; without onError the parent fails as before', () => {
+    expect(run(parent('continue'), [inputs, childFailed]).state.nodes.sub).toEqual({ status: 'succeeded', attempts: 1, handle: null });
+    const failed = run(parent(), [inputs, childFailed]);
+    expect(failed.state.status).toBe('failed');
+    expect(failed.state.error).toEqual({ nodeId: 'sub', code: 'SUBFLOW_FAILED', message: 'the child run failed' });
+  });
+});
+
 describe('the scheduler and the run view on a handled failure', () => {
   test('a node that took the error handle activates only its error edges', () => {
     const states = { a: { status: 'succeeded' as const, handle: 'error' } };
