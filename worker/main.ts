@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     toolRunners: { http: (request) => tools.runHttpTool(request), mcp: (request) => tools.runMcpTool(request) },
     mcpTools: mcpTools.list,
     subflowMaxDepth: config.subflowMaxDepth,
+    mapMaxItems: config.mapMaxItems,
     dataDir: config.dataDir,
     python: config.export.python,
     ...dockerEngine(logger),

@@ -108,6 +108,12 @@ export class ExecutionRepository {
     return rows.sort((a, b) => (order.get(a.nodeId) ?? 0) - (order.get(b.nodeId) ?? 0));
   }
 
+  /** The status and outputs of the runs among `ids` that exist (a map node's item runs, read back in one statement). */
+  async outcomes(ids: string[]): Promise<Array<Pick<Execution, 'id' | 'status' | 'outputs'>>> {
+    if (!ids.length) return [];
+    return (await this.scope.manager().query('select id, status, outputs from executions where id = any($1::uuid[])', [ids])) as Array<Pick<Execution, 'id' | 'status' | 'outputs'>>;
+  }
+
   async setTemporalRunId(id: string, runId: string): Promise<void> {
     await this.scope.manager().update(Execution, { id }, { temporalRunId: runId });
   }
