@@ -153,3 +153,39 @@ it('a handled failure does not stop a sibling still running', async () => {
   // The draft's failure came while the sibling was still being answered.
   expect(Date.parse(nodeOf(done, 'draft').finishedAt)).toBeLessThan(Date.parse(nodeOf(done, 'slow').finishedAt));
 });
+
+it('a subflow whose child run fails takes its error branch; the parent run succeeds', async () => {
+  fake.script('child-draft', BAD_REQUEST);
+  const child = await createWorkflow(stack, owner, {
+    nodes: [
+      { id: 'start', type: 'trigger', position: { x: 0, y: 0 }, data: {} },
+      { id: 'draft', type: 'agent', position: { x: 200, y: 0 }, data: { provider: 'openai', model: 'child-draft', prompt: 'Write it' } },
+      { id: 'out', type: 'output', position: { x: 400, y: 0 }, data: { value: '{{nodes.draft.text}}' } },
+    ],
+    edges: [
+      { id: 'e1', source: 'start', target: 'draft' },
+      { id: 'e2', source: 'draft', target: 'out' },
+    ],
+  });
+  const { done, events } = await run({
+    nodes: [
+      { id: 'start', type: 'trigger', position: { x: 0, y: 0 }, data: {} },
+      { id: 'sub', type: 'subflow', position: { x: 200, y: 0 }, data: { workflowId: child, inputs: {}, onError: 'branch' } },
+      { id: 'out', type: 'output', position: { x: 400, y: 0 }, data: { value: 'child said {{nodes.sub.out}}' } },
+      { id: 'saved', type: 'output', position: { x: 400, y: 200 }, data: { value: 'recovered from {{nodes.sub.error.message}}' } },
+    ],
+    edges: [
+      { id: 'e1', source: 'start', target: 'sub' },
+      { id: 'e2', source: 'sub', target: 'out' },
+      { id: 'e3', source: 'sub', target: 'saved', sourceHandle: 'error' },
+    ],
+  });
+
+  expect(done.status).toBe('succeeded');
+  const sub = nodeOf(done, 'sub');
+  expect(sub).toMatchObject({ status: 'succeeded', output: { error: { code: expect.any(String), message: expect.any(String) } } });
+  expect(nodeOf(done, 'out').status).toBe('skipped');
+  expect(done.outputs).toEqual({ saved: `recovered from ${sub.output.error.message}` });
+  expect(events.find((e) => e.type === 'node.succeeded' && e.nodeId === 'sub').data).toMatchObject({ handle: 'error', handled: true });
+  expect(fake.callsFor('child-draft')).toHaveLength(1);
+});
