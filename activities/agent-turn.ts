@@ -8,7 +8,8 @@ import type { ProviderName } from '../core/graph';
 import { DEFAULT_RUN_LIMITS, OUTPUT_TOO_LARGE, formatBytes, jsonBytes, type RunLimits } from '../core/limits';
 import { ProviderError, isAbortError, type AgentTurnRequest, type AgentTurnResult, type LlmProvider } from './llm';
 import type { Ledger } from '../core/run-ledger';
-import type { ModelToolCall, ToolSpec } from '../core/tool-loop';
+import type { ModelToolCall, ToolSpec, WorkflowToolRef } from '../core/tool-loop';
+import type { WorkflowToolParameters } from './tools/workflow-tool-parameters';
 import { argumentProblems, compileToolParameters } from '../core/tool-schema';
 import { writeProgress, type ProgressDeps } from './progress';
 import { createDeltaBuffer } from './llm/delta-buffer';
@@ -33,6 +34,8 @@ export interface AgentTurnInput {
   deltaRound?: number | null;
   /** MCP servers whose tools the model is offered besides `request.tools`, listed by this turn. */
   mcpServers?: { serverId: string; tools?: string[] }[];
+  /** Workflow tools among `request.tools`: this turn offers them with their child's trigger inputs as parameters. */
+  workflowTools?: WorkflowToolRef[];
   credentialId?: string;
   request: Omit<AgentTurnRequest, 'apiKey' | 'baseURL'>;
 }
@@ -58,6 +61,7 @@ export type McpToolLister = (tenantId: string, serverId: string) => Promise<{ na
 export interface AgentTurnDeps extends ProgressDeps {
   providers: Record<ProviderName, LlmProvider>;
   mcpTools?: McpToolLister;
+  workflowToolParameters?: WorkflowToolParameters;
   resolveCredential?: CredentialResolver;
   logger?: TurnLogger;
   now?: () => Date;
@@ -66,6 +70,18 @@ export interface AgentTurnDeps extends ProgressDeps {
 }
 
 export const PROVIDER_ERROR_TYPE = 'ProviderError';
+
+/** A workflow tool's spec takes its child's trigger inputs; one whose workflow is not found keeps any object (the call says why). */
+async function withWorkflowParameters(specs: ToolSpec[], tenantId: string, tools: WorkflowToolRef[], parametersOf: WorkflowToolParameters): Promise<ToolSpec[]> {
+  const byName = new Map(tools.map((t) => [t.name, t]));
+  return Promise.all(
+    specs.map(async (spec) => {
+      const tool = byName.get(spec.name);
+      const parameters = tool ? await parametersOf(tenantId, tool) : null;
+      return parameters ? { ...spec, parameters } : spec;
+    }),
+  );
+}
 
 /** Each call's arguments against its tool's schema, before any tool runs: a misfit goes back to the model. */
 function checkArguments(calls: ModelToolCall[], tools: ToolSpec[]): ModelToolCall[] {
@@ -176,6 +192,7 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
       try {
         const credential = await resolveCredential(input);
         offered = input.mcpServers?.length ? await offeredTools(input) : { specs: input.request.tools ?? [], servers: new Map() };
+        if (input.workflowTools?.length && deps.workflowToolParameters) offered = { ...offered, specs: await withWorkflowParameters(offered.specs, input.tenantId, input.workflowTools, deps.workflowToolParameters) };
         result = await llm.complete(
           { ...input.request, ...credential, ...(offered.specs.length ? { tools: offered.specs } : {}) },
           { signal: ctx.cancellationSignal, heartbeat: (d?: unknown) => ctx.heartbeat(d), ...(deltas ? { onDelta: (text: string) => deltas.push(text) } : {}) },

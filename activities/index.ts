@@ -7,15 +7,19 @@ import { createEvaluationActivities, type EvaluationActivityDeps } from './evalu
 import { createToolActivities, type ToolActivityDeps } from './tools/call-tool';
 import { createScheduledStartActivities } from './scheduled-start';
 import { createChildRunActivities, type ChildRunActivityDeps } from './child-run';
-import { createMapRunActivities, type MapRunActivityDeps } from './map-run';
+import { createWorkflowToolParameters } from './tools/workflow-tool-parameters';
 import { createConversationActivities } from './conversation-turn';
 
 /** Export settings are optional so callers without exports keep working; `dataDir` defaults to `.data`. */
 /** `evaluation` is the worker's evaluation thread pool; its limits also cap agent outputs. */
-export type ActivityDeps = AgentTurnDeps & EvaluationActivityDeps & ToolActivityDeps & Pick<ChildRunActivityDeps, 'subflowMaxDepth'> & Pick<MapRunActivityDeps, 'mapMaxItems'> & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>>;
+export type ActivityDeps = AgentTurnDeps & EvaluationActivityDeps & ToolActivityDeps & Pick<ChildRunActivityDeps, 'subflowMaxDepth'> & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>>;
 
 export function createActivities(deps: ActivityDeps) {
-  const agentTurns = createAgentTurnActivities({ ...deps, outputLimits: deps.outputLimits ?? deps.evaluation.limits });
+  const agentTurns = createAgentTurnActivities({
+    ...deps,
+    outputLimits: deps.outputLimits ?? deps.evaluation.limits,
+    workflowToolParameters: deps.workflowToolParameters ?? createWorkflowToolParameters(deps.scope),
+  });
   return {
     ...createProgressActivities(deps),
     ...createEvaluationActivities(deps),
@@ -24,7 +28,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createToolActivities(deps),
     ...createScheduledStartActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes }),
     ...createChildRunActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes, ...(deps.subflowMaxDepth !== undefined ? { subflowMaxDepth: deps.subflowMaxDepth } : {}) }),
-    ...createMapRunActivities({ scope: deps.scope, evaluation: deps.evaluation, ...(deps.mapMaxItems !== undefined ? { mapMaxItems: deps.mapMaxItems } : {}) }),
     ...createExportActivities({ ...deps, exports: new ExportRepository(deps.scope), deployments: new DeploymentRepository(deps.scope), dataDir: deps.dataDir ?? '.data' }),
   };
 }

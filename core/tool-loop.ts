@@ -88,6 +88,18 @@ export function mcpServersOf(tools: readonly Tool[]): { serverId: string; tools?
   return tools.flatMap((t) => (t.type === 'mcp' ? [{ serverId: t.serverId, ...(t.tools ? { tools: t.tools } : {}) }] : []));
 }
 
+/** A workflow tool as the model call needs it to say what the tool takes (the child's trigger inputs). */
+export interface WorkflowToolRef {
+  name: string;
+  workflowId: string;
+  version?: number;
+}
+
+/** The workflow tools of an agent. */
+export function workflowToolsOf(tools: readonly Tool[]): WorkflowToolRef[] {
+  return tools.flatMap((t) => (t.type === 'workflow' ? [{ name: t.name, workflowId: t.workflowId, ...(t.version !== undefined ? { version: t.version } : {}) }] : []));
+}
+
 /** What the model reads back for a call: the result as JSON, or `{error}`. */
 export function toolResultContent(record: ToolCallRecord): string {
   return record.error !== undefined ? JSON.stringify({ error: record.error }) : JSON.stringify(record.result ?? null);

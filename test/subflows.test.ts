@@ -83,6 +83,11 @@ it("an agent's workflow tool runs the child with the model's arguments and the m
   expect(done.status).toBe('succeeded');
   const calls = fake.callsFor('wf-tool');
   expect(calls).toHaveLength(2);
+  // The model is offered the child's trigger inputs as the tool's parameters.
+  expect((calls[0]!.body.tools as any[])[0].function).toMatchObject({
+    name: 'lookup',
+    parameters: { type: 'object', properties: { word: { type: 'string' } }, required: ['word'], additionalProperties: false },
+  });
   expect(calls[1]!.toolResults).toEqual([{ id: expect.any(String), content: JSON.stringify({ out: 'tea-child' }), isError: false }]);
   const [row] = await childrenOf(owner, child);
   expect(row).toMatchObject({ status: 'succeeded', parentExecutionId: executionId, trigger: { type: 'subflow', parentExecutionId: executionId, nodeId: 'a' }, });
@@ -96,16 +101,19 @@ it("an agent's workflow tool runs the child with the model's arguments and the m
 });
 
 it("a workflow tool's failing child gives the model an error result and the run goes on", async () => {
-  const child = await createWorkflow(stack, owner, childGraph(), 'Child needing a word');
-  fake.script('wf-tool-bad', { toolCalls: [{ name: 'lookup', arguments: { nope: 1 } }] }, {});
+  const broken = { id: 'broken', type: 'transform', position: { x: 200, y: 0 }, data: { expression: '$error("the child broke")' } };
+  const child = await createWorkflow(stack, owner, line(trigger({ word: { type: 'string', required: true } }), broken, output('x')), 'Broken child');
+  fake.script('wf-tool-bad', { toolCalls: [{ name: 'lookup', arguments: { word: 'tea' } }] }, {});
   const agent = { id: 'a', type: 'agent', position: { x: 200, y: 0 }, data: { provider: 'openai', model: 'wf-tool-bad', prompt: 'go', tools: [{ type: 'workflow', name: 'lookup', workflowId: child }] } };
   const parent = await createWorkflow(stack, owner, line(trigger(), agent, output('{{nodes.a.text}}')));
-  const done = await waitForExecution(stack, owner, await startRun(stack, owner, parent));
+  const executionId = await startRun(stack, owner, parent);
+  const done = await waitForExecution(stack, owner, executionId);
 
   expect(done.status).toBe('succeeded');
   const results = fake.callsFor('wf-tool-bad')[1]!.toolResults;
   expect(results).toHaveLength(1);
-  expect(JSON.parse(results[0]!.content)).toEqual({ error: expect.stringMatching(/do not match the trigger/) });
+  expect(JSON.parse(results[0]!.content)).toEqual({ error: expect.stringMatching(/child run .* failed: .*the child broke/) });
+  expect((await childrenOf(owner, child))[0]).toMatchObject({ status: 'failed', parentExecutionId: executionId });
 });
 
 it('a subflow two levels deep: the grandchild approval is in the inbox and, approved, all three finish', async () => {

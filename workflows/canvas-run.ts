@@ -27,7 +27,7 @@ import { rootCauseMessage } from '../core/error-cause';
 import { OUTPUT_TOO_LARGE, jsonBytes } from '../core/limits';
 import type { PlanNode } from '../core/plan';
 import { initialState, mergeLedgers, step, DEFAULT_AGENT_ATTEMPTS, type Command, type Happening, type Ledger, type RunState } from '../core/run-machine';
-import { mcpServersOf, toolSpecs } from '../core/tool-loop';
+import { mcpServersOf, toolSpecs, workflowToolsOf } from '../core/tool-loop';
 import { STATE_QUERY, type CanvasRunInput, type CanvasRunResult, type RunStateView } from '../core/run-protocol';
 import { ApprovalDesk } from './approval-desk';
 import { legacyCanvasRun } from './legacy/canvas-run-51439c9';
@@ -35,7 +35,6 @@ import { NodeFailed } from './node-failed';
 import type { WorkflowTool } from '../core/graph';
 import { SUBFLOW_FAILED } from '../core/child-run';
 import { runChildExecution } from './child-run';
-import { runMapNode } from './map-run';
 import { PROGRESS_BATCH_BYTES, ProgressBuffer, type ApprovalUpdate } from './progress-buffer';
 
 export const stateQuery = defineQuery<RunStateView>(STATE_QUERY);
@@ -183,8 +182,6 @@ class RunDriver {
         return this.track(this.waitApproval(command, carry));
       case 'runChild':
         return this.track(this.runSubflow(command));
-      case 'runMap':
-        return this.track(this.runMap(command));
       case 'stopInFlight':
         this.turns.cancel();
         return;
@@ -221,6 +218,7 @@ class RunDriver {
           ...input,
           toolCallBytes: command.toolCallBytes,
           ...(mcpServersOf(node.data.tools ?? []).length ? { mcpServers: mcpServersOf(node.data.tools ?? []) } : {}),
+          ...(workflowToolsOf(node.data.tools ?? []).length ? { workflowTools: workflowToolsOf(node.data.tools ?? []) } : {}),
           request: { ...input.request, tools: toolSpecs(node.data.tools ?? []), turns: command.turns },
         });
       });
@@ -300,18 +298,6 @@ class RunDriver {
       if (isCancellation(err)) return;
       const error = err instanceof NodeFailed ? { code: err.code, message: err.message } : { code: SUBFLOW_FAILED, message: rootCauseMessage(err) };
       this.inbox.push({ type: 'childEnded', at: now(), nodeId, error });
-    }
-  }
-
-  /** A map node's coordinator (workflows/map-run.ts): its output, or why the map failed, go to the machine. */
-  private async runMap(command: Extract<Command, { type: 'runMap' }>): Promise<void> {
-    const { nodeId } = command;
-    try {
-      const output = await this.turns.run(() => runMapNode(this.input, command));
-      this.inbox.push({ type: 'mapEnded', at: now(), nodeId, output });
-    } catch (err) {
-      if (isCancellation(err)) return;
-      this.inbox.push({ type: 'mapEnded', at: now(), nodeId, error: err instanceof NodeFailed ? { code: err.code, message: err.message } : { code: 'MAP_FAILED', message: rootCauseMessage(err) } });
     }
   }
 
