@@ -326,6 +326,15 @@ describe.each(PROTOCOLS)('$provider: the exported package runs the tool loop as 
     expect(platform.error).toEqual({ code: 'TOOL_ROUNDS_EXCEEDED', message: 'agent a still asked for tools (lookup) after 1 tool round (maxToolRounds)' });
     expect(platform.requests).toEqual(['/lookup?q=one']);
   });
+
+  test('onError continue: the exceeded rounds become the node output {error} and the run goes on, alike', async () => {
+    const [platform] = await both('rounds-continue', { maxToolRounds: 1, onError: 'continue' }, [
+      { toolCalls: [{ id: callId(1), name: 'lookup', arguments: { q: 'one' } }] },
+      { toolCalls: [{ id: callId(2), name: 'lookup', arguments: { q: 'two' } }] },
+    ]);
+    expect(platform.status).toBe('succeeded');
+    expect(platform.agent).toEqual({ error: { code: 'TOOL_ROUNDS_EXCEEDED', message: 'agent a still asked for tools (lookup) after 1 tool round (maxToolRounds)' } });
+  });
 });
 
 /**
