@@ -327,6 +327,22 @@ describe.each(PROTOCOLS)('$provider: the exported package runs the tool loop as 
     expect(platform.requests).toEqual(['/lookup?q=one']);
   });
 
+  test('a model call failing with a 503 in round 2 is retried after the backoff as that round\'s attempt 2, alike', async () => {
+    const model = `${provider}-retry`;
+    const script: FakeLlmBehaviour[] = [{ toolCalls: [{ id: callId(1), name: 'lookup', arguments: { q: 'tea' } }] }, { status: 503 }, {}];
+    const agent = { provider, model, retry: { maximumAttempts: 3, initialIntervalSeconds: 0.01 } };
+    const platform = await onPlatform(agent, script, model);
+    const { python: _python, ...exported } = await inPackage(agent, script, model);
+    void _python;
+    // The words of a 503 are the SDK's on one side and the standard library's on the other; what was decided is not.
+    const withoutWords = (c: Compared) => ({ ...c, events: c.events.map((e) => e.replace(/ error=".*"$/, ' error=-')) });
+    expect(withoutWords(exported)).toEqual(withoutWords(platform));
+    expect(platform.status).toBe('succeeded');
+    expect(platform.events.filter((e) => e.startsWith('node.retrying'))).toEqual([expect.stringMatching(/^node\.retrying status="running" attempt=1 round=2 error=/)]);
+    expect((platform.agent as { rounds: number }).rounds).toBe(2);
+    expect(platform.requests).toEqual(['/lookup?q=tea']);
+  });
+
   test('onError continue: the exceeded rounds become the node output {error} and the run goes on, alike', async () => {
     const [platform] = await both('rounds-continue', { maxToolRounds: 1, onError: 'continue' }, [
       { toolCalls: [{ id: callId(1), name: 'lookup', arguments: { q: 'one' } }] },
