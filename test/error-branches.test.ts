@@ -189,3 +189,31 @@ it('a subflow whose child run fails takes its error branch; the parent run succe
   expect(events.find((e) => e.type === 'node.succeeded' && e.nodeId === 'sub').data).toMatchObject({ handle: 'error', handled: true });
   expect(fake.callsFor('child-draft')).toHaveLength(1);
 });
+
+it('a conversation whose turn fails for good continues with the error on its normal edge', async () => {
+  fake.script('conv-alice', BAD_REQUEST);
+  const participants = [
+    { name: 'alice', provider: 'openai', model: 'conv-alice' },
+    { name: 'bob', provider: 'openai', model: 'conv-bob' },
+  ];
+  const { done, events } = await run({
+    nodes: [
+      { id: 'start', type: 'trigger', position: { x: 0, y: 0 }, data: {} },
+      { id: 'talk', type: 'conversation', position: { x: 200, y: 0 }, data: { participants, topic: 'Plan the launch', maxRounds: 2, onError: 'continue' } },
+      { id: 'out', type: 'output', position: { x: 400, y: 0 }, data: { value: 'talk failed: {{nodes.talk.error.message}}' } },
+    ],
+    edges: [
+      { id: 'e1', source: 'start', target: 'talk' },
+      { id: 'e2', source: 'talk', target: 'out' },
+    ],
+  });
+
+  expect(done.status).toBe('succeeded');
+  const talk = nodeOf(done, 'talk');
+  expect(talk).toMatchObject({ status: 'succeeded', output: { error: { message: expect.stringContaining('the prompt is malformed') } } });
+  expect(done.outputs).toEqual({ out: `talk failed: ${talk.output.error.message}` });
+  expect(events.find((e) => e.type === 'node.succeeded' && e.nodeId === 'talk').data).toMatchObject({ handle: null, handled: true });
+  // The first speaker's turn failed at once (a 400 is not retried); bob never spoke.
+  expect(fake.callsFor('conv-alice')).toHaveLength(1);
+  expect(fake.callsFor('conv-bob')).toHaveLength(0);
+});
