@@ -1,4 +1,5 @@
 import { compileGraph } from './compile';
+import { compileExportPlan, ExportUnsupported } from './export-plan';
 import type { ExecutionEvent } from './events';
 import { MAP_ITEMS_NOT_ARRAY, MAP_TOO_MANY_ITEMS, mapItemFailure, mapItemRunKey, mapItemsProblem, MAP_FAILURE_MESSAGE_CHARS } from './map-run';
 import { initialState, step, type Command, type RunState } from './run-machine';
@@ -114,5 +115,18 @@ describe('map node: the run view', () => {
     const ev = (seq: number, done: number, failed: number): ExecutionEvent => ({ seq, executionId: 'x', type: 'map.progress', nodeId: 'm', at: T, data: { status: 'running', done, failed, total: 10 } });
     const { view } = applyEvents(emptyRunView(['m'], 'running'), [ev(1, 0, 0), ev(2, 6, 1), ev(3, 4, 0)]);
     expect(view.nodes.m?.mapProgress).toEqual({ done: 6, failed: 1, total: 10 });
+  });
+});
+
+describe('map node: the export', () => {
+  it('is refused with EXPORT_UNSUPPORTED naming the node (the package has no other workflows to run)', () => {
+    let refused: unknown;
+    try {
+      compileExportPlan(mapPlan());
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(ExportUnsupported);
+    expect(refused).toMatchObject({ code: 'EXPORT_UNSUPPORTED', problems: [expect.objectContaining({ nodeId: 'm', field: 'type' })] });
   });
 });
