@@ -8,11 +8,12 @@ import { createToolActivities, type ToolActivityDeps } from './tools/call-tool';
 import { createScheduledStartActivities } from './scheduled-start';
 import { createChildRunActivities, type ChildRunActivityDeps } from './child-run';
 import { createWorkflowToolParameters } from './tools/workflow-tool-parameters';
+import { createMapRunActivities, type MapRunActivityDeps } from './map-run';
 import { createConversationActivities } from './conversation-turn';
 
 /** Export settings are optional so callers without exports keep working; `dataDir` defaults to `.data`. */
 /** `evaluation` is the worker's evaluation thread pool; its limits also cap agent outputs. */
-export type ActivityDeps = AgentTurnDeps & EvaluationActivityDeps & ToolActivityDeps & Pick<ChildRunActivityDeps, 'subflowMaxDepth'> & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>>;
+export type ActivityDeps = AgentTurnDeps & EvaluationActivityDeps & ToolActivityDeps & Pick<ChildRunActivityDeps, 'subflowMaxDepth'> & Pick<MapRunActivityDeps, 'mapMaxItems'> & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>>;
 
 export function createActivities(deps: ActivityDeps) {
   const agentTurns = createAgentTurnActivities({
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createToolActivities(deps),
     ...createScheduledStartActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes }),
     ...createChildRunActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes, ...(deps.subflowMaxDepth !== undefined ? { subflowMaxDepth: deps.subflowMaxDepth } : {}) }),
+    ...createMapRunActivities({ scope: deps.scope, evaluation: deps.evaluation, ...(deps.mapMaxItems !== undefined ? { mapMaxItems: deps.mapMaxItems } : {}) }),
     ...createExportActivities({ ...deps, exports: new ExportRepository(deps.scope), deployments: new DeploymentRepository(deps.scope), dataDir: deps.dataDir ?? '.data' }),
   };
 }

@@ -35,6 +35,7 @@ import { NodeFailed } from './node-failed';
 import type { WorkflowTool } from '../core/graph';
 import { SUBFLOW_FAILED } from '../core/child-run';
 import { runChildExecution } from './child-run';
+import { runMapNode } from './map-run';
 import { PROGRESS_BATCH_BYTES, ProgressBuffer, type ApprovalUpdate } from './progress-buffer';
 
 export const stateQuery = defineQuery<RunStateView>(STATE_QUERY);
@@ -182,6 +183,8 @@ class RunDriver {
         return this.track(this.waitApproval(command, carry));
       case 'runChild':
         return this.track(this.runSubflow(command));
+      case 'runMap':
+        return this.track(this.runMap(command));
       case 'stopInFlight':
         this.turns.cancel();
         return;
@@ -298,6 +301,18 @@ class RunDriver {
       if (isCancellation(err)) return;
       const error = err instanceof NodeFailed ? { code: err.code, message: err.message } : { code: SUBFLOW_FAILED, message: rootCauseMessage(err) };
       this.inbox.push({ type: 'childEnded', at: now(), nodeId, error });
+    }
+  }
+
+  /** A map node's coordinator (workflows/map-run.ts): its output, or why the map failed, go to the machine. */
+  private async runMap(command: Extract<Command, { type: 'runMap' }>): Promise<void> {
+    const { nodeId } = command;
+    try {
+      const output = await this.turns.run(() => runMapNode(this.input, command));
+      this.inbox.push({ type: 'mapEnded', at: now(), nodeId, output });
+    } catch (err) {
+      if (isCancellation(err)) return;
+      this.inbox.push({ type: 'mapEnded', at: now(), nodeId, error: err instanceof NodeFailed ? { code: err.code, message: err.message } : { code: 'MAP_FAILED', message: rootCauseMessage(err) } });
     }
   }
 
