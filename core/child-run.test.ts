@@ -110,11 +110,11 @@ describe('the subflow node', () => {
   it("records the child's id, and its outputs become the node's output", () => {
     const { state, steps } = run([
       evaluated,
-      { type: 'childStarted', at: T, nodeId: 'sub', childExecutionId: 'child-1' },
+      { type: 'childStarted', at: T, nodeId: 'sub', childExecutionId: 'child-1', childWorkflowId: 'wf-1' },
       { type: 'childEnded', at: T, nodeId: 'sub', outputs: { out: 'done' } },
       { type: 'evaluated', at: T, results: { out: { status: 'evaluated', values: { value: 'done' }, bytes: 6 } } },
     ]);
-    expect(steps[2]!.ledger.events).toEqual([expect.objectContaining({ type: 'subflow.started', nodeId: 'sub', data: { status: 'running', childExecutionId: 'child-1' }, key: 'node:sub:child' })]);
+    expect(steps[2]!.ledger.events).toEqual([expect.objectContaining({ type: 'subflow.started', nodeId: 'sub', data: { status: 'running', childExecutionId: 'child-1', childWorkflowId: 'wf-1' }, key: 'node:sub:child' })]);
     expect(state.nodeOutputs.sub).toEqual({ out: 'done' });
     expect(state.status).toBe('succeeded');
   });
@@ -132,13 +132,13 @@ describe('the run view', () => {
   it("links a subflow node and a workflow tool's call to their child runs", () => {
     const { view } = applyEvents(emptyRunView(['sub', 'a']), [
       ev(1, 'node.started', 'sub', { status: 'running' }),
-      ev(2, 'subflow.started', 'sub', { status: 'running', childExecutionId: 'child-1' }),
+      ev(2, 'subflow.started', 'sub', { status: 'running', childExecutionId: 'child-1', childWorkflowId: 'wf-1' }),
       ev(3, 'node.started', 'a', { status: 'running' }),
       ev(4, 'model_call.succeeded', 'a', { status: 'running', round: 1, toolCalls: ['lookup'] }),
       ev(5, 'tool_call.started', 'a', { status: 'running', round: 1, callId: 'c1', tool: 'lookup', arguments: {} }),
       ev(6, 'subflow.started', 'a', { status: 'running', childExecutionId: 'child-2', round: 1, callId: 'c1' }),
     ]);
-    expect(view.nodes.sub!.childExecutionId).toBe('child-1');
+    expect(view.nodes.sub).toMatchObject({ childExecutionId: 'child-1', childWorkflowId: 'wf-1' });
     expect(view.nodes.a!.childExecutionId).toBeUndefined();
     expect(view.nodes.a!.rounds[0]!.calls[0]).toMatchObject({ id: 'c1', childExecutionId: 'child-2' });
   });

@@ -255,14 +255,14 @@ export const entry = {
   }),
 
   /** A child execution runs (a subflow node's, or a workflow tool call's): its id, so the run view links to it. */
-  childStarted: (nodeId: string, childExecutionId: string, call: { round: number; callId: string } | undefined, at: string): Ledger => ({
+  childStarted: (nodeId: string, child: { executionId: string; workflowId?: string | undefined }, call: { round: number; callId: string } | undefined, at: string): Ledger => ({
     nodes: [],
     events: [
       {
         type: 'subflow.started',
         nodeId,
         at,
-        data: { status: 'running', childExecutionId, ...(call ? { round: call.round, callId: call.callId } : {}) },
+        data: { status: 'running', childExecutionId: child.executionId, ...(child.workflowId ? { childWorkflowId: child.workflowId } : {}), ...(call ? { round: call.round, callId: call.callId } : {}) },
         key: ledgerKey.childStarted(nodeId, call),
       },
     ],

@@ -128,7 +128,7 @@ export type Happening =
   | { type: 'approvalTimedOut'; at: string; nodeId: string; timeoutSeconds: number }
   | { type: 'cancelRequested'; at: string }
   /** A child execution (a subflow node's, a workflow tool call's) runs: its id goes in the ledger for the run view. */
-  | { type: 'childStarted'; at: string; nodeId: string; childExecutionId: string; call?: { round: number; callId: string } }
+  | { type: 'childStarted'; at: string; nodeId: string; childExecutionId: string; childWorkflowId?: string; call?: { round: number; callId: string } }
   /** A subflow node's child run ended: its outputs, or why it did not succeed (core/child-run.ts codes). */
   | { type: 'childEnded'; at: string; nodeId: string; outputs?: Record<string, unknown>; error?: { code: string; message: string } }
   /** A map node's coordinator ended (core/map-run.ts): the node's output, or why the map failed. */
@@ -245,7 +245,7 @@ export function step(plan: RunPlan, previous: RunState, happening: Happening): S
       if (run.isInFlight(happening.nodeId)) run.conversationAnswered(happening);
       break;
     case 'childStarted':
-      if (run.isInFlight(happening.nodeId)) run.ledger.push(entry.childStarted(happening.nodeId, happening.childExecutionId, happening.call, happening.at));
+      if (run.isInFlight(happening.nodeId)) run.ledger.push(entry.childStarted(happening.nodeId, { executionId: happening.childExecutionId, workflowId: happening.childWorkflowId }, happening.call, happening.at));
       break;
     case 'childEnded':
       if (run.isInFlight(happening.nodeId)) run.childEnded(happening);

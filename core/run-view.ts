@@ -39,6 +39,8 @@ export interface NodeView {
   reusedFrom?: string;
   /** A subflow node's child execution, once it runs (its `subflow.started` event): the run view links to it. */
   childExecutionId?: string;
+  /** The child's workflow (where the link goes). */
+  childWorkflowId?: string;
   /** A map node's items so far (its `map.progress` events, core/map-run.ts); absent for every other node. */
   mapProgress?: MapProgressView;
 }
@@ -65,8 +67,9 @@ export interface ToolCallView {
   resultBytes: number | null;
   /** The error the model was told, once it failed. */
   error: string | null;
-  /** A workflow tool's child execution, once it runs (`subflow.started` with the call's round and id). */
+  /** A workflow tool's child execution, once it runs (`subflow.started` with the call's round and id), and its workflow. */
   childExecutionId?: string;
+  childWorkflowId?: string;
   startedAt: string | null;
   finishedAt: string | null;
 }
@@ -184,9 +187,10 @@ export function applyEvent(previous: RunView, event: ViewEvent): Folded {
 
 /** A child execution's id on its subflow node, or on the workflow tool call that started it. */
 function childLinked(node: NodeView, childExecutionId: string, data: Record<string, unknown>): NodeView {
-  if (typeof data.callId !== 'string' || typeof data.round !== 'number') return { ...node, childExecutionId };
+  const link = { childExecutionId, ...(typeof data.childWorkflowId === 'string' ? { childWorkflowId: data.childWorkflowId } : {}) };
+  if (typeof data.callId !== 'string' || typeof data.round !== 'number') return { ...node, ...link };
   const { callId, round } = data;
-  const rounds = (node.rounds ?? []).map((r) => (r.round === round ? { ...r, calls: r.calls.map((c) => (c.id === callId ? { ...c, childExecutionId } : c)) } : r));
+  const rounds = (node.rounds ?? []).map((r) => (r.round === round ? { ...r, calls: r.calls.map((c) => (c.id === callId ? { ...c, ...link } : c)) } : r));
   return { ...node, rounds };
 }
 

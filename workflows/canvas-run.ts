@@ -294,7 +294,7 @@ class RunDriver {
     const { nodeId } = command;
     try {
       const outputs = await this.turns.run(() =>
-        runChildExecution(this.input, command, (childExecutionId) => this.inbox.push({ type: 'childStarted', at: now(), nodeId, childExecutionId })),
+        runChildExecution(this.input, command, (childExecutionId, childWorkflowId) => this.inbox.push({ type: 'childStarted', at: now(), nodeId, childExecutionId, childWorkflowId })),
       );
       this.inbox.push({ type: 'childEnded', at: now(), nodeId, outputs });
     } catch (err) {
@@ -324,7 +324,9 @@ class RunDriver {
     const inputs = args !== null && typeof args === 'object' && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
     const startedAt = Date.now();
     const spec = { nodeId, call, workflowId: tool.workflowId, ...(tool.version !== undefined ? { version: tool.version } : {}), inputs };
-    const result = await runChildExecution(this.input, spec, (childExecutionId) => this.inbox.push({ type: 'childStarted', at: now(), nodeId, childExecutionId, call }));
+    const result = await runChildExecution(this.input, spec, (childExecutionId, childWorkflowId) =>
+      this.inbox.push({ type: 'childStarted', at: now(), nodeId, childExecutionId, childWorkflowId, call }),
+    );
     return { result, durationMs: Date.now() - startedAt };
   }
 

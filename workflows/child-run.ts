@@ -41,7 +41,7 @@ export interface ChildRunSpec {
  * that does not succeed throws NodeFailed (code and message for the node or the model); a cancel of the
  * caller's scope throws the cancellation.
  */
-export async function runChildExecution(parent: CanvasRunInput, spec: ChildRunSpec, started: (childExecutionId: string) => void): Promise<Record<string, unknown>> {
+export async function runChildExecution(parent: CanvasRunInput, spec: ChildRunSpec, started: (childExecutionId: string, childWorkflowId: string) => void): Promise<Record<string, unknown>> {
   const request: ChildRunRequest = {
     tenantId: parent.tenantId,
     parentExecutionId: parent.executionId,
@@ -66,7 +66,7 @@ export async function runChildExecution(parent: CanvasRunInput, spec: ChildRunSp
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     typedSearchAttributes: tesseraSearchAttributes({ tenantId: parent.tenantId, workflowId: prepared.canvasWorkflowId, executionId: prepared.executionId }),
   });
-  started(prepared.executionId);
+  started(prepared.executionId, prepared.canvasWorkflowId);
   // Not on the child's path: the row's run id is for reads that ask Temporal, the child records its own progress.
   void CancellationScope.nonCancellable(() => recordChildRunId({ tenantId: parent.tenantId, executionId: prepared.executionId, runId: child.firstExecutionRunId })).catch(() => undefined);
   try {
