@@ -3,8 +3,6 @@ import { In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 
 import { OPEN_NODE_STATUSES, type ExecutionEvent, type ExecutionStatus } from '../../core/events';
-import type { ExecutionTrigger } from '../../core/api-views';
-import type { RunPlan } from '../../core/plan';
 import type { RunRecord } from '../../core/run-start';
 import { EventLog, EXECUTION_LOG } from '../event-log';
 import type { TenantScope } from '../tenant-scope';
