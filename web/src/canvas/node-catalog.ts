@@ -19,6 +19,7 @@ export const NODE_CATALOG: readonly NodeTypeInfo[] = [
   { type: 'condition', label: 'Condition', description: 'Branches on a JSONata expression', hasInput: true, outHandles: NODE_OUT_HANDLES.condition ?? [] },
   { type: 'approval', label: 'Approval', description: 'Waits for a human decision', hasInput: true, outHandles: NODE_OUT_HANDLES.approval ?? [] },
   { type: 'output', label: 'Output', description: 'A value of the run result', hasInput: true, outHandles: [] },
+  { type: 'subflow', label: 'Subflow', description: 'Runs another saved workflow as a child run', hasInput: true, outHandles: [] },
   { type: 'map', label: 'Map', description: 'Runs a workflow once per item of a list', hasInput: true, outHandles: [] },
 ];
 

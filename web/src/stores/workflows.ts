@@ -57,5 +57,12 @@ export const useWorkflowsStore = defineStore('workflows', () => {
     return res.items.map((w) => ({ id: w.id, name: w.name }));
   }
 
-  return { items, total, search, loading, lastRunStatus, refresh, create, rename, remove, listOptions };
+  /** The input names of a workflow's trigger at its current version (a subflow node maps each); none when unreadable. */
+  async function triggerInputNames(id: string): Promise<string[]> {
+    const w = await apiRequest<{ graph: { nodes: { type: string; data?: Record<string, unknown> }[] } }>('GET', `/api/v1/workflows/${encodeURIComponent(id)}`);
+    const trigger = w.graph.nodes.find((n) => n.type === 'trigger');
+    return Object.keys((trigger?.data?.['inputs'] as Record<string, unknown> | undefined) ?? {});
+  }
+
+  return { items, total, search, loading, lastRunStatus, refresh, create, rename, remove, listOptions, triggerInputNames };
 });
