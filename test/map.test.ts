@@ -129,6 +129,7 @@ describe('a map node', () => {
     const overlap = maxOverlap(runs);
     expect(overlap).toBeLessThanOrEqual(5);
     expect(overlap).toBeGreaterThan(1);
+    console.log(`map of 50 items at concurrency 5: at most ${overlap} item runs overlapped`);
 
     const progress = (await events(executionId)).filter((e) => e.type === 'map.progress');
     expect(progress[0]?.data).toMatchObject({ done: 0, failed: 0, total: 50 });
