@@ -1,4 +1,4 @@
-import { childChain, childChainProblem, childRunKey, SUBFLOW_CYCLE, SUBFLOW_DEPTH } from './child-run';
+import { childChain, childChainProblem, childRunKey, selfReferences, SUBFLOW_CYCLE, SUBFLOW_DEPTH } from './child-run';
 import { compileGraph } from './compile';
 import type { CanvasGraph } from './graph';
 import type { NodeEvaluationResult } from './evaluation-protocol';
@@ -141,5 +141,23 @@ describe('the run view', () => {
     expect(view.nodes.sub).toMatchObject({ childExecutionId: 'child-1', childWorkflowId: 'wf-1' });
     expect(view.nodes.a!.childExecutionId).toBeUndefined();
     expect(view.nodes.a!.rounds[0]!.calls[0]).toMatchObject({ id: 'c1', childExecutionId: 'child-2' });
+  });
+});
+
+describe('a workflow that runs itself', () => {
+  it('is told when saved: its subflow nodes and workflow tools naming it', () => {
+    const graph: CanvasGraph = {
+      nodes: [
+        { id: 'sub', type: 'subflow', data: { workflowId: 'AAA', inputs: {} } },
+        { id: 'other', type: 'subflow', data: { workflowId: 'bbb', inputs: {} } },
+        { id: 'a', type: 'agent', data: { tools: [{ type: 'workflow', name: 'again', workflowId: 'aaa' }, { type: 'http', name: 'h' }] } },
+      ],
+      edges: [],
+    };
+    expect(selfReferences(graph, 'aaa')).toEqual([
+      expect.objectContaining({ nodeId: 'sub', message: expect.stringContaining(SUBFLOW_CYCLE) }),
+      expect.objectContaining({ nodeId: 'a', message: expect.stringContaining('again') }),
+    ]);
+    expect(selfReferences(graph, 'ccc')).toEqual([]);
   });
 });

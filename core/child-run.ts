@@ -3,6 +3,9 @@
 // workflow that would include itself (directly or through others) is refused when its child would start, and so
 // is a chain deeper than SUBFLOW_MAX_DEPTH. Pure: the workflow bundle and the activities both import it.
 
+import type { CanvasGraph } from './graph';
+import type { GraphProblem } from './validate';
+
 /** A child whose workflow is already running above it. */
 export const SUBFLOW_CYCLE = 'SUBFLOW_CYCLE';
 /** A child deeper than SUBFLOW_MAX_DEPTH below the run that started the chain. */
@@ -49,4 +52,27 @@ export function childChainProblem(chain: readonly string[], childWorkflowId: str
 export function childRunKey(request: Pick<ChildRunRequest, 'parentExecutionId' | 'nodeId' | 'call'>): string {
   const call = request.call ? `/round/${request.call.round}/call/${request.call.callId}` : '';
   return `child:${request.parentExecutionId}/node/${request.nodeId}${call}`;
+}
+
+/**
+ * What a saved workflow can be told at once: its own subflow nodes and workflow tools that run the workflow itself
+ * (a longer cycle goes through other workflows, which may change after this one is saved: the start checks those).
+ */
+export function selfReferences(graph: CanvasGraph, workflowId: string): GraphProblem[] {
+  const id = workflowId.toLowerCase();
+  const runsSelf = (value: unknown) => typeof value === 'string' && value.toLowerCase() === id;
+  return graph.nodes.flatMap((node): GraphProblem[] => {
+    const data = node.data ?? {};
+    const tools = node.type === 'agent' && Array.isArray(data['tools']) ? (data['tools'] as { type?: unknown; name?: unknown; workflowId?: unknown }[]) : [];
+    const problems: GraphProblem[] = [];
+    if (node.type === 'subflow' && runsSelf(data['workflowId'])) {
+      problems.push({ code: 'INVALID_NODE_CONFIG', nodeId: node.id, message: `subflow node ${node.id} runs this workflow itself, which would never end (${SUBFLOW_CYCLE})` });
+    }
+    for (const tool of tools) {
+      if (tool.type === 'workflow' && runsSelf(tool.workflowId)) {
+        problems.push({ code: 'INVALID_NODE_CONFIG', nodeId: node.id, message: `agent ${node.id}: the workflow tool ${String(tool.name)} runs this workflow itself (${SUBFLOW_CYCLE})` });
+      }
+    }
+    return problems;
+  });
 }

@@ -168,6 +168,9 @@ it('cancelling the parent cancels the child and the grandchild (rows cancelled, 
 it('a workflow that includes itself through another (A → B → A) is refused with SUBFLOW_CYCLE', async () => {
   const a = await createWorkflow(stack, owner, line(trigger(), output('a')), 'A');
   const b = await createWorkflow(stack, owner, line(trigger(), subflow(a), output('{{nodes.sub.out}}')), 'B');
+  // Running itself directly is told when saved.
+  const itself = await stack.request('PUT', `/api/v1/workflows/${a}`, { token: owner.token, body: { graph: line(trigger(), subflow(a), output('{{nodes.sub.out}}')) } });
+  expect(itself.body.validation).toMatchObject({ valid: false, errors: [expect.objectContaining({ nodeId: 'sub', message: expect.stringContaining('SUBFLOW_CYCLE') })] });
   const saved = await stack.request('PUT', `/api/v1/workflows/${a}`, { token: owner.token, body: { graph: line(trigger(), subflow(b), output('{{nodes.sub.out}}')) } });
   expect(saved.status).toBe(200);
   const executionId = await startRun(stack, owner, a);

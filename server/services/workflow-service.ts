@@ -3,10 +3,17 @@
 import type { WorkflowView } from '../../core/api-views';
 import { NotFound } from '../../core/errors';
 import type { CanvasGraph } from '../../core/graph';
-import { validateGraph } from '../../core/validate';
+import { validateGraph, type GraphValidation } from '../../core/validate';
+import { selfReferences } from '../../core/child-run';
 import type { Workflow, WorkflowRepository, TenantScope } from '../../db';
 import type { InvalidationBus } from '../cache/invalidation-bus';
 import { requireUuid } from './ids';
+
+/** The validator's problems and, since the view knows the workflow's id, any subflow or workflow tool that runs it itself. */
+function withSelfReferences(validation: GraphValidation, graph: CanvasGraph, workflowId: string): GraphValidation {
+  const problems = selfReferences(graph, workflowId);
+  return problems.length ? { valid: false, errors: [...validation.errors, ...problems] } : validation;
+}
 
 function view(w: Workflow, graph: CanvasGraph): WorkflowView {
   return {
@@ -15,7 +22,7 @@ function view(w: Workflow, graph: CanvasGraph): WorkflowView {
     description: w.description,
     version: w.currentVersion,
     graph,
-    validation: validateGraph(graph),
+    validation: withSelfReferences(validateGraph(graph), graph, w.id),
     createdAt: w.createdAt.toISOString(),
     updatedAt: w.updatedAt.toISOString(),
   };
