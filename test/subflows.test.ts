@@ -22,8 +22,8 @@ let bundleDir: string;
 let bundlePath: string;
 let worker: TesseraProcess;
 
-function spawnWorker(): TesseraProcess {
-  return spawnTessera('worker', { ...stackEnv(stack, bundlePath), OPENAI_API_KEY: 'test-openai-key', OPENAI_BASE_URL: fake.openaiBaseURL });
+function spawnWorker(env: Record<string, string> = {}): TesseraProcess {
+  return spawnTessera('worker', { ...stackEnv(stack, bundlePath), OPENAI_API_KEY: 'test-openai-key', OPENAI_BASE_URL: fake.openaiBaseURL, ...env });
 }
 
 beforeAll(async () => {
@@ -218,4 +218,20 @@ it('a worker SIGKILLed while the child runs: exactly one child row, and the pare
   const rows = await childrenOf(owner, child);
   expect(rows).toHaveLength(1);
   expect(rows[0]).toMatchObject({ status: 'succeeded', parentExecutionId: executionId });
+});
+
+it('a child deeper than SUBFLOW_MAX_DEPTH is refused with SUBFLOW_DEPTH', async () => {
+  await worker.kill('SIGTERM');
+  worker = spawnWorker({ SUBFLOW_MAX_DEPTH: '1' });
+  await worker.ready;
+  const leaf = await createWorkflow(stack, owner, line(trigger(), output('leaf')), 'Leaf');
+  const middle = await createWorkflow(stack, owner, line(trigger(), subflow(leaf), output('{{nodes.sub.out}}')), 'Middle');
+  const top = await createWorkflow(stack, owner, line(trigger(), subflow(middle), output('{{nodes.sub.out}}')), 'Top');
+  const done = await waitForExecution(stack, owner, await startRun(stack, owner, top));
+
+  expect(done.status).toBe('failed');
+  const [middleRun] = await childrenOf(owner, middle);
+  expect(middleRun.error).toMatchObject({ code: 'SUBFLOW_DEPTH', nodeId: 'sub' });
+  expect(middleRun.error.message).toContain('SUBFLOW_MAX_DEPTH');
+  expect(await childrenOf(owner, leaf)).toHaveLength(0);
 });
