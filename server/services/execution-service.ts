@@ -47,6 +47,11 @@ export interface ExecutionServiceDeps {
   now?: () => Date;
 }
 
+/** A refusal a pure step (core/run-start.ts, core/retry-plan.ts) answered, as the HTTP error it is. */
+function problemError(p: { code: string; status: number; message: string; details?: Record<string, unknown> }): AppError {
+  return new AppError(p.code, p.status, p.message, p.details);
+}
+
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof QueryFailedError && (err.driverError as { code?: string } | undefined)?.code === '23505';
 }
@@ -127,6 +132,28 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
   }
 
   /** Starts the Temporal run of a recorded execution and stores its run id. */
+  /**
+   * Records a new run at most once per Idempotency-Key: a row the key already names answers as it is, and of
+   * two concurrent requests with one key the loser answers with the winner's row.
+   */
+  async function recordOnce(tenantId: string, idempotencyKey: string | null, make: () => Promise<Execution>): Promise<{ execution: Execution; created: boolean }> {
+    try {
+      return await scope.run(tenantId, async () => {
+        if (idempotencyKey) {
+          const existing = await executions.findByIdempotencyKey(idempotencyKey);
+          if (existing) return { execution: existing, created: false };
+        }
+        return { execution: await make(), created: true };
+      });
+    } catch (err) {
+      if (idempotencyKey && isUniqueViolation(err)) {
+        const winner = await scope.run(tenantId, () => executions.findByIdempotencyKey(idempotencyKey));
+        if (winner) return { execution: winner, created: false };
+      }
+      throw err;
+    }
+  }
+
   async function launch(tenantId: string, e: Execution): Promise<Execution> {
     // A top-level run starts only with a slot of its tenant's share; queued, it stays pending (run admission).
     if (deps.admission && !isChildRun({ parentExecutionId: e.parentExecutionId ?? null })) {
@@ -211,11 +238,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       /** What started it (the MCP endpoint says mcp); by default `api` for an API key's start, else `manual`. */
       trigger: ExecutionTrigger = { type: startedBy?.startsWith('api_key:') ? 'api' : 'manual' },
     ): Promise<{ execution: ExecutionView; created: boolean }> {
-      const recorded = await scope.run(tenantId, async () => {
-        if (idempotencyKey) {
-          const existing = await executions.findByIdempotencyKey(idempotencyKey);
-          if (existing) return { execution: existing, created: false };
-        }
+      const recorded = await recordOnce(tenantId, idempotencyKey, async () => {
         const w = await workflows.find(requireUuid(workflowId, 'workflow'));
         if (!w) throw new NotFound(`workflow ${workflowId} not found`);
         const version = body.version ?? w.currentVersion;
@@ -233,19 +256,8 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
           startedBy,
           trigger,
         });
-        if (!prepared.ok) {
-          const { code, status, message, details } = prepared.problem;
-          throw new AppError(code, status, message, details);
-        }
-        const execution = await executions.insert(prepared.record);
-        return { execution, created: true };
-      }).catch(async (err: unknown) => {
-        // Two concurrent POSTs with one key: the loser answers with the winner's execution.
-        if (idempotencyKey && isUniqueViolation(err)) {
-          const winner = await scope.run(tenantId, () => executions.findByIdempotencyKey(idempotencyKey));
-          if (winner) return { execution: winner, created: false };
-        }
-        throw err;
+        if (!prepared.ok) throw problemError(prepared.problem);
+        return executions.insert(prepared.record);
       });
 
       const e = recorded.execution;
@@ -270,12 +282,8 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       idempotencyKey: string | null,
     ): Promise<{ execution: ExecutionView; created: boolean }> {
       const version = body.version ?? 'original';
-      const recorded = await scope.run(tenantId, async () => {
+      const recorded = await recordOnce(tenantId, idempotencyKey, async () => {
         const old = await load(id);
-        if (idempotencyKey) {
-          const existing = await executions.findByIdempotencyKey(idempotencyKey);
-          if (existing) return { execution: existing, created: false };
-        }
         if (!TERMINAL_EXECUTION_STATUSES.includes(old.status)) {
           throw new Conflict(`execution ${old.id} is ${old.status}: only a finished run can be retried`, { status: old.status });
         }
@@ -296,10 +304,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
           startedBy,
           trigger: { type: 'retry', retryOf: old.id },
         });
-        if (!prepared.ok) {
-          const { code, status, message, details } = prepared.problem;
-          throw new AppError(code, status, message, details);
-        }
+        if (!prepared.ok) throw problemError(prepared.problem);
         const rows = await executions.nodes(old);
         const handles = await executions.succeededHandles(old.id);
         const planned = planRetry({
@@ -310,19 +315,8 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
           recorded: Object.fromEntries(rows.map((n) => [n.nodeId, { status: n.status, output: n.output ?? null, handle: handles[n.nodeId] ?? null }])),
           ...(body.fromNodeId !== undefined ? { fromNodeId: body.fromNodeId } : {}),
         });
-        if (!planned.ok) {
-          const { code, status, message, details } = planned.problem;
-          throw new AppError(code, status, message, details);
-        }
-        const execution = await executions.insert({ ...prepared.record, plan: { ...prepared.record.plan, reuse: planned.reuse }, retryOf: old.id });
-        return { execution, created: true };
-      }).catch(async (err: unknown) => {
-        // Two concurrent POSTs with one key: the loser answers with the winner's execution.
-        if (idempotencyKey && isUniqueViolation(err)) {
-          const winner = await scope.run(tenantId, () => executions.findByIdempotencyKey(idempotencyKey));
-          if (winner) return { execution: winner, created: false };
-        }
-        throw err;
+        if (!planned.ok) throw problemError(planned.problem);
+        return executions.insert({ ...prepared.record, plan: { ...prepared.record.plan, reuse: planned.reuse }, retryOf: old.id });
       });
       const e = recorded.execution;
       if (!recorded.created && e.retryOf !== id.toLowerCase()) {
