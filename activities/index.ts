@@ -13,7 +13,8 @@ import { createConversationActivities } from './conversation-turn';
 
 /** Export settings are optional so callers without exports keep working; `dataDir` defaults to `.data`. */
 /** `evaluation` is the worker's evaluation thread pool; its limits also cap agent outputs. */
-export type ActivityDeps = AgentTurnDeps & EvaluationActivityDeps & ToolActivityDeps & Pick<ChildRunActivityDeps, 'subflowMaxDepth'> & Pick<MapRunActivityDeps, 'mapMaxItems'> & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>>;
+/** `runsMaxConcurrentPerTenant` (RUNS_MAX_CONCURRENT_PER_TENANT, as the API's) bounds a tenant's scheduled runs too. */
+export type ActivityDeps = AgentTurnDeps & EvaluationActivityDeps & ToolActivityDeps & Pick<ChildRunActivityDeps, 'subflowMaxDepth'> & Pick<MapRunActivityDeps, 'mapMaxItems'> & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>> & { runsMaxConcurrentPerTenant?: number };
 
 export function createActivities(deps: ActivityDeps) {
   const agentTurns = createAgentTurnActivities({
@@ -27,7 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...agentTurns,
     ...createConversationActivities(agentTurns.runAgentTurn),
     ...createToolActivities(deps),
-    ...createScheduledStartActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes }),
+    ...createScheduledStartActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes, ...(deps.runsMaxConcurrentPerTenant !== undefined ? { runsMaxConcurrentPerTenant: deps.runsMaxConcurrentPerTenant } : {}) }),
     ...createChildRunActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes, ...(deps.subflowMaxDepth !== undefined ? { subflowMaxDepth: deps.subflowMaxDepth } : {}) }),
     ...createMapRunActivities({ scope: deps.scope, evaluation: deps.evaluation, ...(deps.mapMaxItems !== undefined ? { mapMaxItems: deps.mapMaxItems } : {}) }),
     ...createExportActivities({ ...deps, exports: new ExportRepository(deps.scope), deployments: new DeploymentRepository(deps.scope), dataDir: deps.dataDir ?? '.data' }),

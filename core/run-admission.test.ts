@@ -1,4 +1,4 @@
-import { holdsRunSlot, isChildRun, isQueuedRun, runsToAdmit, type AdmissionRow } from './run-admission';
+import { holdsRunSlot, isChildRun, isQueuedRun, runsToAdmit, scheduledSlotWaitMs, startedByItsFiring, type AdmissionRow } from './run-admission';
 
 const row = (over: Partial<AdmissionRow> = {}): AdmissionRow => ({ status: 'pending', admittedAt: null, temporalRunId: null, parentExecutionId: null, ...over });
 
@@ -37,5 +37,12 @@ describe('run admission rules', () => {
     expect(runsToAdmit(5, { active: 7, queued: 1 })).toBe(0);
     expect(runsToAdmit(5, { active: 1, queued: 2 })).toBe(2);
     expect(runsToAdmit(5, { active: 0, queued: 0 })).toBe(0);
+  });
+
+  it("a schedule's run is started by its firing, never by admission; the firing asks again after 1 s growing to 5 s", () => {
+    expect(startedByItsFiring({ type: 'schedule' })).toBe(true);
+    for (const type of ['manual', 'api', 'webhook', 'retry', 'mcp'] as const) expect(startedByItsFiring({ type })).toBe(false);
+    expect(startedByItsFiring(null)).toBe(false);
+    expect([0, 1, 2, 3, 4, 5, 50].map(scheduledSlotWaitMs)).toEqual([1_000, 2_000, 3_000, 4_000, 5_000, 5_000, 5_000]);
   });
 });

@@ -2,6 +2,7 @@
 // most RUNS_MAX_CONCURRENT_PER_TENANT top-level runs holding a slot; the others wait as `pending` rows, queued in
 // creation order, and are admitted as slots free. These are the rules; db/repositories/run-queue.ts writes them
 // as SQL under a per-tenant lock and server/services/run-admission.ts drives them.
+import type { ExecutionTrigger } from './api-views';
 import { TERMINAL_EXECUTION_STATUSES, type ExecutionStatus } from './events';
 
 /** 20: a team's burst of runs goes through at once, one tenant's flood of starts cannot fill the workers. */
@@ -49,4 +50,18 @@ export function holdsRunSlot(row: AdmissionRow): boolean {
 /** How many of the oldest queued runs start now: the free slots, never more than are queued. */
 export function runsToAdmit(limit: number, occupancy: { active: number; queued: number }): number {
   return Math.max(0, Math.min(limit - occupancy.active, occupancy.queued));
+}
+
+/**
+ * A schedule's run is started by its firing (workflows/scheduled-start.ts starts it as its own child once it holds
+ * a slot, so the overlap policy sees the firing running while the run waits and runs): admission only gives it
+ * its slot and never starts it, so the run is never started twice under one workflow id.
+ */
+export function startedByItsFiring(trigger: Pick<ExecutionTrigger, 'type'> | null | undefined): boolean {
+  return trigger?.type === 'schedule';
+}
+
+/** How long a firing whose run is queued waits before it asks again: 1 s, 1 s longer each time, at most 5 s. */
+export function scheduledSlotWaitMs(asked: number): number {
+  return Math.min(1_000 * (asked + 1), 5_000);
 }

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     mcpTools: mcpTools.list,
     subflowMaxDepth: config.subflowMaxDepth,
     mapMaxItems: config.mapMaxItems,
+    runsMaxConcurrentPerTenant: config.runsMaxConcurrentPerTenant,
     dataDir: config.dataDir,
     python: config.export.python,
     ...dockerEngine(logger),

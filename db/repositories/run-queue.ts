@@ -1,6 +1,7 @@
 // A tenant's run queue in its executions table (core/run-admission.ts says the rules): admission decisions are
 // taken under a per-tenant transaction-scoped advisory lock, so two processes admitting for one tenant at once
 // take turns and together never give out more slots than the limit. Call every method inside the tenant's scope.
+import type { ExecutionTrigger } from '../../core/api-views';
 import { TERMINAL_EXECUTION_STATUSES } from '../../core/events';
 import type { RunPlan } from '../../core/plan';
 import { runsToAdmit } from '../../core/run-admission';
@@ -18,9 +19,11 @@ export interface AdmittedRun {
   workflowId: string;
   plan: RunPlan;
   inputs: Record<string, unknown>;
+  /** A schedule's run is started by its firing, not by admission (core/run-admission.ts startedByItsFiring). */
+  trigger: ExecutionTrigger;
 }
 
-const ADMITTED_COLUMNS = 'id, workflow_id as "workflowId", plan, inputs, created_at as "createdAt"';
+const ADMITTED_COLUMNS = 'id, workflow_id as "workflowId", plan, inputs, trigger, created_at as "createdAt"';
 
 export class RunQueueRepository {
   constructor(private readonly scope: TenantScope) {}
@@ -53,19 +56,21 @@ export class RunQueueRepository {
     );
     // `returning` keeps no order: oldest first again, as they were chosen.
     rows.sort((a, b) => new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || a.id.localeCompare(b.id));
-    return rows.map((r) => ({ id: r.id, workflowId: r.workflowId, plan: r.plan, inputs: r.inputs }));
+    return rows.map((r) => ({ id: r.id, workflowId: r.workflowId, plan: r.plan, inputs: r.inputs, trigger: r.trigger }));
   }
 
   /**
    * Admits this one run if a slot is free and no older run is queued (a new run never jumps the queue); true when
-   * it holds a slot afterwards (also when it was admitted before). For a caller that starts only its own run.
+   * it holds a slot afterwards (also when it was admitted before). For a caller that starts only its own run (a
+   * schedule's firing); a run that ended (cancelled while queued) is never admitted.
    */
   async admitIfFirst(tenantId: string, executionId: string, limit: number): Promise<boolean> {
     await this.lock(tenantId);
     const m = this.scope.manager();
-    const [own] = (await m.query(`select admitted_at is not null or temporal_run_id is not null as admitted from executions where id = $1`, [executionId])) as Array<{ admitted: boolean }>;
+    const [own] = (await m.query(`select admitted_at is not null or temporal_run_id is not null as admitted, status from executions where id = $1`, [executionId])) as Array<{ admitted: boolean; status: string }>;
     if (!own) return false;
     if (own.admitted) return true;
+    if (own.status !== 'pending') return false;
     const { active } = await this.occupancy();
     if (active >= limit) return false;
     // Inside the subquery, created_at and id are the run's own (the innermost table wins).
@@ -79,8 +84,8 @@ export class RunQueueRepository {
   }
 
   /**
-   * Gives a run its slot without asking (a schedule's firing: its overlap policy bounds it, and it starts the run
-   * as its own child at once), so no admission takes it for a queued run and starts it a second time.
+   * Gives a run its slot without asking (a schedule's firing recorded by a workflow older than the scheduled-run
+   * queue, which starts the run as its own child at once), so no admission takes it for a queued run.
    */
   async markAdmitted(executionId: string): Promise<void> {
     await this.scope.manager().query(`update executions set admitted_at = now() where id = $1 and admitted_at is null`, [executionId]);

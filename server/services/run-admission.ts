@@ -6,7 +6,7 @@
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import { executionChannel, type ExecutionEvent } from '../../core/events';
-import { LOST_START_AFTER_MS, RUN_ADMISSION_SWEEP_MS, RUN_ENDED_CHANNEL } from '../../core/run-admission';
+import { LOST_START_AFTER_MS, RUN_ADMISSION_SWEEP_MS, RUN_ENDED_CHANNEL, startedByItsFiring } from '../../core/run-admission';
 import { ExecutionRepository, ProgressRepository, type TenantScope } from '../../db';
 import { RunQueueRepository, type AdmittedRun } from '../../db/repositories/run-queue';
 import type { RunClient } from '../temporal/run-client';
@@ -65,9 +65,13 @@ export function createRunAdmission(deps: RunAdmissionDeps): RunAdmission {
     underway.add(p);
   }
 
-  /** Starts admitted runs; one that fails stays admitted and the sweep starts it again (LOST_START_AFTER_MS). */
+  /**
+   * Starts admitted runs; one that fails stays admitted and the sweep starts it again (LOST_START_AFTER_MS). A
+   * schedule's run is left to its firing, which waits for the slot and starts the run as its child.
+   */
   async function startAll(tenantId: string, admitted: AdmittedRun[]): Promise<void> {
     for (const run of admitted) {
+      if (startedByItsFiring(run.trigger)) continue;
       try {
         const { runId } = await deps.runs.start({ tenantId, executionId: run.id, workflowId: run.workflowId, plan: run.plan, inputs: run.inputs });
         await scope.run(tenantId, () => executions.setTemporalRunId(run.id, runId));

@@ -114,7 +114,7 @@ export interface TestStackOptions {
   limits?: Partial<RunLimits>;
   /** TOOL_ALLOWED_HOSTS of the API (and the worker's tools): tests list 127.0.0.1 to reach their local servers. */
   toolAllowedHosts?: string;
-  /** RUNS_MAX_CONCURRENT_PER_TENANT of the API (default 20), and how often its admission sweeps (default 2 s). */
+  /** RUNS_MAX_CONCURRENT_PER_TENANT of the API and the worker (default 20), and how often the API's admission sweeps (default 2 s). */
   runsMaxConcurrentPerTenant?: number;
   runAdmissionSweepMs?: number;
 }
@@ -189,6 +189,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
     ...(opts.exportPython !== undefined ? { python: opts.exportPython } : {}),
     ...(opts.docker !== undefined ? { docker: opts.docker } : {}),
+    ...(opts.runsMaxConcurrentPerTenant !== undefined ? { runsMaxConcurrentPerTenant: opts.runsMaxConcurrentPerTenant } : {}),
   });
 
   const stack: TestStack = {
