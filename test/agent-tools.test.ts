@@ -3,13 +3,12 @@
 // (TOOL_ALLOWED_HOSTS=127.0.0.1). Every model call and every tool call is counted where it lands, so the
 // tests can say each happened exactly once, also across SIGKILLed workers.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFakeLlmServer, type FakeLlmServer } from './fake-llm/server';
 import { startMcpTestServer } from './support/mcp-test-server';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
+import { startToolServer, type ToolServer } from './support/tool-server';
 import { startTestStack, TEST_ENCRYPTION_KEY, type TestStack } from './support/stack';
 import { killAllTessera, spawnTessera, stackEnv, writeWorkflowBundle, type TesseraProcess } from './support/processes';
 import { waitUntil } from './support/wait-until';
@@ -17,83 +16,6 @@ import { temporalWorkflowId } from '../core/events';
 import { tenantSchemaName } from '../db';
 
 jest.setTimeout(240_000);
-
-/** One request the tool server saw: when it arrived and when (if ever) it was answered. */
-interface ToolRequest {
-  path: string;
-  q: string | null;
-  startedAt: number;
-  endedAt?: number;
-  aborted: boolean;
-  authorization: string | null;
-}
-
-/**
- * The tools' server on loopback: GET /lookup?q=… answers `{q, answer}`. `holdFirst(q)` keeps the first request
- * for `q` unanswered (a worker is killed under it); `holdUntil(n)` answers only once n requests are in flight.
- */
-interface ToolServer {
-  url: string;
-  requests: ToolRequest[];
-  answered(q: string): ToolRequest[];
-  holdFirst(q: string): void;
-  holdUntil(count: number): void;
-  reset(): void;
-  close(): Promise<void>;
-}
-
-async function startToolServer(): Promise<ToolServer> {
-  const requests: ToolRequest[] = [];
-  const heldFirst = new Set<string>();
-  let holdUntilCount = 0;
-  const waiting: (() => void)[] = [];
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const q = url.searchParams.get('q');
-    const record: ToolRequest = { path: url.pathname, q, startedAt: Date.now(), aborted: false, authorization: req.headers.authorization ?? null };
-    requests.push(record);
-    res.on('close', () => {
-      if (record.endedAt === undefined) record.aborted = true;
-    });
-    const answer = (): void => {
-      if (res.destroyed) return;
-      record.endedAt = Date.now();
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ q, answer: `about ${q}` }));
-    };
-    if (q !== null && heldFirst.delete(q)) return; // never answered: the caller dies first
-    if (holdUntilCount > 0) {
-      waiting.push(answer);
-      const inFlight = requests.filter((r) => r.endedAt === undefined && !r.aborted).length;
-      if (inFlight >= holdUntilCount) {
-        holdUntilCount = 0;
-        for (const go of waiting.splice(0)) go();
-      }
-      return;
-    }
-    answer();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    answered: (q) => requests.filter((r) => r.q === q && r.endedAt !== undefined),
-    holdFirst: (q) => heldFirst.add(q),
-    holdUntil: (count) => {
-      holdUntilCount = count;
-    },
-    reset: () => {
-      requests.length = 0;
-      heldFirst.clear();
-      holdUntilCount = 0;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
 
 let stack: TestStack;
 let fake: FakeLlmServer;

@@ -5,8 +5,6 @@
 // outputs, the same agent output (text, usage summed over rounds, rounds, every call with its arguments and
 // result or error), the same tool-call and model-call events, and the test server must see one request per
 // call from each. The SSRF check of the package is tested on its own, aiming only at loopback.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,80 +18,10 @@ import { startFakeLlmServer, type FakeLlmBehaviour, type FakeLlmServer } from '.
 import { SYSTEM_PYTHON, stagePackage } from './support/python-evaluators';
 import { runInPython, type PythonRunResult } from './support/python-runner';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
+import { startToolServer, type ToolServer } from './support/tool-server';
 import { startTestStack, type TestStack } from './support/stack';
 
 jest.setTimeout(120_000);
-
-interface ToolRequest {
-  path: string;
-  q: string | null;
-  startedAt: number;
-  endedAt?: number;
-  authorization: string | null;
-}
-
-/** GET /lookup?q=… answers `{q, answer}`; /redirect?to=… answers 302 to `to`; /big answers 200 KiB of text. */
-interface ToolServer {
-  url: string;
-  requests: ToolRequest[];
-  /** Answer nothing until this many requests are in flight at once (proves parallel calls). */
-  holdUntil(count: number): void;
-  reset(): void;
-  close(): Promise<void>;
-}
-
-async function startToolServer(): Promise<ToolServer> {
-  const requests: ToolRequest[] = [];
-  let holdUntilCount = 0;
-  const waiting: (() => void)[] = [];
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const q = url.searchParams.get('q');
-    const record: ToolRequest = { path: url.pathname, q, startedAt: Date.now(), authorization: req.headers.authorization ?? null };
-    requests.push(record);
-    if (url.pathname === '/redirect') {
-      res.writeHead(302, { location: url.searchParams.get('to') ?? '/' });
-      res.end();
-      return;
-    }
-    if (url.pathname === '/big') {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('x'.repeat(200 * 1024));
-      return;
-    }
-    const answer = (): void => {
-      record.endedAt = Date.now();
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ q, answer: `about ${q}` }));
-    };
-    if (holdUntilCount > 0) {
-      waiting.push(answer);
-      if (requests.filter((r) => r.endedAt === undefined).length >= holdUntilCount) {
-        holdUntilCount = 0;
-        for (const go of waiting.splice(0)) go();
-      }
-      return;
-    }
-    answer();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    holdUntil: (count) => {
-      holdUntilCount = count;
-    },
-    reset: () => {
-      requests.length = 0;
-      holdUntilCount = 0;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
 
 let stack: TestStack;
 let fake: FakeLlmServer;
