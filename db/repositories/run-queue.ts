@@ -116,11 +116,14 @@ export class RunQueueRepository {
     return rows.length > 0;
   }
 
-  /** Admitted runs that have not reached Temporal `olderThanMs` after their admission: their start was lost. */
+  /**
+   * Admitted runs that have not reached Temporal `olderThanMs` after their admission: their start was lost. A
+   * schedule's run is not one: its firing starts it (core/run-admission.ts startedByItsFiring).
+   */
   async lostStarts(olderThanMs: number, limit: number): Promise<AdmittedRun[]> {
     return (await this.scope.manager().query(
       `select ${ADMITTED_COLUMNS} from executions
-        where ${TOP_LEVEL} and status = 'pending' and temporal_run_id is null and admitted_at is not null
+        where ${TOP_LEVEL} and status = 'pending' and temporal_run_id is null and admitted_at is not null and trigger->>'type' <> 'schedule'
           and admitted_at < now() - make_interval(secs => $1::double precision / 1000)
         order by created_at, id limit $2`,
       [olderThanMs, limit],
