@@ -1,26 +1,11 @@
 // The MCP servers store: what it sends the API and how the list and the per-server tool lists follow.
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, test, vi } from 'vitest';
+import { answer, api, resetApi } from '../testing/api-client-mock';
 import { useMcpServersStore } from './mcp-servers';
 
-interface Call {
-  method: string;
-  path: string;
-  body?: unknown;
-}
-const api = vi.hoisted(() => ({ calls: [] as Call[], answers: [] as (() => Promise<unknown>)[] }));
-vi.mock('../api/client', () => ({
-  describeError: (err: unknown) => (err instanceof Error ? err.message : String(err)),
-  apiRequest: (method: string, path: string, opts: { body?: unknown } = {}) => {
-    api.calls.push({ method, path, ...(opts.body !== undefined ? { body: opts.body } : {}) });
-    const next = api.answers.shift();
-    return next ? next() : Promise.resolve(null);
-  },
-}));
+vi.mock('../api/client', () => import('../testing/api-client-mock'));
 
-function answer(...values: unknown[]): void {
-  for (const v of values) api.answers.push(() => Promise.resolve(v));
-}
 
 const server = (id: string, extra: Record<string, unknown> = {}) => ({
   id,
@@ -33,8 +18,7 @@ const server = (id: string, extra: Record<string, unknown> = {}) => ({
 
 beforeEach(() => {
   setActivePinia(createPinia());
-  api.calls = [];
-  api.answers = [];
+  resetApi();
 });
 
 describe('useMcpServersStore', () => {

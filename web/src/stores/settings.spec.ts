@@ -3,28 +3,14 @@
 // the audit log's filter and its pages by nextBefore (and a stale answer after a filter change ignored).
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, test, vi } from 'vitest';
+import { answer, api, resetApi } from '../testing/api-client-mock';
 import { useApiKeysStore } from './api-keys';
 import { useAuditLogStore } from './audit-log';
 import { useCredentialsStore } from './credentials';
 import { useMembersStore } from './members';
 
-interface Call {
-  method: string;
-  path: string;
-  body?: unknown;
-}
-const api = vi.hoisted(() => ({ calls: [] as Call[], answers: [] as (() => Promise<unknown>)[] }));
-vi.mock('../api/client', () => ({
-  apiRequest: (method: string, path: string, opts: { body?: unknown } = {}) => {
-    api.calls.push({ method, path, ...(opts.body !== undefined ? { body: opts.body } : {}) });
-    const next = api.answers.shift();
-    return next ? next() : Promise.resolve(null);
-  },
-}));
+vi.mock('../api/client', () => import('../testing/api-client-mock'));
 
-function answer(...values: unknown[]): void {
-  for (const v of values) api.answers.push(() => Promise.resolve(v));
-}
 
 const credential = (id: string, extra: Record<string, unknown> = {}) => ({
   id,
@@ -40,8 +26,7 @@ const credential = (id: string, extra: Record<string, unknown> = {}) => ({
 
 beforeEach(() => {
   setActivePinia(createPinia());
-  api.calls = [];
-  api.answers = [];
+  resetApi();
 });
 
 describe('useCredentialsStore', () => {

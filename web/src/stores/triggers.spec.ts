@@ -1,23 +1,11 @@
 // The triggers store: what it sends the API for a workflow's schedules and webhooks, and how the lists follow.
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, test, vi } from 'vitest';
+import { answer, api, resetApi } from '../testing/api-client-mock';
 import { useTriggersStore } from './triggers';
 
-interface Call {
-  method: string;
-  path: string;
-  body?: unknown;
-}
-const api = vi.hoisted(() => ({ calls: [] as Call[], answers: [] as (() => Promise<unknown>)[] }));
-vi.mock('../api/client', () => ({
-  apiRequest: (method: string, path: string, opts: { body?: unknown } = {}) => {
-    api.calls.push({ method, path, ...(opts.body !== undefined ? { body: opts.body } : {}) });
-    const next = api.answers.shift();
-    return next ? next() : Promise.resolve(null);
-  },
-}));
+vi.mock('../api/client', () => import('../testing/api-client-mock'));
 
-const answer = (...values: unknown[]) => values.forEach((v) => api.answers.push(() => Promise.resolve(v)));
 const schedule = (id: string, extra: Record<string, unknown> = {}) => ({
   id,
   workflowId: 'w1',
@@ -33,8 +21,7 @@ const hook = (id: string) => ({ id, workflowId: 'w1', url: `http://localhost:300
 
 beforeEach(() => {
   setActivePinia(createPinia());
-  api.calls = [];
-  api.answers = [];
+  resetApi();
 });
 
 describe('useTriggersStore', () => {

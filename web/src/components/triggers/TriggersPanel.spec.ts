@@ -3,24 +3,11 @@
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, test, vi } from 'vitest';
+import { answer, api, resetApi } from '../../testing/api-client-mock';
 import { describeSchedule, signingExample } from './trigger-text';
 import TriggersPanel from './TriggersPanel.vue';
 
-interface Call {
-  method: string;
-  path: string;
-  body?: unknown;
-}
-const api = vi.hoisted(() => ({ calls: [] as Call[], answers: [] as (() => Promise<unknown>)[] }));
-vi.mock('../../api/client', () => ({
-  describeError: (err: unknown) => (err instanceof Error ? err.message : String(err)),
-  apiRequest: (method: string, path: string, opts: { body?: unknown } = {}) => {
-    api.calls.push({ method, path, ...(opts.body !== undefined ? { body: opts.body } : {}) });
-    const next = api.answers.shift();
-    return next ? next() : Promise.resolve(null);
-  },
-}));
-const answer = (...values: unknown[]) => values.forEach((v) => api.answers.push(() => Promise.resolve(v)));
+vi.mock('../../api/client', () => import('../../testing/api-client-mock'));
 
 const schedule = {
   id: 's1',
@@ -43,8 +30,7 @@ function mountPanel(props: Record<string, unknown> = {}) {
 
 beforeEach(() => {
   setActivePinia(createPinia());
-  api.calls = [];
-  api.answers = [];
+  resetApi();
 });
 
 describe('TriggersPanel', () => {
