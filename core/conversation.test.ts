@@ -3,7 +3,8 @@ import { afterSelection, afterTurn, chosenSpeaker, startConversation, turnReques
 import type { CanvasNode, ConversationData } from './graph';
 import { conversationDataSchema } from './graph';
 import type { NodeEvaluationResult } from './evaluation-protocol';
-import { initialState, step, type Command, type Happening, type RunState, type StepResult } from './run-machine';
+import { type Command, type Happening } from './run-machine';
+import { feedMachine } from '../test/support/machine-steps';
 import { validateGraph } from './validate';
 
 const T = '2026-01-01T00:00:00.000Z';
@@ -151,16 +152,7 @@ const evaluatedConversation: Happening = {
 };
 const turn = (round: number, text: string, attempt = 1): Happening => ({ type: 'turnAnswered', at: T, nodeId: 'c', round, attempt, answer: { text, usage: usage(1), model: 'm' } });
 
-function feed(p: ReturnType<typeof conversationPlan>, happenings: Happening[]): { state: RunState; steps: StepResult[] } {
-  let state = initialState(p, { topic: 'tea' });
-  const steps: StepResult[] = [];
-  for (const h of [{ type: 'started', at: T } as Happening, ...happenings]) {
-    const r = step(p, state, h);
-    steps.push(r);
-    state = r.state;
-  }
-  return { state, steps };
-}
+const feed = (p: ReturnType<typeof conversationPlan>, happenings: Happening[]) => feedMachine(p, happenings);
 const calls = (commands: Command[]) =>
   commands.flatMap((c) =>
     c.type === 'callTurn' ? [`turn:${c.round}:${c.speaker}#${c.attempt}@${c.delayMs}`] : c.type === 'selectSpeaker' ? [`select:${c.round}:${c.candidates.join('|')}#${c.attempt}`] : [],

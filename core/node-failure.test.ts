@@ -3,7 +3,8 @@ import type { CanvasEdge, CanvasNode } from './graph';
 import type { NodeEvaluationResult } from './evaluation-protocol';
 import { failureOutcome, onErrorOf } from './node-failure';
 import type { PlanNode, RunPlan } from './plan';
-import { initialState, step, type Command, type Happening, type RunState, type StepResult } from './run-machine';
+import { type Command, type Happening, type StepResult } from './run-machine';
+import { feedMachine, nodeStatuses } from '../test/support/machine-steps';
 import { applyEvents, emptyRunView, type ViewEvent } from './run-view';
 import { isEdgeActive } from './scheduler';
 
@@ -22,17 +23,8 @@ const evaluated = (ids: string[]): Happening => ({
 const failed = (nodeId: string, attempt: number, retryable: boolean): Happening => ({ type: 'nodeFailed', at: T, nodeId, attempt, code: 'PROVIDER_ERROR', message: 'bad request', retryable });
 const succeeded = (nodeId: string): Happening => ({ type: 'nodeSucceeded', at: T, nodeId, attempt: 1, output: { text: `out ${nodeId}`, usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } } });
 
-function run(p: RunPlan, happenings: Happening[]): { state: RunState; steps: StepResult[] } {
-  let state = initialState(p, {});
-  const steps: StepResult[] = [];
-  for (const h of [{ type: 'started', at: T } as Happening, ...happenings]) {
-    const r = step(p, state, h);
-    steps.push(r);
-    state = r.state;
-  }
-  return { state, steps };
-}
-const statuses = (s: RunState) => Object.fromEntries(Object.entries(s.nodes).map(([id, n]) => [id, n.status]));
+const run = (p: RunPlan, happenings: Happening[]) => feedMachine(p, happenings, {});
+const statuses = nodeStatuses;
 const last = (steps: StepResult[]): StepResult => steps[steps.length - 1]!;
 const commandKinds = (commands: Command[]) => commands.map((c) => (c.type === 'callAgent' ? `callAgent:${c.nodeId}#${c.attempt}` : c.type === 'finish' ? `finish:${c.status}` : c.type));
 const evaluatedIds = (commands: Command[]) => commands.flatMap((c) => (c.type === 'evaluate' ? c.input.nodes.map((n) => n.nodeId) : []));

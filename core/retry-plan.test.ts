@@ -2,7 +2,8 @@ import { compileGraph } from './compile';
 import type { CanvasEdge, CanvasNode } from './graph';
 import type { ReusedNode, RunPlan } from './plan';
 import { planRetry, reusedNodes, type RecordedNode } from './retry-plan';
-import { initialState, step, type Happening, type RunState, type StepResult } from './run-machine';
+import { type Happening } from './run-machine';
+import { feedMachine } from '../test/support/machine-steps';
 import { applyEvents, emptyRunView } from './run-view';
 
 const T = '2026-01-01T00:00:00.000Z';
@@ -103,17 +104,7 @@ describe('reusedNodes: only final results whose inputs are kept too', () => {
   });
 });
 
-/** Feeds happenings to the machine from `started` on; answers every step's result. */
-function run(p: RunPlan, happenings: Happening[]): { state: RunState; steps: StepResult[] } {
-  let state = initialState(p, { topic: 'tea' });
-  const steps: StepResult[] = [];
-  for (const h of [{ type: 'started', at: T } as Happening, ...happenings]) {
-    const r = step(p, state, h);
-    steps.push(r);
-    state = r.state;
-  }
-  return { state, steps };
-}
+const run = (p: RunPlan, happenings: Happening[]) => feedMachine(p, happenings);
 
 describe('the run machine seeds a retry with the kept nodes', () => {
   const planned = planRetry({ executionId: 'old', before: chain, plan: chain, recorded: chainFailed, version: 'original' });

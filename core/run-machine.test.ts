@@ -3,6 +3,7 @@ import type { CanvasEdge, CanvasNode } from './graph';
 import type { NodeEvaluationResult } from './evaluation-protocol';
 import type { RunPlan } from './plan';
 import { initialState, step, type Command, type Happening, type RunState, type StepResult } from './run-machine';
+import { feedMachine, nodeStatuses } from '../test/support/machine-steps';
 import { ledgerKey } from './run-ledger';
 
 const T = '2026-01-01T00:00:00.000Z';
@@ -25,18 +26,8 @@ const failed = (nodeId: string, attempt: number, retryable: boolean, retryAfterM
   type: 'nodeFailed', at: T, nodeId, attempt, code: 'AGENT_FAILED', message: 'boom', retryable, ...(retryAfterMs ? { retryAfterMs } : {}),
 });
 
-/** Feeds happenings in order; answers every step's result. */
-function run(p: RunPlan, happenings: Happening[]): { state: RunState; steps: StepResult[] } {
-  let state = initialState(p, { topic: 'tea' });
-  const steps: StepResult[] = [];
-  for (const h of [{ type: 'started', at: T } as Happening, ...happenings]) {
-    const r = step(p, state, h);
-    steps.push(r);
-    state = r.state;
-  }
-  return { state, steps };
-}
-const statuses = (s: RunState) => Object.fromEntries(Object.entries(s.nodes).map(([id, n]) => [id, n.status]));
+const run = (p: RunPlan, happenings: Happening[]) => feedMachine(p, happenings);
+const statuses = nodeStatuses;
 const kinds = (commands: Command[]) =>
   commands.map((c) =>
     c.type === 'callAgent'
