@@ -174,14 +174,16 @@ describe('a map node', () => {
     expect(done.error).toMatchObject({ code: 'MAP_ITEMS_NOT_ARRAY', nodeId: 'm', message: expect.stringContaining('must give an array') });
   });
 
-  it(`runs 1,000 items through a coordinator that continues as new every ${MAP_ITEMS_PER_RUN} items: every history stays bounded`, async () => {
+  // Enough items for two continues-as-new and a short last segment; the 10,000-item run is bench/map-items.ts.
+  const MAP_TEST_ITEMS = 450;
+  it(`runs ${MAP_TEST_ITEMS} items through a coordinator that continues as new every ${MAP_ITEMS_PER_RUN} items: every history stays bounded`, async () => {
     const itemWorkflowId = await createWorkflow(stack, owner, cheapItemGraph);
-    const { executionId, done, ms } = await runMap(mapGraph(itemWorkflowId, 1000, { concurrency: 50 }), 280_000);
+    const { executionId, done, ms } = await runMap(mapGraph(itemWorkflowId, MAP_TEST_ITEMS, { concurrency: 50 }), 280_000);
 
     expect(done.status).toBe('succeeded');
     const m = nodeOf(done, 'm');
-    expect(m.output.results).toHaveLength(1000);
-    expect(m.output.results[999]).toEqual({ out: '999' });
+    expect(m.output.results).toHaveLength(MAP_TEST_ITEMS);
+    expect(m.output.results[MAP_TEST_ITEMS - 1]).toEqual({ out: String(MAP_TEST_ITEMS - 1) });
 
     const parentId = temporalWorkflowId(owner.tenantId, executionId);
     const parent = await historyLengths(parentId);
@@ -190,9 +192,9 @@ describe('a map node', () => {
     expect(parent).toHaveLength(1);
     expect(parent[0]).toBeLessThan(100);
     // One coordinator run per segment, each about a dozen events per item of its segment (core/map-run.ts).
-    expect(coordinator).toHaveLength(1000 / MAP_ITEMS_PER_RUN);
+    expect(coordinator).toHaveLength(Math.ceil(MAP_TEST_ITEMS / MAP_ITEMS_PER_RUN));
     for (const length of coordinator) expect(length).toBeLessThan(MAP_ITEMS_PER_RUN * 15);
-    console.log(`map of 1000 cheap items at concurrency 50: ${ms} ms; parent history ${parent[0]} events; coordinator runs ${coordinator.join(', ')} events`);
+    console.log(`map of ${MAP_TEST_ITEMS} cheap items at concurrency 50: ${ms} ms; parent history ${parent[0]} events; coordinator runs ${coordinator.join(', ')} events`);
   });
 
   it('keeps its item runs in its tenant: another tenant gets 404 for them', async () => {
