@@ -1,4 +1,4 @@
-// The runs list says what started each run and filters by it through the API.
+// The runs list says what started each run, marks a queued one, and filters by trigger through the API.
 import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, test, vi } from 'vitest';
 import RunList from './RunList.vue';
@@ -10,7 +10,7 @@ vi.mock('../../api/client', () => ({
     requests.push(path);
     const trigger = new URL(path, 'http://x').searchParams.get('trigger');
     const run = (id: string, type: string) => ({ id, workflowId: 'w1', workflowVersion: 2, status: 'succeeded', createdAt: '2026-12-02T09:00:00.000Z', trigger: { type } });
-    const items = [run('a', 'schedule'), run('b', 'webhook'), run('c', 'mcp')].filter((r) => !trigger || r.trigger.type === trigger);
+    const items = [run('a', 'schedule'), run('b', 'webhook'), { ...run('c', 'mcp'), status: 'pending', queued: true }].filter((r) => !trigger || r.trigger.type === trigger);
     return Promise.resolve({ items });
   },
 }));
@@ -20,6 +20,8 @@ describe('RunList', () => {
     const w = mount(RunList, { props: { workflowId: 'w1' }, global: { stubs: { RouterLink: { template: '<a><slot /></a>' } } } });
     await flushPromises();
     expect(w.findAll('[data-testid="run-trigger"]').map((t) => t.text())).toEqual(['· schedule', '· webhook', '· MCP']);
+    // A run waiting for a slot of the tenant's share says so.
+    expect(w.findAll('[data-testid="run-queued"]').map((q) => q.element.closest('li')?.getAttribute('data-testid'))).toEqual(['run-row-c']);
     await w.find('[data-testid="run-trigger-filter"]').setValue('webhook');
     await flushPromises();
     expect(requests.at(-1)).toBe('/api/v1/executions?workflowId=w1&limit=50&trigger=webhook');
