@@ -1,6 +1,7 @@
 // The limits a user's canvas meets where its text is evaluated and its data is kept (issue 9), their
 // defaults, the error codes a node or a request fails with, and the one way sizes are measured.
 // Pure: the API, the worker's activities and the workflow all measure the same way.
+import { AppError } from './errors';
 
 /** A node exceeded an evaluation limit: steps, nesting depth, sequence length, wall time or memory. */
 export const EXPRESSION_LIMIT = 'EXPRESSION_LIMIT';
@@ -80,4 +81,27 @@ export function formatBytes(bytes: number): string {
     }
   }
   return `${bytes} bytes`;
+}
+
+/**
+ * How deep a JSON request body may nest. Past this, recursive code further on (schema checks, serialisers,
+ * the database's jsonb) would run out of stack; 128 levels is far beyond any canvas or run input.
+ */
+export const JSON_MAX_DEPTH = 128;
+
+/** Whether `value` nests objects and arrays more than `maxDepth` levels deep; walks without recursion. */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (stack.length) {
+    const { value: v, depth } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > maxDepth) return true;
+    for (const item of Array.isArray(v) ? v : Object.values(v)) stack.push({ value: item, depth: depth + 1 });
+  }
+  return false;
+}
+
+/** The answer to a request body that nests deeper than any route takes. */
+export function jsonTooDeep(): AppError {
+  return new AppError('JSON_TOO_DEEP', 400, `request bodies may nest at most ${JSON_MAX_DEPTH} levels of objects and arrays`, { maxDepth: JSON_MAX_DEPTH });
 }

@@ -111,6 +111,14 @@ test('wait out of 1..30, a body that is not a JSON object, and an unknown hook a
   expect((await fetch(`${stack.baseUrl}/hooks/not-a-uuid`, { method: 'POST', body })).status).toBe(404);
 });
 
+test('a body nested 10,000 levels deep is a 400 and starts nothing', async () => {
+  const before = (await webhookRuns(owner)).length;
+  const body = '{"topic":' + '['.repeat(10_000) + ']'.repeat(10_000) + '}';
+  const res = await deliver(body, { 'X-Tessera-Signature': sign(hook.secret, body) });
+  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status: 400, code: 'JSON_TOO_DEEP' });
+  expect((await webhookRuns(owner)).length).toBe(before);
+});
+
 test('an oversized body is a 413 and starts nothing', async () => {
   const before = (await webhookRuns(owner)).length;
   const body = JSON.stringify({ topic: 'x'.repeat(1024 * 1024 + 10) });

@@ -1,8 +1,10 @@
 // JSON request bodies: refuses a body of another media type with 415 (express.json alone would skip it
 // silently and leave `req.body` undefined), then parses with a size limit, then refuses text PostgreSQL
-// cannot store (NUL characters, unpaired UTF-16 surrogates) with a 400 instead of a database error.
+// cannot store (NUL characters, unpaired UTF-16 surrogates) or nests too deep for what reads it next with a
+// 400 instead of a database error or a stack overflow.
 import express, { type RequestHandler } from 'express';
 import { AppError } from '../../core/errors';
+import { JSON_MAX_DEPTH, jsonTooDeep, nestsDeeperThan } from '../../core/limits';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
@@ -41,6 +43,10 @@ export function jsonBody(options: { limit?: string | number } = {}): RequestHand
     next();
   };
   const requireStorableText: RequestHandler = (req, _res, next) => {
+    if (nestsDeeperThan(req.body, JSON_MAX_DEPTH)) {
+      next(jsonTooDeep());
+      return;
+    }
     const at = unstorableTextAt(req.body);
     if (at !== null) {
       next(new AppError('UNSUPPORTED_TEXT', 400, 'text may not contain NUL characters or unpaired UTF-16 surrogates', { path: at }));

@@ -5,6 +5,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { AppError, NotFound, Unauthorized } from '../../core/errors';
 import { TERMINAL_EXECUTION_STATUSES, type ExecutionStatus } from '../../core/events';
+import { JSON_MAX_DEPTH, jsonTooDeep, nestsDeeperThan } from '../../core/limits';
 import type { TenantScope, WorkflowRepository } from '../../db';
 import { WebhookRepository, WebhookRouteRepository, type WebhookRecord } from '../../db/repositories/webhooks';
 import type { RunClient } from '../temporal/run-client';
@@ -80,6 +81,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     } catch {
       throw new AppError('MALFORMED_JSON', 400, 'the request body is not valid JSON');
     }
+    if (nestsDeeperThan(parsed, JSON_MAX_DEPTH)) throw jsonTooDeep();
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new AppError('INPUTS_INVALID', 422, "the body must be a JSON object: the run's inputs");
     return parsed as Record<string, unknown>;
   }
