@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
+import jwt from 'jsonwebtoken';
 import { Client } from 'pg';
 import pino from 'pino';
 import type { DataSource } from 'typeorm';
@@ -18,7 +19,7 @@ import { createAuthenticate } from './authenticate';
 import { principalOf } from './principal';
 import { createAuthRouter } from './router';
 import { createAuthService } from './service';
-import { createTokenService } from './tokens';
+import { createTokenService, TOKEN_AUDIENCE, TOKEN_ISSUER } from './tokens';
 
 const ADMIN_URL = process.env.TEST_POSTGRES_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const JWT_SECRET = 'router-test-secret-0123456789';
@@ -350,6 +351,18 @@ describe('GET /me and authentication', () => {
       expect(res.status).toBe(401);
       expect(res.body.error.code).toBe('UNAUTHORIZED');
     }
+  });
+
+  it('answers 401 for a correctly signed token without exp (jsonwebtoken alone would take it as never expiring)', async () => {
+    const reg = await register();
+    const claims = { sub: reg.body.user.id, tid: reg.body.tenant.id, role: 'owner', email: reg.body.user.email };
+    const forever = jwt.sign(claims, JWT_SECRET, { algorithm: 'HS256', issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
+    const res = await call('GET', '/api/v1/auth/me', { token: forever });
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('UNAUTHORIZED');
+    // The same claims with an exp are accepted: the refusal is about exp and nothing else.
+    const bounded = jwt.sign(claims, JWT_SECRET, { algorithm: 'HS256', issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, expiresIn: 60 });
+    expect((await call('GET', '/api/v1/auth/me', { token: bounded })).status).toBe(200);
   });
 
   it('answers 401 for an expired token', async () => {

@@ -18,6 +18,9 @@ const accessClaimsSchema = z.object({
   tid: z.uuid(),
   role: z.enum(ROLES),
   email: z.string().min(1),
+  // jsonwebtoken accepts a token without `exp` as never expiring; every token we sign has one, so one without
+  // it was not signed by us for this purpose.
+  exp: z.number().int(),
 });
 
 /** Everything a JWT verifier (passport-jwt's Strategy) needs to check an access token as this service does. */
