@@ -1,7 +1,7 @@
 // loadConfig: the abuse-limit settings (`<requests>/<window seconds>`, absent ones left to the defaults), the access
 // token lifetime, the HTTP keep-alive timeouts, the run limits, the directories and the production guard.
 import path from 'node:path';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, parseTrustProxy } from './config';
 import { DEFAULT_RUN_LIMITS } from './limits';
 
 describe('configuration', () => {
@@ -75,5 +75,19 @@ describe('configuration', () => {
     expect(loadConfig({}).dataDir).toBe(path.resolve('.data'));
     expect(loadConfig({ DATA_DIR: 'var/tessera' }).dataDir).toBe(path.join(process.cwd(), 'var', 'tessera'));
     expect(loadConfig({ DATA_DIR: '/srv/tessera' }).dataDir).toBe('/srv/tessera');
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it('trusts nobody unless set, and takes hop counts, names, addresses and ranges', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(parseTrustProxy('false')).toBe(false);
+    expect(parseTrustProxy('2')).toBe(2);
+    expect(parseTrustProxy('loopback, 10.0.0.0/8,fd00::1')).toEqual(['loopback', '10.0.0.0/8', 'fd00::1']);
+  });
+
+  it('refuses what is neither, naming the entry', () => {
+    expect(() => loadConfig({ TRUST_PROXY: 'loopback,proxy.example.com' })).toThrow(ConfigError);
+    expect(() => parseTrustProxy('10.0.0.0/99')).toThrow(/TRUST_PROXY: "10.0.0.0\/99"/);
   });
 });

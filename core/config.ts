@@ -1,6 +1,7 @@
 // Process configuration (DESIGN.md §6): every process reads the same variable names through this one
 // function, called only by the composition roots with `process.env`.
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { DEFAULT_RUN_LIMITS, NODE_OUTPUT_MAX_BYTES_CEILING, RUN_OUTPUTS_MAX_BYTES_CEILING, type RunLimits } from './limits';
 import { AllowedHostsError, NO_ALLOWED_HOSTS, parseAllowedHosts, type AllowedHosts } from './address-policy';
@@ -101,6 +102,9 @@ const envSchema = z.object({
   FINISHED_RUNS_CACHE_MB: z.coerce.number().int().min(0).max(4096).default(64),
   // Outbound requests of http tools and MCP clients (docs/security.md "Outbound requests of tools").
   TOOL_ALLOWED_HOSTS: z.string().default(''),
+  // Whose X-Forwarded-For the API believes for the client address (rate-limit keys, the audit log): nobody's
+  // unless set. A hop count, or addresses, CIDR ranges and the names loopback, linklocal, uniquelocal.
+  TRUST_PROXY: z.string().default(''),
   TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_TOOL_OUTBOUND.timeoutMs),
   TOOL_RESPONSE_MAX_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(DEFAULT_TOOL_OUTBOUND.responseMaxBytes),
   MCP_RESPONSE_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_TOOL_OUTBOUND.mcpResponseMaxBytes),
@@ -137,6 +141,8 @@ export interface TesseraConfig {
   export: { deployBaseImage: string; python: string };
   /** Overrides of the API's abuse limits; absent ones keep their defaults. */
   rateLimits: { authPerIp?: RateLimitSetting; authPerEmail?: RateLimitSetting; apiPerTenant?: RateLimitSetting; runStartsPerTenant?: RateLimitSetting; webhookPerHook?: RateLimitSetting };
+  /** Express's `trust proxy` (config TRUST_PROXY): false, a hop count, or the proxies' addresses and ranges. */
+  trustProxy: TrustProxy;
   /** Largest webhook delivery body (config WEBHOOK_MAX_BODY_BYTES); larger is a 413. */
   webhookMaxBodyBytes: number;
   /** What evaluating a run's texts and keeping its data may cost (the worker's threads, the API's input check). */
@@ -179,6 +185,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     if (err instanceof AllowedHostsError) throw new ConfigError(`Invalid configuration:\n  ${err.message}`);
     throw err;
   }
+  const trustProxy = parseTrustProxy(e.TRUST_PROXY);
   const production = e.NODE_ENV === 'production';
   if (production && (e.JWT_SECRET === DEV_JWT_SECRET || e.ENCRYPTION_KEY === DEV_ENCRYPTION_KEY)) {
     throw new ConfigError('NODE_ENV=production needs JWT_SECRET and ENCRYPTION_KEY set to secrets of your own (the dev defaults are refused).');
@@ -224,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     subflowMaxDepth: e.SUBFLOW_MAX_DEPTH,
     mapMaxItems: e.MAP_MAX_ITEMS,
     webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+    trustProxy,
     memberCacheTtlMs: e.MEMBER_CACHE_SECONDS * 1000,
     finishedRunsCacheBytes: e.FINISHED_RUNS_CACHE_MB * 1024 * 1024,
     tools: { allowedHosts, timeoutMs: e.TOOL_TIMEOUT_MS, responseMaxBytes: e.TOOL_RESPONSE_MAX_BYTES, mcpResponseMaxBytes: e.MCP_RESPONSE_MAX_BYTES },
@@ -237,4 +245,22 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
       }).filter(([, v]) => v !== undefined),
     ),
   };
+}
+
+/** Which proxies the API believes about the client's address, in the shapes Express's `trust proxy` takes. */
+export type TrustProxy = false | number | string[];
+
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** TRUST_PROXY: empty or `false` trusts nobody; a number trusts that many hops; else a comma-separated list. */
+export function parseTrustProxy(setting: string): TrustProxy {
+  const value = setting.trim();
+  if (value === '' || value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((raw) => {
+    const entry = raw.trim();
+    const valid = TRUST_PROXY_NAMES.has(entry) || (entry.includes('/') ? ipaddr.isValidCIDR(entry) : ipaddr.isValid(entry));
+    if (!valid) throw new ConfigError(`Invalid configuration:\n  TRUST_PROXY: "${entry}" is not an IP address, a CIDR range, a hop count or one of loopback, linklocal, uniquelocal`);
+    return entry;
+  });
 }

@@ -52,7 +52,7 @@ import { createAuditTrail } from './security/audit-trail';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, rateLimited, type RateLimits } from './security/rate-limit';
 import { createFinishedRuns } from './services/finished-runs';
 import { createMemberService } from './services/member-service';
-import { DEFAULT_TOOL_OUTBOUND, type ToolOutboundSettings } from '../core/config';
+import { DEFAULT_TOOL_OUTBOUND, type ToolOutboundSettings, type TrustProxy } from '../core/config';
 import { mcpServerRoutes } from './routes/mcp-servers';
 import { createMcpServerService } from './services/mcp-server-service';
 import { createMcpRouter } from './mcp/endpoint';
@@ -111,6 +111,8 @@ export interface ApiDeps {
   mcpToolWaitMs?: number;
   /** Largest webhook delivery body, bytes (config WEBHOOK_MAX_BODY_BYTES; 1 MiB when absent). */
   webhookMaxBodyBytes?: number;
+  /** Whose X-Forwarded-For sets the client address (config TRUST_PROXY; nobody's when absent). */
+  trustProxy?: TrustProxy;
   /** Top-level runs of one tenant at once (config RUNS_MAX_CONCURRENT_PER_TENANT; DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT when absent). */
   runsMaxConcurrentPerTenant?: number;
   /** How often this process sweeps for queued runs with free slots and lost starts (RUN_ADMISSION_SWEEP_MS when absent). */
@@ -236,7 +238,8 @@ export function createApi(deps: ApiDeps): Api {
   const app = express();
   app.disable('x-powered-by');
   app.use(metrics.track);
-  app.set('trust proxy', 'loopback');
+  // Off unless configured: trusting loopback would let anyone on the host pick their own rate-limit key.
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.use(
     pinoHttp({
       logger,

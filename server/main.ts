@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     runsMaxConcurrentPerTenant: config.runsMaxConcurrentPerTenant,
     mcpToolWaitMs: config.mcpToolWaitMs,
     webhookMaxBodyBytes: config.webhookMaxBodyBytes,
+    trustProxy: config.trustProxy,
     memberCacheTtlMs: config.memberCacheTtlMs,
     finishedRunsCacheBytes: config.finishedRunsCacheBytes,
     dataDir: config.dataDir,

@@ -19,7 +19,7 @@ import { createMcpToolLister } from '../../activities/tools/mcp-tool-lister';
 import { ProgressRepository, TenantScope } from '../../db';
 import { tenantMigrations } from '../../migrations/tenant';
 import { createApi, type Api, type ApiDeps } from '../../server/api';
-import { DEFAULT_TOOL_OUTBOUND } from '../../core/config';
+import { DEFAULT_TOOL_OUTBOUND, type TrustProxy } from '../../core/config';
 import { parseAllowedHosts } from '../../core/address-policy';
 import type { WsHub } from '../../server/ws/hub';
 import { bundleWorkflows, createTesseraWorker } from '../../worker/create-worker';
@@ -102,6 +102,8 @@ export interface TestStackOptions {
   corsOrigins?: string[];
   rateLimits?: Partial<RateLimits>;
   bodyLimit?: string;
+  /** TRUST_PROXY of the API, parsed (default: nobody's X-Forwarded-For is believed). */
+  trustProxy?: TrustProxy;
   /** Where the API's and the worker's log lines go (by default nowhere), e.g. to search them for secrets. */
   logStream?: DestinationStream;
   /** A built web app (web/dist) for the API to serve at /, for the browser tests. */
@@ -152,6 +154,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     rateLimitPrefix: `tessera-test:${taskQueue}:rl`,
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
+    ...(opts.trustProxy !== undefined ? { trustProxy: opts.trustProxy } : {}),
     ...(opts.cancelWaitMs !== undefined ? { cancelWaitMs: opts.cancelWaitMs } : {}),
     ...(opts.runRepairStaleMs !== undefined ? { runRepairStaleMs: opts.runRepairStaleMs } : {}),
     ...(opts.limits?.runInputsMaxBytes !== undefined ? { runInputsMaxBytes: opts.limits.runInputsMaxBytes } : {}),
