@@ -377,6 +377,11 @@ export function createApi(deps: ApiDeps): Api {
         executions: executionsRepo,
         exports: exportsRepo,
         logger,
+        revocations: bus,
+        stillMember: async (p) => {
+          const user = await memberCache.current(p.userId);
+          return !!user && user.tenantId === p.tenantId;
+        },
       });
       return hub;
     },

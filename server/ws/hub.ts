@@ -11,6 +11,7 @@ import { wsClientMessageSchema, type WsServerMessage } from '../../core/events';
 import { isUuid } from '../../core/ids';
 import type { ExecutionRepository, ExportRepository, TenantScope } from '../../db';
 import type { Principal } from '../auth/principal';
+import type { Invalidation } from '../cache/invalidation-bus';
 import { createChannelRegistry } from './channel-registry';
 import type { EventReader, StreamSink } from './event-stream';
 import { createWriteCoalescer } from './write-coalescer';
@@ -26,7 +27,17 @@ export interface WsHubDeps {
   /** Exports publish their events the same way (docs/export.md): a subscription may name an export id. */
   exports?: ExportRepository;
   logger: Logger;
+  /**
+   * Membership changes from every API process (the invalidation bus): a socket whose user was removed or whose
+   * tenant was deleted is closed at once rather than streaming on until it reconnects.
+   */
+  revocations?: { on(listener: (change: Invalidation) => void): void };
+  /** Whether the socket's user is still a member of its tenant (read after the change reached the caches). */
+  stillMember?: (principal: Principal) => Promise<boolean>;
 }
+
+/** The close code a socket gets when its user's access ended (like HTTP 401; 4000–4999 are the application's). */
+export const WS_CLOSE_ACCESS_ENDED = 4401;
 
 const MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
 
@@ -83,9 +94,32 @@ export function createWsHub(deps: WsHubDeps): WsHub {
     },
   });
   const inbox = createInboxFeed(deps.subscriber);
+  const principals = new Map<WebSocket, Principal>();
+
+  const endAccess = (ws: WebSocket, reason: string) => {
+    principals.delete(ws);
+    ws.close(WS_CLOSE_ACCESS_ENDED, reason);
+  };
+  deps.revocations?.on((change) => {
+    if (change.kind === 'tenant') {
+      for (const [ws, p] of principals) if (p.tenantId === change.tenantId) endAccess(ws, 'the tenant was deleted');
+    } else if (change.kind === 'member') {
+      for (const [ws, p] of principals) {
+        if (p.userId !== change.userId) continue;
+        const check = deps.stillMember ?? (async () => true);
+        check(p).then(
+          (member) => {
+            if (!member) endAccess(ws, 'your membership of this tenant ended');
+          },
+          (err: unknown) => logger.warn({ err, userId: p.userId }, 'ws: could not recheck a membership'),
+        );
+      }
+    }
+  });
 
   function onConnection(ws: WebSocket, principal: Principal): void {
     const { tenantId } = principal;
+    principals.set(ws, principal);
     /** This socket's subscriptions by id; a subscribe in flight holds its place so a second one waits its turn. */
     const subscriptions = new Map<string, StreamSink>();
     const watcher: InboxWatcher = { send: (raw) => sendRaw(ws, raw) };
@@ -163,6 +197,7 @@ export function createWsHub(deps: WsHubDeps): WsHub {
 
     ws.on('close', () => {
       closed = true;
+      principals.delete(ws);
       void inbox.unwatch(tenantId, watcher);
       for (const id of [...subscriptions.keys()]) void unsubscribe(id);
     });

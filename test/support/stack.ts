@@ -250,7 +250,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
 }
 
 /** A second API process's app on a stack's database, Redis and Temporal (another API process, or the same one after a restart). */
-export async function startSecondApi(stack: TestStack, overrides: Partial<ApiDeps> = {}): Promise<{ api: ApiClient; close(): Promise<void> }> {
+export async function startSecondApi(stack: TestStack, overrides: Partial<ApiDeps> = {}): Promise<{ api: ApiClient; wsUrl: string; close(): Promise<void> }> {
   const redis = new Redis(TEST_REDIS_URL);
   const subscriber = new Redis(TEST_REDIS_URL);
   const app = createApi({
@@ -271,12 +271,15 @@ export async function startSecondApi(stack: TestStack, overrides: Partial<ApiDep
   });
   app.runAdmission.start();
   const server: Server = createServer(app.app);
+  const hub = app.attachWebSocket(server);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   return {
     api: apiClient(`http://127.0.0.1:${port}`),
+    wsUrl: `ws://127.0.0.1:${port}/api/v1/ws`,
     async close() {
+      await hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await app.runAdmission.stop();

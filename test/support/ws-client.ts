@@ -7,6 +7,8 @@ export interface TestSocket {
   /** Resolves with the first matching message, received or to come; the deadline (a minute by default) is for none. */
   waitFor(predicate: (m: any) => boolean, timeoutMs?: number): Promise<any>;
   close(): Promise<void>;
+  /** Resolves when the server (or close()) ends the socket, with the close code and reason. */
+  ended: Promise<{ code: number; reason: string }>;
 }
 
 export async function openSocket(wsUrl: string, token: string): Promise<TestSocket> {
@@ -28,8 +30,10 @@ export async function openSocket(wsUrl: string, token: string): Promise<TestSock
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
   });
+  const ended = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   return {
     messages,
+    ended,
     send: (m) => ws.send(JSON.stringify(m)),
     waitFor(predicate, timeoutMs = 60_000) {
       const found = messages.find(predicate);
