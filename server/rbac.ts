@@ -11,6 +11,11 @@ export function hasRole(role: Role, least: Role): boolean {
   return RANK[role] >= RANK[least];
 }
 
+/** The lower of two roles: what an API key may do is its own role, capped by its creator's current one. */
+export function lesserRole(a: Role, b: Role): Role {
+  return RANK[a] <= RANK[b] ? a : b;
+}
+
 export function requireRole(least: Role): RequestHandler {
   return (req, _res, next) => {
     const p = principalOf(req);

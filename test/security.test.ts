@@ -182,7 +182,8 @@ describe('API keys', () => {
     const adminKey = (await stack.request('POST', '/api/v1/api-keys', { token: owner.token, body: { name: 'k', role: 'admin' } })).body.key;
     const minted = await stack.request('POST', '/api/v1/api-keys', { headers: { 'x-api-key': adminKey }, body: { name: 'k2', role: 'viewer' } });
     expect(minted.status).toBe(201);
-    expect(minted.body.createdBy).toBeNull();
+    // A key minted with a key traces to the human behind the first one (issue 14: it used to have no creator).
+    expect(minted.body.createdBy).toBe(owner.userId);
   });
 });
 

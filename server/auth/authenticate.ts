@@ -5,6 +5,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy, type VerifiedCallback } from 'passport-jwt';
 import { Unauthorized } from '../../core/errors';
+import { lesserRole } from '../rbac';
 import type { ApiKeyRepository } from '../../db/repositories/api-keys';
 import type { MemberCache } from './member-cache';
 import type { Principal } from './principal';
@@ -65,10 +66,14 @@ export function createAuthenticate({ tokens, members, apiKeys }: AuthenticateDep
     if (key.length > 200) throw new Unauthorized('invalid API key');
     const record = await apiKeys.use(key);
     if (!record) throw new Unauthorized('invalid or revoked API key');
+    // A key acts for the person who made it, never beyond them: it dies with their membership (the column is
+    // set null when they are removed) and acts with at most their current role.
+    const creator = record.createdBy ? await members.current(record.createdBy) : null;
+    if (!creator || creator.tenantId !== record.tenantId) throw new Unauthorized('the member who created this API key is no longer in the tenant; the key no longer works');
     return {
-      userId: record.createdBy ?? record.id,
+      userId: creator.id,
       tenantId: record.tenantId,
-      role: record.role,
+      role: lesserRole(record.role, creator.role),
       email: `api-key:${record.prefix}`,
       kind: 'api_key',
       apiKeyId: record.id,

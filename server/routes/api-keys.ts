@@ -42,7 +42,7 @@ export const apiKeyRoutes = [
     handle: async ({ apiKeys, audit }, { req, body }) => {
       const p = principalOf(req);
       if (!hasRole(p.role, body.role)) throw new Forbidden(`a key cannot have more than your own role (${p.role})`);
-      const { key, record } = await apiKeys.create({ tenantId: p.tenantId, name: body.name, role: body.role, createdBy: p.kind === 'api_key' ? null : p.userId });
+      const { key, record } = await apiKeys.create({ tenantId: p.tenantId, name: body.name, role: body.role, createdBy: p.userId });
       await audit.record(p.tenantId, p, req, { action: 'api_key.create', targetType: 'api_key', targetId: record.id, details: { role: record.role, prefix: record.prefix } });
       return { ...view(record), key };
     },
