@@ -28,42 +28,37 @@ async function pinged(socket: TestSocket): Promise<void> {
   await socket.waitFor((m) => m.type === 'pong');
 }
 
-async function closedAfter(socket: TestSocket, since: number): Promise<{ code: number; ms: number }> {
-  const { code } = await socket.ended;
-  return { code, ms: Date.now() - since };
+/**
+ * Opens `affected`'s sockets on both API processes and `bystander`'s on the second, does `act`, then waits for
+ * the affected sockets to close with 4401 while the bystander's still answers.
+ */
+async function socketsEndWith(affected: TestSession, bystander: TestSession, what: string, act: () => Promise<void>): Promise<void> {
+  const here = await openSocket(stack.wsUrl, affected.token);
+  const there = await openSocket(second.wsUrl, affected.token);
+  const other = await openSocket(second.wsUrl, bystander.token);
+  await Promise.all([pinged(here), pinged(there), pinged(other)]);
+
+  await act();
+  const actedAt = Date.now();
+  const [a, b] = await Promise.all([here.ended, there.ended]);
+  console.log(`${what}: sockets closed ${Date.now() - actedAt} ms after the DELETE answered (both API processes)`);
+  expect([a.code, b.code]).toEqual([WS_CLOSE_ACCESS_ENDED, WS_CLOSE_ACCESS_ENDED]);
+
+  await pinged(other);
+  await other.close();
 }
 
 it("a removed member's sockets close on both API processes; the owner's stay open", async () => {
   const editor = await addMember(stack, owner, 'editor');
-  const here = await openSocket(stack.wsUrl, editor.token);
-  const there = await openSocket(second.wsUrl, editor.token);
-  const ownerSocket = await openSocket(second.wsUrl, owner.token);
-  await Promise.all([pinged(here), pinged(there), pinged(ownerSocket)]);
-
-  expect((await stack.request('DELETE', `/api/v1/users/${editor.userId}`, { token: owner.token })).status).toBeLessThan(300);
-  const removedAt = Date.now();
-  const [a, b] = await Promise.all([closedAfter(here, removedAt), closedAfter(there, removedAt)]);
-  console.log(`removed member's sockets closed ${a.ms} ms (same API) and ${b.ms} ms (other API) after the DELETE answered`);
-  expect([a.code, b.code]).toEqual([WS_CLOSE_ACCESS_ENDED, WS_CLOSE_ACCESS_ENDED]);
-
-  await pinged(ownerSocket);
-  await ownerSocket.close();
+  await socketsEndWith(editor, owner, 'removed member', async () => {
+    expect((await stack.request('DELETE', `/api/v1/users/${editor.userId}`, { token: owner.token })).status).toBeLessThan(300);
+  });
 });
 
 it("deleting the tenant closes its owner's sockets everywhere and leaves another tenant's open", async () => {
   const doomed = await registerTenant(stack);
-  const here = await openSocket(stack.wsUrl, doomed.token);
-  const there = await openSocket(second.wsUrl, doomed.token);
-  const bystander = await openSocket(second.wsUrl, owner.token);
-  await Promise.all([pinged(here), pinged(there), pinged(bystander)]);
-
   const [{ slug }] = await stack.db.dataSource.query('select slug from public.tenants where id = $1', [doomed.tenantId]);
-  expect((await stack.request('DELETE', '/api/v1/tenant', { token: doomed.token, body: { confirmSlug: slug } })).status).toBe(204);
-  const deletedAt = Date.now();
-  const [a, b] = await Promise.all([closedAfter(here, deletedAt), closedAfter(there, deletedAt)]);
-  console.log(`deleted tenant's sockets closed ${a.ms} ms (same API) and ${b.ms} ms (other API) after the DELETE answered`);
-  expect([a.code, b.code]).toEqual([WS_CLOSE_ACCESS_ENDED, WS_CLOSE_ACCESS_ENDED]);
-
-  await pinged(bystander);
-  await bystander.close();
+  await socketsEndWith(doomed, owner, 'deleted tenant', async () => {
+    expect((await stack.request('DELETE', '/api/v1/tenant', { token: doomed.token, body: { confirmSlug: slug } })).status).toBe(204);
+  });
 });
