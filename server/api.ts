@@ -16,7 +16,7 @@ import type { DataSource, MigrationInterface } from 'typeorm';
 import { AccountRepository, ApprovalRepository, ExecutionRepository, TenantScope, WorkflowRepository } from '../db';
 import { Unauthorized } from '../core/errors';
 import { createAuthenticate } from './auth/authenticate';
-import { createMemberCache } from './auth/member-cache';
+import { createMemberCache, memberOf } from './auth/member-cache';
 import { createInvalidationBus } from './cache/invalidation-bus';
 import { createAuthRouter } from './auth/router';
 import { createAuthService } from './auth/service';
@@ -227,8 +227,8 @@ export function createApi(deps: ApiDeps): Api {
   /** The same check as the HTTP routes: a valid token of a user who still exists, with the role they have now. */
   async function verifyToken(token: string): Promise<Principal> {
     const claimed = tokens.verifyAccessToken(token);
-    const user = await memberCache.current(claimed.userId);
-    if (!user || user.tenantId !== claimed.tenantId) throw new Unauthorized('the user of this token no longer exists');
+    const user = await memberOf(memberCache, claimed.userId, claimed.tenantId);
+    if (!user) throw new Unauthorized('the user of this token no longer exists');
     return { ...claimed, role: user.role };
   }
 
@@ -377,11 +377,7 @@ export function createApi(deps: ApiDeps): Api {
         executions: executionsRepo,
         exports: exportsRepo,
         logger,
-        revocations: bus,
-        stillMember: async (p) => {
-          const user = await memberCache.current(p.userId);
-          return !!user && user.tenantId === p.tenantId;
-        },
+        revocations: { bus, stillMember: async (p) => (await memberOf(memberCache, p.userId, p.tenantId)) !== null },
       });
       return hub;
     },

@@ -7,7 +7,7 @@ import { ExtractJwt, Strategy as JwtStrategy, type VerifiedCallback } from 'pass
 import { Unauthorized } from '../../core/errors';
 import { lesserRole } from '../rbac';
 import type { ApiKeyRepository } from '../../db/repositories/api-keys';
-import type { MemberCache } from './member-cache';
+import { memberOf, type MemberCache } from './member-cache';
 import type { Principal } from './principal';
 import type { TokenService } from './tokens';
 
@@ -42,9 +42,9 @@ export function createAuthenticate({ tokens, members, apiKeys }: AuthenticateDep
       done(null, false);
       return;
     }
-    members.current(claimed.userId).then(
+    memberOf(members, claimed.userId, claimed.tenantId).then(
       (user) => {
-        if (!user || user.tenantId !== claimed.tenantId) {
+        if (!user) {
           done(null, false, new Error('user no longer exists'));
           return;
         }
@@ -68,8 +68,8 @@ export function createAuthenticate({ tokens, members, apiKeys }: AuthenticateDep
     if (!record) throw new Unauthorized('invalid or revoked API key');
     // A key acts for the person who made it, never beyond them: it dies with their membership (the column is
     // set null when they are removed) and acts with at most their current role.
-    const creator = record.createdBy ? await members.current(record.createdBy) : null;
-    if (!creator || creator.tenantId !== record.tenantId) throw new Unauthorized('the member who created this API key is no longer in the tenant; the key no longer works');
+    const creator = record.createdBy ? await memberOf(members, record.createdBy, record.tenantId) : null;
+    if (!creator) throw new Unauthorized('the member who created this API key is no longer in the tenant; the key no longer works');
     return {
       userId: creator.id,
       tenantId: record.tenantId,

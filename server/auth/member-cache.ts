@@ -13,6 +13,12 @@ export interface MemberCache {
   current(userId: string): Promise<Member | null>;
 }
 
+/** The user as a member of `tenantId` now; null once they left it (or the tenant is gone). */
+export async function memberOf(members: MemberCache, userId: string, tenantId: string): Promise<Member | null> {
+  const user = await members.current(userId);
+  return user && user.tenantId === tenantId ? user : null;
+}
+
 export const MEMBER_CACHE_TTL_MS = 10_000;
 const MEMBER_CACHE_ENTRIES = 10_000;
 

@@ -4,7 +4,7 @@
 // 400 instead of a database error or a stack overflow.
 import express, { type RequestHandler } from 'express';
 import { AppError } from '../../core/errors';
-import { JSON_MAX_DEPTH, jsonTooDeep, nestsDeeperThan } from '../../core/limits';
+import { JSON_MAX_DEPTH, jsonTooDeep } from '../../core/limits';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
@@ -12,23 +12,32 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
 // eslint-disable-next-line no-control-regex -- matching NUL is the point
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-/** The path of the first string (key or value) in `value` that PostgreSQL text and jsonb refuse, or null. */
-function unstorableTextAt(value: unknown): string | null {
-  const stack: { value: unknown; path: string }[] = [{ value, path: 'body' }];
+/**
+ * What PostgreSQL or the code after this would refuse in a parsed body, in one walk without recursion: nesting
+ * deeper than JSON_MAX_DEPTH (whatever else is wrong), else the first string (key or value) that text and
+ * jsonb cannot store, by its path. Null when the body is fine.
+ */
+function bodyProblem(value: unknown): AppError | null {
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: 'body', depth: 0 }];
+  let unstorableAt: string | null = null;
   while (stack.length) {
-    const { value: v, path } = stack.pop()!;
+    const { value: v, path, depth } = stack.pop()!;
     if (typeof v === 'string') {
-      if (UNSTORABLE.test(v)) return path;
-    } else if (Array.isArray(v)) {
-      v.forEach((item, i) => stack.push({ value: item, path: `${path}.${i}` }));
-    } else if (v !== null && typeof v === 'object') {
-      for (const [k, item] of Object.entries(v)) {
-        if (UNSTORABLE.test(k)) return `${path}.${k.replace(UNSTORABLE, '?')}`;
-        stack.push({ value: item, path: `${path}.${k}` });
-      }
+      if (unstorableAt === null && UNSTORABLE.test(v)) unstorableAt = path;
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > JSON_MAX_DEPTH) return jsonTooDeep();
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => stack.push({ value: item, path: `${path}.${i}`, depth: depth + 1 }));
+      continue;
+    }
+    for (const [k, item] of Object.entries(v)) {
+      if (unstorableAt === null && UNSTORABLE.test(k)) unstorableAt = `${path}.${k.replace(UNSTORABLE, '?')}`;
+      stack.push({ value: item, path: `${path}.${k}`, depth: depth + 1 });
     }
   }
-  return null;
+  return unstorableAt === null ? null : new AppError('UNSUPPORTED_TEXT', 400, 'text may not contain NUL characters or unpaired UTF-16 surrogates', { path: unstorableAt });
 }
 
 export function jsonBody(options: { limit?: string | number } = {}): RequestHandler[] {
@@ -43,16 +52,7 @@ export function jsonBody(options: { limit?: string | number } = {}): RequestHand
     next();
   };
   const requireStorableText: RequestHandler = (req, _res, next) => {
-    if (nestsDeeperThan(req.body, JSON_MAX_DEPTH)) {
-      next(jsonTooDeep());
-      return;
-    }
-    const at = unstorableTextAt(req.body);
-    if (at !== null) {
-      next(new AppError('UNSUPPORTED_TEXT', 400, 'text may not contain NUL characters or unpaired UTF-16 surrogates', { path: at }));
-      return;
-    }
-    next();
+    next(bodyProblem(req.body) ?? undefined);
   };
   return [requireJson, express.json({ limit: options.limit ?? '1mb', type: JSON_TYPES }), requireStorableText];
 }

@@ -31,9 +31,11 @@ export interface WsHubDeps {
    * Membership changes from every API process (the invalidation bus): a socket whose user was removed or whose
    * tenant was deleted is closed at once rather than streaming on until it reconnects.
    */
-  revocations?: { on(listener: (change: Invalidation) => void): void };
-  /** Whether the socket's user is still a member of its tenant (read after the change reached the caches). */
-  stillMember?: (principal: Principal) => Promise<boolean>;
+  revocations?: {
+    bus: { on(listener: (change: Invalidation) => void): void };
+    /** Whether the socket's user is still a member of its tenant (read after the change reached the caches). */
+    stillMember(principal: Principal): Promise<boolean>;
+  };
 }
 
 /** The close code a socket gets when its user's access ended (like HTTP 401; 4000–4999 are the application's). */
@@ -100,14 +102,14 @@ export function createWsHub(deps: WsHubDeps): WsHub {
     principals.delete(ws);
     ws.close(WS_CLOSE_ACCESS_ENDED, reason);
   };
-  deps.revocations?.on((change) => {
+  const revocations = deps.revocations;
+  revocations?.bus.on((change) => {
     if (change.kind === 'tenant') {
       for (const [ws, p] of principals) if (p.tenantId === change.tenantId) endAccess(ws, 'the tenant was deleted');
     } else if (change.kind === 'member') {
       for (const [ws, p] of principals) {
         if (p.userId !== change.userId) continue;
-        const check = deps.stillMember ?? (async () => true);
-        check(p).then(
+        revocations.stillMember(p).then(
           (member) => {
             if (!member) endAccess(ws, 'your membership of this tenant ended');
           },
