@@ -62,6 +62,11 @@ const envSchema = z.object({
   HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(300).default(66),
   JWT_SECRET: z.string().min(16).default(DEV_JWT_SECRET),
   ENCRYPTION_KEY: z.string().min(16).default(DEV_ENCRYPTION_KEY),
+  // Vault key rotation (docs/security.md "Vault key rotation"): older keys still accepted for decryption.
+  ENCRYPTION_KEY_PREVIOUS: z.string().default('').refine(
+    (v) => v.split(',').map((k) => k.trim()).filter(Boolean).every((k) => k.length >= 16),
+    'every comma-separated key must be at least 16 characters',
+  ),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().optional(),
@@ -129,6 +134,8 @@ export interface TesseraConfig {
   /** How long an access token is good for; the refresh token then gets a new one. */
   accessTokenTtlSeconds: number;
   encryptionKey: string;
+  /** Keys the vault still decrypts with, never encrypts with (ENCRYPTION_KEY_PREVIOUS), newest first. */
+  encryptionKeyPrevious: string[];
   providers: {
     openai: { apiKey?: string; baseURL?: string };
     anthropic: { apiKey?: string; baseURL?: string };
@@ -209,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     jwtSecret: e.JWT_SECRET,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     encryptionKey: e.ENCRYPTION_KEY,
+    encryptionKeyPrevious: e.ENCRYPTION_KEY_PREVIOUS.split(',').map((k) => k.trim()).filter((k) => k !== '' && k !== e.ENCRYPTION_KEY),
     providers: {
       openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },
       anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseURL: e.ANTHROPIC_BASE_URL },
