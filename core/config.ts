@@ -8,6 +8,7 @@ import { AllowedHostsError, NO_ALLOWED_HOSTS, parseAllowedHosts, type AllowedHos
 import { DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT } from './run-admission';
 import { DEFAULT_SUBFLOW_MAX_DEPTH } from './child-run';
 import { DEFAULT_MAP_MAX_ITEMS } from './map-run';
+import { DEFAULT_DEPLOYMENT_SETTINGS, IMAGE_REFERENCE, parseContainerUser, type DeploymentSettings } from './deployment-sandbox';
 
 export const DEV_JWT_SECRET = 'tessera-dev-jwt-secret-not-for-production';
 export const DEV_ENCRYPTION_KEY = 'tessera-dev-encryption-key-not-for-production';
@@ -78,6 +79,14 @@ const envSchema = z.object({
   // Code export (docs/export.md): the base image of deployments, and the Python with Debian's build tools.
   DEPLOY_BASE_IMAGE: z.string().default('python:3.12-slim'),
   EXPORT_PYTHON: z.string().default('/usr/bin/python3'),
+  // Hardened deployments (core/deployment-sandbox.ts, docs/security.md "Hardened deployments").
+  DEPLOY_ALLOWED_BASE_IMAGES: z.string().default(DEFAULT_DEPLOYMENT_SETTINGS.allowedBaseImages.join(',')),
+  DEPLOY_CONTAINER_USER: z.string().default(DEFAULT_DEPLOYMENT_SETTINGS.user),
+  DEPLOY_MEMORY_MB: z.coerce.number().int().min(32).max(1_048_576).default(DEFAULT_DEPLOYMENT_SETTINGS.memoryMb),
+  DEPLOY_CPUS: z.coerce.number().min(0.01).max(1024).default(DEFAULT_DEPLOYMENT_SETTINGS.cpus),
+  DEPLOY_PIDS_LIMIT: z.coerce.number().int().min(16).max(4_194_304).default(DEFAULT_DEPLOYMENT_SETTINGS.pidsLimit),
+  DEPLOY_MAX_RUNNING_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_DEPLOYMENT_SETTINGS.maxRunningPerTenant),
+  DEPLOY_EGRESS_TENANTS: z.string().default(''),
   // Abuse limits as `<requests>/<window seconds>` (docs/security.md); unset keeps the built-in defaults.
   RATE_LIMIT_AUTH_PER_IP: z.string().regex(RATE_LIMIT_FORMAT).optional(),
   RATE_LIMIT_AUTH_PER_EMAIL: z.string().regex(RATE_LIMIT_FORMAT).optional(),
@@ -170,6 +179,8 @@ export interface TesseraConfig {
   finishedRunsCacheBytes: number;
   /** Outbound requests of tools and MCP clients: what non-public hosts they may reach, how long and how much. */
   tools: ToolOutboundSettings;
+  /** What deployments' containers may use and do: base images, user, limits, egress per tenant, how many at once. */
+  deployments: DeploymentSettings;
 }
 
 export class ConfigError extends Error {
@@ -193,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     throw err;
   }
   const trustProxy = parseTrustProxy(e.TRUST_PROXY);
+  const deployments = parseDeploymentSettings(e);
   const production = e.NODE_ENV === 'production';
   if (production && (e.JWT_SECRET === DEV_JWT_SECRET || e.ENCRYPTION_KEY === DEV_ENCRYPTION_KEY)) {
     throw new ConfigError('NODE_ENV=production needs JWT_SECRET and ENCRYPTION_KEY set to secrets of your own (the dev defaults are refused).');
@@ -225,6 +237,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     workflowBundlePath: e.TESSERA_WORKFLOW_BUNDLE,
     export: { deployBaseImage: e.DEPLOY_BASE_IMAGE, python: e.EXPORT_PYTHON },
+    deployments,
     limits: {
       expressionTimeoutMs: e.EXPRESSION_TIMEOUT_MS,
       expressionMaxSteps: e.EXPRESSION_MAX_STEPS,
@@ -252,6 +265,33 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
         webhookPerHook: rateLimitSetting(e.RATE_LIMIT_WEBHOOK_PER_HOOK),
       }).filter(([, v]) => v !== undefined),
     ),
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The DEPLOY_* settings; a base image that is no image reference, a root or malformed user, or a tenant that is no id is a ConfigError. */
+function parseDeploymentSettings(e: z.infer<typeof envSchema>): DeploymentSettings {
+  const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
+  const problems: string[] = [];
+  const allowedBaseImages = list(e.DEPLOY_ALLOWED_BASE_IMAGES);
+  if (allowedBaseImages.length === 0) problems.push('DEPLOY_ALLOWED_BASE_IMAGES: needs at least one image');
+  for (const image of allowedBaseImages) {
+    if (!IMAGE_REFERENCE.test(image) || image.length > 255) problems.push(`DEPLOY_ALLOWED_BASE_IMAGES: "${image}" is not a Docker image reference`);
+  }
+  const user = parseContainerUser(e.DEPLOY_CONTAINER_USER);
+  if (!user) problems.push(`DEPLOY_CONTAINER_USER: "${e.DEPLOY_CONTAINER_USER}" must be uid:gid, numeric, neither of them 0 (root)`);
+  const egressTenants = list(e.DEPLOY_EGRESS_TENANTS);
+  for (const id of egressTenants) if (!UUID.test(id)) problems.push(`DEPLOY_EGRESS_TENANTS: "${id}" is not a tenant id (a UUID)`);
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  return {
+    allowedBaseImages,
+    user: user ?? DEFAULT_DEPLOYMENT_SETTINGS.user,
+    memoryMb: e.DEPLOY_MEMORY_MB,
+    cpus: e.DEPLOY_CPUS,
+    pidsLimit: e.DEPLOY_PIDS_LIMIT,
+    maxRunningPerTenant: e.DEPLOY_MAX_RUNNING_PER_TENANT,
+    egressTenants: new Set(egressTenants.map((id) => id.toLowerCase())),
   };
 }
 
