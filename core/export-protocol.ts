@@ -1,5 +1,6 @@
 // The contract between the API and the export workflows (`exportRun`, `deploymentRun`): names, inputs,
 // Temporal ids under the tenant's prefix, and the Redis channel export events are published on.
+import type { ContainerSandbox } from './deployment-sandbox';
 import type { ExportPlan } from './export-plan';
 
 /** An export's life: each step of the pipeline, then one of the three ends. */
@@ -44,6 +45,8 @@ export interface DeploymentRunInput {
   storagePath: string;
   wheelFile: string;
   project: ExportRunInput;
+  /** The container's confinement, decided by the API (core/deployment-sandbox.ts); absent in older workflows. */
+  sandbox?: ContainerSandbox;
 }
 
 export const STOP_DEPLOYMENT_SIGNAL = 'stop';

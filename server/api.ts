@@ -1,5 +1,6 @@
 // Assembles the API from live connections: services, routers, middleware and the WebSocket hub.
 // `server/main.ts` and the integration tests build the very same app through `createApi`.
+import type { DeploymentSettings } from '../core/deployment-sandbox';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
@@ -95,6 +96,8 @@ export interface ApiDeps {
   /** Code export (docs/export.md): the artifact store's data dir and the default deployment base image. */
   dataDir?: string;
   deployBaseImage?: string;
+  /** Hardened deployments (config DEPLOY_*): allowed base images, container user and limits, egress, per-tenant limit; DEFAULT_DEPLOYMENT_SETTINGS when absent. */
+  deployments?: DeploymentSettings;
   /** The secret the credentials vault's key is derived from (config ENCRYPTION_KEY). */
   encryptionKey: string;
   /** Abuse limits overriding DEFAULT_RATE_LIMITS (config RATE_LIMIT_*). */
@@ -205,7 +208,7 @@ export function createApi(deps: ApiDeps): Api {
     exports: exportsRepo,
     deployments: new DeploymentRepository(scope),
     client: new DeploymentClient(deps.temporal, deps.taskQueue),
-    deployBaseImage,
+    ...(deps.deployments !== undefined ? { settings: deps.deployments } : {}),
   });
 
   const webhooks = createWebhookService({

@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     finishedRunsCacheBytes: config.finishedRunsCacheBytes,
     dataDir: config.dataDir,
     deployBaseImage: config.export.deployBaseImage,
+    deployments: config.deployments,
     webDir: config.webDistDir,
   });
   const server = createHttpServer(api.app, config.http);

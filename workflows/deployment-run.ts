@@ -39,7 +39,7 @@ export async function deploymentRun(input: DeploymentRunInput): Promise<void> {
   let containerId: string | null = null;
   const cleanup = () => CancellationScope.nonCancellable(async () => {
     // Nothing made yet (the build never finished): nothing to remove, and no engine to ask.
-    if (containerId || imageTag) await docker.removeDeployment({ containerId, imageTag });
+    if (containerId || imageTag) await docker.removeDeployment({ containerId, imageTag, deploymentId });
   });
   try {
     await recordDeployment({ tenantId, deploymentId, changes: { status: 'building', startedAt: at() } });
@@ -61,6 +61,7 @@ export async function deploymentRun(input: DeploymentRunInput): Promise<void> {
       inputs: input.inputs,
       containerPort: input.containerPort,
       ...(input.decision ? { decision: input.decision } : {}),
+      ...(input.sandbox ? { sandbox: input.sandbox } : {}),
     });
     containerId = started.containerId;
     await recordDeployment({ tenantId, deploymentId, changes: { status: 'running', imageTag, containerId, hostPort: started.hostPort, logs: image.log } });

@@ -1,6 +1,7 @@
 // Deployment activities over the Docker engine (dockerode): build an image from the exported project and its
-// stored wheel (no network during the build), run it once (`--network none`) or as a service answering
-// POST /run on a published loopback port, read its logs, and stop and remove it.
+// stored wheel (no network during the build), run it confined (docs/security.md "Hardened deployments") once
+// (`--network none`) or as a service answering POST /run on a published loopback port, read its logs, and stop
+// and remove it.
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { packImageContext } from './image-context';
 import { renderProject, type RenderProjectInput } from './render-project';
 import { artifactPath } from './store-artifact';
 import { MAX_LOG_CHARS } from './logged-process';
+import { DEFAULT_CONTAINER_SANDBOX, type ContainerSandbox } from '../../core/deployment-sandbox';
 
 export const DEPLOY_FAILED = 'DeployFailed';
 
@@ -114,6 +116,8 @@ export interface StartContainerInput {
   inputs: Record<string, unknown>;
   decision?: 'approve' | 'reject';
   containerPort: number;
+  /** Absent only in workflows started before sandboxes existed: they get the defaults. */
+  sandbox?: ContainerSandbox;
 }
 
 /** The command line a one-shot container runs: every input as --input (non-strings as JSON). */
@@ -124,27 +128,140 @@ export function oneShotArgs(inputs: Record<string, unknown>, decision?: 'approve
   return args;
 }
 
+/**
+ * The confinement every container of a deployment gets: a non-root user, memory (without extra swap), CPU and
+ * process limits, no capabilities, no privilege gained through setuid files, and a read-only root filesystem
+ * (the package writes nothing; /tmp is a small tmpfs for libraries that want one).
+ */
+export function confinement(sandbox: ContainerSandbox): { User: string; HostConfig: Docker.HostConfig } {
+  return {
+    User: sandbox.user,
+    HostConfig: {
+      Memory: sandbox.memoryBytes,
+      MemorySwap: sandbox.memoryBytes,
+      NanoCpus: sandbox.nanoCpus,
+      PidsLimit: sandbox.pidsLimit,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': 'rw,noexec,nosuid,nodev,size=16m' },
+    },
+  };
+}
+
+/** The internal network of a service without egress: no route out, and no address of the host on it. */
+export function deploymentNetworkName(deploymentId: string): string {
+  return `tessera-deployment-${deploymentId}`;
+}
+
+/**
+ * The gate of a service without egress: a TCP relay (run by the deployment image's python3) on the default
+ * bridge, publishing the service's port on loopback and forwarding to the service on the internal network.
+ * It only ever connects to that one service, so the service reaches nothing through it but itself.
+ */
+const GATE_RELAY = `
+import asyncio, sys
+host, port = sys.argv[1], int(sys.argv[2])
+async def pipe(reader, writer):
+    try:
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                break
+            writer.write(data)
+            await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+    except OSError:
+        writer.close()
+async def relay(reader, writer):
+    try:
+        up_reader, up_writer = await asyncio.open_connection(host, port)
+    except OSError:
+        writer.close()
+        return
+    await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer), return_exceptions=True)
+    writer.close()
+    up_writer.close()
+async def main():
+    server = await asyncio.start_server(relay, "0.0.0.0", port)
+    async with server:
+        await server.serve_forever()
+asyncio.run(main())
+`;
+
 export async function startDeploymentContainer(deps: DockerDeps, input: StartContainerInput): Promise<{ containerId: string; hostPort: number | null }> {
+  const sandbox = input.sandbox ?? DEFAULT_CONTAINER_SANDBOX;
+  const confined = confinement(sandbox);
   const port = `${input.containerPort}/tcp`;
+  const name = `tessera-deployment-${input.deploymentId}`;
+  const Labels = labels(input.tenantId, input.deploymentId);
+  // Loopback only: a deployment is reachable from this host, not from the network.
+  const published = { ExposedPorts: { [port]: {} }, PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] } };
+  const hostPortOf = async (container: Docker.Container) => {
+    const binding = (await container.inspect()).NetworkSettings.Ports[port]?.[0]?.HostPort;
+    return binding ? Number(binding) : null;
+  };
   return onEngine(deps.docker, async () => {
+    // A retried attempt finds what the last one made: start from nothing (the names are the deployment's).
+    await removeDeploymentParts(deps, input.deploymentId);
+    if (input.mode === 'oneshot') {
+      const container = await deps.docker.createContainer({
+        Image: input.imageTag,
+        name,
+        Labels,
+        User: confined.User,
+        Cmd: oneShotArgs(input.inputs, input.decision),
+        HostConfig: { ...confined.HostConfig, NetworkMode: 'none' },
+      });
+      await container.start();
+      return { containerId: container.id, hostPort: null };
+    }
+    const serve = ['--serve', '--host', '0.0.0.0', '--port', String(input.containerPort)];
+    if (sandbox.egress) {
+      const container = await deps.docker.createContainer({
+        Image: input.imageTag,
+        name,
+        Labels,
+        User: confined.User,
+        Cmd: serve,
+        ExposedPorts: published.ExposedPorts,
+        HostConfig: { ...confined.HostConfig, PortBindings: published.PortBindings },
+      });
+      await container.start();
+      return { containerId: container.id, hostPort: await hostPortOf(container) };
+    }
+    const network = deploymentNetworkName(input.deploymentId);
+    await deps.docker.createNetwork({
+      Name: network,
+      Driver: 'bridge',
+      Internal: true,
+      Labels,
+      // No address of the host on this bridge: a container on it cannot reach a service listening on the host.
+      Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' },
+    });
     const container = await deps.docker.createContainer({
       Image: input.imageTag,
-      name: `tessera-deployment-${input.deploymentId}`,
-      Labels: labels(input.tenantId, input.deploymentId),
-      ...(input.mode === 'oneshot'
-        ? { Cmd: oneShotArgs(input.inputs, input.decision), HostConfig: { NetworkMode: 'none' } }
-        : {
-            Cmd: ['--serve', '--host', '0.0.0.0', '--port', String(input.containerPort)],
-            ExposedPorts: { [port]: {} },
-            // Loopback only: a deployment is reachable from this host, not from the network.
-            HostConfig: { PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] } },
-          }),
+      name,
+      Labels,
+      User: confined.User,
+      Cmd: serve,
+      HostConfig: { ...confined.HostConfig, NetworkMode: network },
     });
     await container.start();
-    if (input.mode === 'oneshot') return { containerId: container.id, hostPort: null };
-    const info = await container.inspect();
-    const binding = info.NetworkSettings.Ports[port]?.[0]?.HostPort;
-    return { containerId: container.id, hostPort: binding ? Number(binding) : null };
+    const gate = await deps.docker.createContainer({
+      Image: input.imageTag,
+      name: `${name}-gate`,
+      Labels: { ...Labels, 'io.tessera.role': 'gate' },
+      User: confined.User,
+      Entrypoint: ['python3', '-c', GATE_RELAY],
+      Cmd: [name, String(input.containerPort)],
+      ExposedPorts: published.ExposedPorts,
+      HostConfig: { ...confined.HostConfig, PortBindings: published.PortBindings },
+    });
+    await deps.docker.getNetwork(network).connect({ Container: gate.id });
+    await gate.start();
+    return { containerId: container.id, hostPort: await hostPortOf(gate) };
   });
 }
 
@@ -180,13 +297,25 @@ export function demux(raw: Buffer): { stdout: string; stderr: string } {
   return { stdout: bounded(Buffer.concat(out).toString('utf8')), stderr: bounded(Buffer.concat(err).toString('utf8')) };
 }
 
-export async function removeDeployment(deps: DockerDeps, input: { containerId: string | null; imageTag: string | null }): Promise<void> {
-  const gone = (err: { statusCode?: number }) => {
-    if (err.statusCode !== 404) throw err;
-  };
+export async function removeDeployment(deps: DockerDeps, input: { containerId: string | null; imageTag: string | null; deploymentId?: string }): Promise<void> {
   const { containerId, imageTag } = input;
   if (containerId) await onEngine(deps.docker, () => deps.docker.getContainer(containerId).remove({ force: true }).catch(gone));
+  // A service without egress has a gate and a network too; workflows from before them pass no deploymentId.
+  if (input.deploymentId) await onEngine(deps.docker, () => removeDeploymentParts(deps, input.deploymentId ?? ''));
   if (imageTag) await onEngine(deps.docker, () => deps.docker.getImage(imageTag).remove({ force: true }).catch(gone));
+}
+
+/** Every container and network labelled with the deployment (image aside), force-removed; none there is fine. */
+async function removeDeploymentParts(deps: DockerDeps, deploymentId: string): Promise<void> {
+  const filters = JSON.stringify({ label: [`io.tessera.deployment=${deploymentId}`] });
+  const containers = await deps.docker.listContainers({ all: true, filters });
+  await Promise.all(containers.map((c) => deps.docker.getContainer(c.Id).remove({ force: true }).catch(gone)));
+  const networks = await deps.docker.listNetworks({ filters });
+  await Promise.all(networks.map((n) => deps.docker.getNetwork(n.Id).remove().catch(gone)));
+}
+
+function gone(err: { statusCode?: number }): void {
+  if (err.statusCode !== 404) throw err;
 }
 
 function labels(tenantId: string, deploymentId: string): Record<string, string> {

@@ -89,7 +89,7 @@ export function createExportActivities(given: ExportActivityDeps) {
     async waitDeploymentContainer(input: { containerId: string }) {
       return waitDeploymentContainer(docker(), input);
     },
-    async removeDeployment(input: { containerId: string | null; imageTag: string | null }) {
+    async removeDeployment(input: { containerId: string | null; imageTag: string | null; deploymentId?: string }) {
       // Nothing was made (the build never began): nothing to remove, engine or not.
       if (!input.containerId && !input.imageTag) return;
       await removeDeployment(docker(), input);

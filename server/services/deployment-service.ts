@@ -1,8 +1,10 @@
 // Deployment use cases (docs/export.md): deploy a finished export in Docker, one-shot or as a service
 // (record, start `deploymentRun`), read a deployment, stop and remove it. Every read goes through the tenant
-// scope, so another tenant's id is a 404.
+// scope, so another tenant's id is a 404. What a container may be and do (base images, user, limits, egress,
+// how many per tenant) is decided here, once (docs/security.md "Hardened deployments").
 import { randomUUID } from 'node:crypto';
-import { Conflict, NotFound, ValidationFailed } from '../../core/errors';
+import { DEFAULT_DEPLOYMENT_SETTINGS, sandboxFor, type DeploymentSettings } from '../../core/deployment-sandbox';
+import { AppError, Conflict, NotFound, ValidationFailed } from '../../core/errors';
 import { deploymentTemporalId } from '../../core/export-protocol';
 import { checkRunInputs } from '../../core/inputs';
 import type { DeploymentRepository, DeploymentRow, ExportRepository, TenantScope, WorkflowRepository } from '../../db';
@@ -16,7 +18,8 @@ export interface DeploymentServiceDeps {
   exports: ExportRepository;
   deployments: DeploymentRepository;
   client: DeploymentClient;
-  deployBaseImage: string;
+  /** Allowed base images, container user and limits, egress and the per-tenant limit (DEFAULT_DEPLOYMENT_SETTINGS when absent). */
+  settings?: DeploymentSettings;
   /** How long DELETE /deployments/:id waits for the container to be removed. */
   stopWaitMs?: number;
 }
@@ -74,8 +77,44 @@ function view(row: DeploymentRow): DeploymentView {
   };
 }
 
+/** A base image outside DEPLOY_ALLOWED_BASE_IMAGES: a 400 that names the allowed ones. */
+export class BaseImageNotAllowed extends AppError {
+  constructor(image: string, allowed: readonly string[]) {
+    super('BASE_IMAGE_NOT_ALLOWED', 400, `baseImage ${JSON.stringify(image)} is not allowed; allowed: ${allowed.join(', ')}`, { field: 'baseImage', allowed });
+  }
+}
+
+/** A tenant at its limit of running deployments: a 409 until one of them ends or is deleted. */
+export class DeploymentLimitReached extends AppError {
+  constructor(limit: number) {
+    super(
+      'DEPLOYMENT_LIMIT_REACHED',
+      409,
+      `this tenant already has ${limit} running deployment${limit === 1 ? '' : 's'}, its limit (DEPLOY_MAX_RUNNING_PER_TENANT); delete one first`,
+      { limit },
+    );
+  }
+}
+
 export function createDeploymentService(deps: DeploymentServiceDeps) {
   const { scope } = deps;
+  const settings = deps.settings ?? DEFAULT_DEPLOYMENT_SETTINGS;
+
+  function allowedBaseImage(requested: string | undefined): string {
+    const image = checkBaseImage(requested, settings.allowedBaseImages[0] ?? '');
+    if (!settings.allowedBaseImages.includes(image)) throw new BaseImageNotAllowed(image, settings.allowedBaseImages);
+    return image;
+  }
+
+  /** Inserts the row if the tenant is under its limit of live deployments, counted under a per-tenant lock. */
+  async function insertWithinLimit(tenantId: string, row: Parameters<DeploymentRepository['insert']>[0]): Promise<DeploymentRow | null> {
+    return scope.run(tenantId, async () => {
+      await deps.deployments.lockStarts();
+      const live = await deps.deployments.listByStatus(LIVE_DEPLOYMENT_STATUSES);
+      if (live.length >= settings.maxRunningPerTenant) return null;
+      return deps.deployments.insert(row);
+    });
+  }
 
   async function findDeployment(tenantId: string, id: string): Promise<DeploymentRow> {
     const deploymentId = requireUuid(id, 'deployment');
@@ -111,25 +150,31 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     async deploy(tenantId: string, startedBy: string, exportId: string, body: DeployRequest): Promise<DeploymentView> {
       const row = await findExport(deps, tenantId, exportId);
       if (row.status !== 'succeeded' || !row.storagePath || !row.wheelFile) throw new Conflict(`export ${row.id} has no wheel to deploy (status ${row.status})`, { status: row.status });
-      const baseImage = checkBaseImage(body.baseImage, deps.deployBaseImage);
+      const baseImage = allowedBaseImage(body.baseImage);
       const deploymentId = randomUUID();
       const project = await projectInput(deps, tenantId, row.id, row.workflowId, row.workflowVersion, baseImage);
       // A service takes its inputs with each POST /run; a one-shot run's are checked now, as a run's would be.
       const checked = body.mode === 'oneshot' ? checkRunInputs(project.plan.inputs, body.inputs) : ({ ok: true, inputs: {} } as const);
       if (!checked.ok) throw new ValidationFailed('the deployment inputs do not match the workflow trigger', { problems: checked.problems });
-      const deployment = await scope.run(tenantId, () =>
-        deps.deployments.insert({
-          id: deploymentId,
-          exportId: row.id,
-          mode: body.mode,
-          status: 'pending',
-          inputs: checked.inputs,
-          baseImage,
-          temporalWorkflowId: deploymentTemporalId(tenantId, deploymentId),
-          createdBy: startedBy,
-          containerPort: body.port,
-        }),
-      );
+      const record = {
+        id: deploymentId,
+        exportId: row.id,
+        mode: body.mode,
+        status: 'pending' as const,
+        inputs: checked.inputs,
+        baseImage,
+        temporalWorkflowId: deploymentTemporalId(tenantId, deploymentId),
+        createdBy: startedBy,
+        containerPort: body.port,
+      };
+      let deployment = await insertWithinLimit(tenantId, record);
+      if (!deployment) {
+        // At the limit: a deployment whose workflow was terminated may still read as running; repair those, then count again.
+        const live = await scope.run(tenantId, () => deps.deployments.listByStatus(LIVE_DEPLOYMENT_STATUSES));
+        for (const one of live) await repair(tenantId, one);
+        deployment = await insertWithinLimit(tenantId, record);
+        if (!deployment) throw new DeploymentLimitReached(settings.maxRunningPerTenant);
+      }
       await deps.client.start({
         tenantId,
         exportId: row.id,
@@ -142,6 +187,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         storagePath: row.storagePath,
         wheelFile: row.wheelFile,
         project,
+        sandbox: sandboxFor(settings, tenantId),
       });
       return view(deployment);
     },

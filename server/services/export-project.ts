@@ -1,6 +1,7 @@
 // What an export and a deployment of it are both made from: the export's row, found in the caller's tenant,
 // the project rendered from its saved workflow version, and a checked Docker base image.
 import { compileGraph } from '../../core/compile';
+import { IMAGE_REFERENCE } from '../../core/deployment-sandbox';
 import { NotFound, ValidationFailed } from '../../core/errors';
 import { exportNames } from '../../core/export-names';
 import { compileExportPlan } from '../../core/export-plan';
@@ -8,8 +9,6 @@ import type { ExportRunInput } from '../../core/export-protocol';
 import type { ExportRepository, ExportRow, TenantScope, WorkflowRepository } from '../../db';
 import { requireUuid } from './ids';
 
-// A Docker image reference: registry/path:tag or @digest, nothing a shell or a Dockerfile could read otherwise.
-export const IMAGE_REFERENCE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 /** The image asked for, or the configured default; anything but an image reference is a 400 on `baseImage`. */
 export function checkBaseImage(image: string | undefined, fallback: string): string {

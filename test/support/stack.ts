@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Express } from 'express';
+import { DEFAULT_DEPLOYMENT_SETTINGS, type DeploymentSettings } from '../../core/deployment-sandbox';
 import type Docker from 'dockerode';
 import Redis from 'ioredis';
 import pino, { type DestinationStream } from 'pino';
@@ -112,6 +113,8 @@ export interface TestStackOptions {
   dataDir?: string;
   exportPython?: string;
   docker?: Docker;
+  /** DEPLOY_* of the API (defaults: DEFAULT_DEPLOYMENT_SETTINGS); egressTenants may be a Set the test fills once its tenants exist. */
+  deployments?: Partial<DeploymentSettings>;
   /** Evaluation and size limits of the worker and the API (defaults: DEFAULT_RUN_LIMITS, as an unset environment). */
   limits?: Partial<RunLimits>;
   /** TOOL_ALLOWED_HOSTS of the API (and the worker's tools): tests list 127.0.0.1 to reach their local servers. */
@@ -161,6 +164,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     ...(opts.accessTokenTtlSeconds !== undefined ? { accessTokenTtlSeconds: opts.accessTokenTtlSeconds } : {}),
     ...(opts.webDir !== undefined ? { webDir: opts.webDir } : {}),
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
+    ...(opts.deployments !== undefined ? { deployments: { ...DEFAULT_DEPLOYMENT_SETTINGS, ...opts.deployments } } : {}),
     ...(opts.toolAllowedHosts !== undefined ? { toolOutbound: { ...DEFAULT_TOOL_OUTBOUND, allowedHosts: parseAllowedHosts(opts.toolAllowedHosts) } } : {}),
     ...(opts.runsMaxConcurrentPerTenant !== undefined ? { runsMaxConcurrentPerTenant: opts.runsMaxConcurrentPerTenant } : {}),
     ...(opts.runAdmissionSweepMs !== undefined ? { runAdmissionSweepMs: opts.runAdmissionSweepMs } : {}),
