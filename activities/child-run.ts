@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { QueryFailedError } from 'typeorm';
 import { childChainProblem, childRunKey, DEFAULT_SUBFLOW_MAX_DEPTH, SUBFLOW_NOT_FOUND, type ChildRunRequest } from '../core/child-run';
 import { isUuid } from '../core/ids';
-import { DEFAULT_RUN_LIMITS } from '../core/limits';
+import { DEFAULT_RUN_LIMITS, type OutputLimits } from '../core/limits';
 import type { CanvasRunInput } from '../core/run-protocol';
 import { prepareRunStart } from '../core/run-start';
 import { ExecutionRepository, WorkflowRepository, type Execution, type TenantScope } from '../db';
@@ -26,6 +26,8 @@ export interface ChildRunActivityDeps {
   /** How deep children may nest (SUBFLOW_MAX_DEPTH). */
   subflowMaxDepth?: number;
   runInputsMaxBytes?: number;
+  /** The caps on node values a child run starts with (RunPlan.limits). */
+  outputLimits?: OutputLimits;
 }
 
 /** A UUID (version 8, RFC 9562's custom layout) from a SHA-256 of `key`: the same key, the same id. */
@@ -80,6 +82,7 @@ export function createChildRunActivities(deps: ChildRunActivityDeps) {
             graph: saved.graph,
             inputs: request.inputs,
             runInputsMaxBytes,
+            outputLimits: deps.outputLimits ?? DEFAULT_RUN_LIMITS,
             idempotencyKey: null,
             startedBy: `execution:${request.parentExecutionId}`,
             trigger: { type: 'subflow', parentExecutionId: request.parentExecutionId, nodeId: request.nodeId },

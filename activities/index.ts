@@ -28,8 +28,8 @@ export function createActivities(deps: ActivityDeps) {
     ...agentTurns,
     ...createConversationActivities(agentTurns.runAgentTurn),
     ...createToolActivities(deps),
-    ...createScheduledStartActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes, ...(deps.runsMaxConcurrentPerTenant !== undefined ? { runsMaxConcurrentPerTenant: deps.runsMaxConcurrentPerTenant } : {}) }),
-    ...createChildRunActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes, ...(deps.subflowMaxDepth !== undefined ? { subflowMaxDepth: deps.subflowMaxDepth } : {}) }),
+    ...createScheduledStartActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes, outputLimits: deps.evaluation.limits, ...(deps.runsMaxConcurrentPerTenant !== undefined ? { runsMaxConcurrentPerTenant: deps.runsMaxConcurrentPerTenant } : {}) }),
+    ...createChildRunActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes, outputLimits: deps.evaluation.limits, ...(deps.subflowMaxDepth !== undefined ? { subflowMaxDepth: deps.subflowMaxDepth } : {}) }),
     ...createMapRunActivities({ scope: deps.scope, evaluation: deps.evaluation, ...(deps.mapMaxItems !== undefined ? { mapMaxItems: deps.mapMaxItems } : {}) }),
     ...createExportActivities({ ...deps, exports: new ExportRepository(deps.scope), deployments: new DeploymentRepository(deps.scope), dataDir: deps.dataDir ?? '.data' }),
   };

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { TERMINAL_EXECUTION_STATUSES } from '../core/events';
-import { DEFAULT_RUN_LIMITS } from '../core/limits';
+import { DEFAULT_RUN_LIMITS, type OutputLimits } from '../core/limits';
 import { DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT } from '../core/run-admission';
 import { prepareRunStart } from '../core/run-start';
 import type { CanvasRunInput } from '../core/run-protocol';
@@ -36,7 +36,7 @@ export type RecordedScheduledRun = { temporalWorkflowId: string; canvasWorkflowI
 /** A queued scheduled run, asked again: it holds a slot now, still waits, or ended meanwhile (cancelled). */
 export type ScheduledRunSlot = 'admitted' | 'queued' | 'ended';
 
-export function createScheduledStartActivities(deps: { scope: TenantScope; runInputsMaxBytes?: number; runsMaxConcurrentPerTenant?: number }) {
+export function createScheduledStartActivities(deps: { scope: TenantScope; runInputsMaxBytes?: number; outputLimits?: OutputLimits; runsMaxConcurrentPerTenant?: number }) {
   const { scope } = deps;
   const runInputsMaxBytes = deps.runInputsMaxBytes ?? DEFAULT_RUN_LIMITS.runInputsMaxBytes;
   const limit = deps.runsMaxConcurrentPerTenant ?? DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT;
@@ -66,6 +66,7 @@ export function createScheduledStartActivities(deps: { scope: TenantScope; runIn
               graph: saved.graph,
               inputs: s.inputs,
               runInputsMaxBytes,
+              outputLimits: deps.outputLimits ?? DEFAULT_RUN_LIMITS,
               idempotencyKey,
               startedBy: `schedule:${s.id}`,
               trigger: { type: 'schedule', scheduleId: s.id },

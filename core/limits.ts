@@ -25,6 +25,9 @@ export interface RunLimits {
   runInputsMaxBytes: number;
 }
 
+/** The caps a run's node values meet; fixed in its plan when it starts (core/run-start.ts). */
+export type OutputLimits = Pick<RunLimits, 'nodeOutputMaxBytes' | 'runOutputsMaxBytes'>;
+
 /**
  * Defaults, sized from Temporal's own limits (2 MiB per payload, 50 MiB of history per run): a node output
  * travels in one payload (the evaluation's result, a progress batch), and each run output byte lands in the

@@ -12,6 +12,7 @@ import type {
   TransformData,
   TriggerData,
 } from './graph';
+import type { OutputLimits } from './limits';
 
 /** An incoming edge as the interpreter needs it: active when `source` succeeded and took `sourceHandle` (if set). */
 export interface PlanEdge {
@@ -54,6 +55,12 @@ export interface RunPlan {
   /** Nodes in a topological order (the trigger first). */
   nodes: PlanNode[];
   outputNodeIds: string[];
+  /**
+   * The caps its node values meet, as the starter's settings said when the run started (so a replay never
+   * depends on today's settings); with them the workflow may render inline templates itself. Absent on runs
+   * started before they were recorded: those evaluate every text in the worker's evaluation activity.
+   */
+  limits?: OutputLimits;
   /** A retry's reused nodes and the execution they come from (POST /executions/:id/retry); absent on every other run. */
   reuse?: { from: string; nodes: Record<string, ReusedNode> };
 }

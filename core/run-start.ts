@@ -7,7 +7,7 @@ import { compileGraph, GraphInvalidError } from './compile';
 import { temporalWorkflowId } from './events';
 import type { CanvasGraph } from './graph';
 import { checkRunInputs } from './inputs';
-import { INPUTS_TOO_LARGE, formatBytes, jsonBytes } from './limits';
+import { INPUTS_TOO_LARGE, formatBytes, jsonBytes, type OutputLimits } from './limits';
 import type { RunPlan } from './plan';
 
 /** The execution row a start records (db/repositories/executions.ts NewExecution). */
@@ -42,6 +42,8 @@ export interface RunStartRequest {
   graph: CanvasGraph;
   inputs: unknown;
   runInputsMaxBytes: number;
+  /** The starter's caps on node values, fixed in the plan (RunPlan.limits). */
+  outputLimits?: OutputLimits;
   idempotencyKey: string | null;
   startedBy: string | null;
   trigger: ExecutionTrigger;
@@ -53,6 +55,7 @@ export function prepareRunStart(r: RunStartRequest): { ok: true; record: RunReco
   let plan: RunPlan;
   try {
     plan = compileGraph(r.graph, { workflowId: r.workflowId, workflowVersion: r.version });
+    if (r.outputLimits) plan.limits = { nodeOutputMaxBytes: r.outputLimits.nodeOutputMaxBytes, runOutputsMaxBytes: r.outputLimits.runOutputsMaxBytes };
   } catch (err) {
     if (!(err instanceof GraphInvalidError)) throw err;
     return { ok: false, problem: { code: 'GRAPH_INVALID', status: 422, message: `version ${r.version} of workflow ${r.workflowId} has validation problems`, details: { errors: err.problems } } };

@@ -16,6 +16,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { DataSource, MigrationInterface } from 'typeorm';
 import { AccountRepository, ApprovalRepository, ExecutionRepository, TenantScope, WorkflowRepository } from '../db';
 import { Unauthorized } from '../core/errors';
+import type { OutputLimits } from '../core/limits';
 import { createAuthenticate } from './auth/authenticate';
 import { createMemberCache, memberOf } from './auth/member-cache';
 import { createInvalidationBus } from './cache/invalidation-bus';
@@ -91,6 +92,8 @@ export interface ApiDeps {
   cancelWaitMs?: number;
   /** Largest run inputs a start accepts, as JSON bytes (config RUN_INPUTS_MAX_BYTES; DEFAULT_RUN_LIMITS when absent). */
   runInputsMaxBytes?: number;
+  /** The caps on node values runs start with (RunPlan.limits; default DEFAULT_RUN_LIMITS). */
+  outputLimits?: OutputLimits;
   /** How long an open run's row may show no progress before a read asks Temporal (config RUN_REPAIR_STALE_SECONDS). */
   runRepairStaleMs?: number;
   /** Code export (docs/export.md): the artifact store's data dir and the default deployment base image. */
@@ -186,6 +189,7 @@ export function createApi(deps: ApiDeps): Api {
     namespace: deps.namespace,
     ...(deps.cancelWaitMs !== undefined ? { cancelWaitMs: deps.cancelWaitMs } : {}),
     ...(deps.runInputsMaxBytes !== undefined ? { runInputsMaxBytes: deps.runInputsMaxBytes } : {}),
+    ...(deps.outputLimits ? { outputLimits: deps.outputLimits } : {}),
     ...(deps.runRepairStaleMs !== undefined ? { repairStaleMs: deps.runRepairStaleMs } : {}),
     admission: runAdmission,
     finishedRuns: createFinishedRuns({ bus, ...(deps.finishedRunsCacheBytes !== undefined ? { maxBytes: deps.finishedRunsCacheBytes } : {}) }),

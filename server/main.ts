@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     encryptionKey: config.encryptionKey,
     rateLimits: config.rateLimits,
     runInputsMaxBytes: config.limits.runInputsMaxBytes,
+    outputLimits: config.limits,
     runRepairStaleMs: config.runRepairStaleMs,
     runsMaxConcurrentPerTenant: config.runsMaxConcurrentPerTenant,
     mcpToolWaitMs: config.mcpToolWaitMs,

@@ -1,7 +1,8 @@
 // The `canvasRun` workflow: drives the run machine (core/run-machine.ts) over a compiled plan. The machine
 // decides everything (what runs next, skips, retries, failure fan-out, cancellation, approval timeouts) and
 // what to record; this file only carries out its commands and feeds back what happened:
-//   evaluate    → one local activity evaluates a wave's texts in the worker's bounded threads
+//   evaluate    → a wave of inline templates is rendered here; any other wave's texts go to one local
+//                 activity that evaluates them in the worker's bounded evaluators
 //   callAgent   → one `runAgentTurn` activity, which first records the ledger still pending
 //   callModel   → the same, for one model call of a tool-using agent (with the rounds so far)
 //   callTool    → one `callTool` activity per tool call, several at once when the model asked for several
@@ -24,6 +25,8 @@ import {
 } from '@temporalio/workflow';
 import type { AgentTurnInput, TesseraActivities } from '../activities';
 import { rootCauseMessage } from '../core/error-cause';
+import type { EvaluateNodesInput, EvaluateNodesOutput } from '../core/evaluation-protocol';
+import { evaluateWaveInline } from '../core/inline-evaluation';
 import { OUTPUT_TOO_LARGE, jsonBytes } from '../core/limits';
 import type { PlanNode } from '../core/plan';
 import { initialState, mergeLedgers, step, DEFAULT_AGENT_ATTEMPTS, type Command, type Happening, type Ledger, type RunState } from '../core/run-machine';
@@ -42,6 +45,9 @@ export const stateQuery = defineQuery<RunStateView>(STATE_QUERY);
 
 /** Histories without this marker began under the interpreter of 51439c9 and finish under it. */
 export const RUN_MACHINE_PATCH = 'run-machine';
+
+/** Histories without this marker evaluated every wave in the `evaluateNodes` local activity. */
+export const INLINE_EVALUATION_PATCH = 'inline-evaluation';
 
 // Progress writes retry without an attempt limit (a database restart must not fail runs), bounded in time.
 const { recordProgress } = proxyLocalActivities<TesseraActivities>({
@@ -109,7 +115,7 @@ class RunDriver {
   private cancelled: unknown = null;
 
   constructor(private readonly input: CanvasRunInput) {
-    this.state = initialState(input.plan, input.inputs);
+    this.state = initialState(input.plan, input.inputs, input.maxParallelNodes !== undefined ? { maxParallelNodes: input.maxParallelNodes } : {});
     this.nodes = new Map(input.plan.nodes.map((n) => [n.id, n]));
     const { tenantId, executionId } = input;
     // An approval's writes are small (its context is capped) and never lost to a cancel half-way.
@@ -160,7 +166,12 @@ class RunDriver {
 
   private execute(command: Command, carry: Ledger): void {
     switch (command.type) {
-      case 'evaluate':
+      case 'evaluate': {
+        const inline = this.evaluateInline(command.input);
+        if (inline) {
+          this.inbox.push({ type: 'evaluated', at: now(), results: inline.results });
+          return;
+        }
         evaluateNodes(command.input).then(
           ({ results }) => this.inbox.push({ type: 'evaluated', at: now(), results }),
           (err: unknown) => {
@@ -168,6 +179,7 @@ class RunDriver {
           },
         );
         return;
+      }
       case 'callAgent':
         return this.track(this.callAgent(command, carry));
       case 'callModel':
@@ -192,6 +204,17 @@ class RunDriver {
         this.end = command;
         return;
     }
+  }
+
+  /**
+   * The wave's results when all its texts are inline templates (core/inline-evaluation.ts), rendered under the
+   * caps recorded in the plan; null for any other wave, for a plan without caps and for a history begun before
+   * the patch (it evaluated every wave in the local activity and replays so).
+   */
+  private evaluateInline(input: EvaluateNodesInput): EvaluateNodesOutput | null {
+    const limits = this.input.plan.limits;
+    const output = limits ? evaluateWaveInline(input, limits) : null;
+    return output && patched(INLINE_EVALUATION_PATCH) ? output : null;
   }
 
   private async callAgent(command: Extract<Command, { type: 'callAgent' }>, carry: Ledger): Promise<void> {

@@ -8,7 +8,7 @@ import type { ExecutionTrigger, ExecutionTriggerType, ExecutionView } from '../.
 import { causeChainMessage } from '../../core/error-cause';
 import { AppError, Conflict, NotFound, ValidationFailed } from '../../core/errors';
 import { TERMINAL_EXECUTION_STATUSES, type ExecutionEvent, type ExecutionStatus } from '../../core/events';
-import { DEFAULT_RUN_LIMITS } from '../../core/limits';
+import { DEFAULT_RUN_LIMITS, type OutputLimits } from '../../core/limits';
 import { prepareRunStart } from '../../core/run-start';
 import { planRetry } from '../../core/retry-plan';
 import type { Execution, ExecutionPageKey, ExecutionRepository, NodeExecution, TenantScope, WorkflowRepository } from '../../db';
@@ -38,6 +38,8 @@ export interface ExecutionServiceDeps {
   cancelWaitMs?: number;
   /** Largest run inputs as JSON bytes: they travel in the run's first Temporal payload (default DEFAULT_RUN_LIMITS). */
   runInputsMaxBytes?: number;
+  /** The caps on node values a run starts with, recorded in its plan (default DEFAULT_RUN_LIMITS, as the worker's). */
+  outputLimits?: OutputLimits;
   /** How long an open run's row may show no progress before a read asks Temporal (default DEFAULT_REPAIR_STALE_MS). */
   repairStaleMs?: number;
   /** Finished runs kept in memory (server/services/finished-runs.ts); every read goes to the database without. */
@@ -77,6 +79,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
   const { scope, workflows, executions, runs } = deps;
   const now = deps.now ?? (() => new Date());
   const runInputsMaxBytes = deps.runInputsMaxBytes ?? DEFAULT_RUN_LIMITS.runInputsMaxBytes;
+  const outputLimits = deps.outputLimits ?? DEFAULT_RUN_LIMITS;
   const repairGate = createRepairGate({ staleMs: deps.repairStaleMs ?? DEFAULT_REPAIR_STALE_MS, now: () => now().getTime() });
 
   function uiUrl(workflowId: string, runId: string | null): string {
@@ -252,6 +255,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
           graph: saved.graph,
           inputs: body.inputs ?? {},
           runInputsMaxBytes,
+          outputLimits,
           idempotencyKey,
           startedBy,
           trigger,
@@ -300,6 +304,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
           graph: saved.graph,
           inputs: old.inputs,
           runInputsMaxBytes,
+          outputLimits,
           idempotencyKey,
           startedBy,
           trigger: { type: 'retry', retryOf: old.id },

@@ -13,7 +13,7 @@ import Redis from 'ioredis';
 import pino, { type DestinationStream } from 'pino';
 import type { RateLimits } from '../../server/security/rate-limit';
 import { createActivities, createCredentialResolver, createRedisEventPublisher, EvaluationPool } from '../../activities';
-import type { RunLimits } from '../../core/limits';
+import { DEFAULT_RUN_LIMITS, type RunLimits } from '../../core/limits';
 import { createProviders } from '../../activities/llm';
 import { createToolRunners } from '../../activities/tools';
 import { createMcpToolLister } from '../../activities/tools/mcp-tool-lister';
@@ -161,6 +161,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     ...(opts.cancelWaitMs !== undefined ? { cancelWaitMs: opts.cancelWaitMs } : {}),
     ...(opts.runRepairStaleMs !== undefined ? { runRepairStaleMs: opts.runRepairStaleMs } : {}),
     ...(opts.limits?.runInputsMaxBytes !== undefined ? { runInputsMaxBytes: opts.limits.runInputsMaxBytes } : {}),
+    ...(opts.limits ? { outputLimits: { ...DEFAULT_RUN_LIMITS, ...opts.limits } } : {}),
     ...(opts.accessTokenTtlSeconds !== undefined ? { accessTokenTtlSeconds: opts.accessTokenTtlSeconds } : {}),
     ...(opts.webDir !== undefined ? { webDir: opts.webDir } : {}),
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
