@@ -141,7 +141,10 @@ it('a deployment whose workflow was terminated (no cleanup ran) reads as failed 
     expect(read.body.finishedAt).not.toBeNull();
     expect(await containerExists(running.containerId)).toBe(true);
   } finally {
-    await docker.getContainer(running.containerId).remove({ force: true }).catch(() => undefined);
+    // The service's container and, without egress, its gate and internal network (all labelled), then its image.
+    const filters = JSON.stringify({ label: [`io.tessera.deployment=${running.id}`] });
+    for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
     await docker.getImage(deploymentImageTag(running.id)).remove({ force: true }).catch(() => undefined);
   }
 });
