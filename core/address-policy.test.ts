@@ -2,6 +2,9 @@
 import { ConfigError, loadConfig } from './config';
 import { checkAddress, classifyAddress, isAddressAllowed, isHostnameAllowed, isIpLiteral, NO_ALLOWED_HOSTS, parseAllowedHosts, type AddressKind } from './address-policy';
 
+// JWT_SECRET and ENCRYPTION_KEY have no default (core/stack-secrets.ts).
+const SECRETS = { JWT_SECRET: 'a-jwt-secret-of-enough-length', ENCRYPTION_KEY: 'an-encryption-key-of-enough-length' };
+
 describe('classifyAddress', () => {
   const table: [string, AddressKind][] = [
     // loopback
@@ -151,19 +154,19 @@ describe('checkAddress', () => {
 
 describe('TOOL_ALLOWED_HOSTS and the other tool settings in loadConfig', () => {
   it('defaults to nothing allowed, 30 s, 64 KiB and 4 MiB', () => {
-    const { tools } = loadConfig({});
+    const { tools } = loadConfig(SECRETS);
     expect(tools).toEqual({ allowedHosts: { ...NO_ALLOWED_HOSTS, source: '' }, timeoutMs: 30_000, responseMaxBytes: 65_536, mcpResponseMaxBytes: 4 * 1024 * 1024 });
   });
 
   it('reads the list and the limits', () => {
-    const { tools } = loadConfig({ TOOL_ALLOWED_HOSTS: '127.0.0.1,10.0.0.0/8', TOOL_TIMEOUT_MS: '5000', TOOL_RESPONSE_MAX_BYTES: '2048' });
+    const { tools } = loadConfig({ ...SECRETS, TOOL_ALLOWED_HOSTS: '127.0.0.1,10.0.0.0/8', TOOL_TIMEOUT_MS: '5000', TOOL_RESPONSE_MAX_BYTES: '2048' });
     expect(isAddressAllowed('10.2.3.4', tools.allowedHosts)).toBe(true);
     expect(tools.timeoutMs).toBe(5000);
     expect(tools.responseMaxBytes).toBe(2048);
   });
 
   it('refuses to start with an entry that is no host, address or CIDR', () => {
-    expect(() => loadConfig({ TOOL_ALLOWED_HOSTS: '127.0.0.1,10.0.0.0/99' })).toThrow(ConfigError);
-    expect(() => loadConfig({ TOOL_ALLOWED_HOSTS: '127.0.0.1,10.0.0.0/99' })).toThrow(/10\.0\.0\.0\/99/);
+    expect(() => loadConfig({ ...SECRETS, TOOL_ALLOWED_HOSTS: '127.0.0.1,10.0.0.0/99' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...SECRETS, TOOL_ALLOWED_HOSTS: '127.0.0.1,10.0.0.0/99' })).toThrow(/10\.0\.0\.0\/99/);
   });
 });

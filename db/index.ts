@@ -14,6 +14,7 @@ export * from './repositories/exports';
 export * from './repositories/deployments';
 export * from './repositories/approvals';
 export * from './repositories/api-keys';
+export * from './vault';
 export * from './repositories/credentials';
 export * from './repositories/audit-log';
 export * from './repositories/mcp-servers';

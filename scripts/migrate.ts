@@ -1,13 +1,14 @@
 // `npm run migrate`: brings the public schema and every tenant schema up to date (safe to run from
 // several processes at once: each schema migrates under an advisory lock).
 import { loadConfig } from '../core/config';
+import { withStackSecrets } from '../core/stack-secrets';
 import { createDataSource, migrateAll } from '../db';
 import { publicMigrations } from '../migrations/public';
 import { tenantMigrations } from '../migrations/tenant';
 import { ensureDatabase } from './ensure-database';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = loadConfig(withStackSecrets(process.env));
   await ensureDatabase(config.databaseUrl);
   const dataSource = await createDataSource(config.databaseUrl, { applicationName: 'tessera-migrate', poolSize: 2 }).initialize();
   try {

@@ -180,6 +180,26 @@ async function waitForApi(port, supervisor) {
   });
 }
 
+/**
+ * JWT_SECRET and ENCRYPTION_KEY for every child (api, worker, migrate): the environment's, or else the ones
+ * generated once into DATA_DIR/secrets/stack.json (0600) and reused on every later start (core/stack-secrets.ts).
+ */
+async function ensureSecrets() {
+  if (process.env.JWT_SECRET && process.env.ENCRYPTION_KEY) return;
+  // One implementation for start and the processes that read the file; node_modules (tsx) exists by now.
+  const { tsImport } = await import('tsx/esm/api');
+  const { ensureStackSecrets, stackSecretsFile } = await tsImport('../core/stack-secrets.ts', import.meta.url);
+  const file = stackSecretsFile({ DATA_DIR: path.resolve(repoRoot, process.env.DATA_DIR || '.data') });
+  const { secrets, created } = ensureStackSecrets(file);
+  const from = [];
+  for (const name of ['JWT_SECRET', 'ENCRYPTION_KEY']) {
+    if (process.env[name]) continue;
+    process.env[name] = secrets[name];
+    from.push(name);
+  }
+  say('start', `${created ? 'generated' : 'using'} ${from.join(' and ')} ${created ? 'into' : 'from'} ${file} (owner-only, mode 0600); keep this file to keep sessions and the credentials vault`);
+}
+
 async function main() {
   const port = process.env.PORT || '3000';
   const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/tessera';
@@ -220,6 +240,7 @@ async function main() {
 
   try {
     ensureDeps();
+    await ensureSecrets();
     ensureSystemPackages();
     await ensureTemporalCli();
     await ensurePostgres(databaseUrl);

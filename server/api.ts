@@ -14,7 +14,7 @@ import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
 import swaggerUi from 'swagger-ui-express';
 import type { DataSource, MigrationInterface } from 'typeorm';
-import { AccountRepository, ApprovalRepository, ExecutionRepository, TenantScope, WorkflowRepository } from '../db';
+import { AccountRepository, ApprovalRepository, ExecutionRepository, TenantScope, WorkflowRepository, type VaultKeys } from '../db';
 import { Unauthorized } from '../core/errors';
 import type { OutputLimits } from '../core/limits';
 import { createAuthenticate } from './auth/authenticate';
@@ -101,8 +101,8 @@ export interface ApiDeps {
   deployBaseImage?: string;
   /** Hardened deployments (config DEPLOY_*): allowed base images, container user and limits, egress, per-tenant limit; DEFAULT_DEPLOYMENT_SETTINGS when absent. */
   deployments?: DeploymentSettings;
-  /** The secret the credentials vault's key is derived from (config ENCRYPTION_KEY). */
-  encryptionKey: string;
+  /** The vault's keys (config ENCRYPTION_KEY, and ENCRYPTION_KEY_PREVIOUS for what older keys sealed). */
+  encryptionKey: VaultKeys;
   /** Abuse limits overriding DEFAULT_RATE_LIMITS (config RATE_LIMIT_*). */
   rateLimits?: Partial<RateLimits>;
   /** Namespace of the rate-limit counters in Redis; tests give each stack its own. */

@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import Redis from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { loadConfig } from '../core/config';
+import { withStackSecrets } from '../core/stack-secrets';
 import { installFaultHandlers, redactedUrl, reportClientErrors, startupStep } from '../core/process-faults';
 import { createDataSource } from '../db';
 import { tenantMigrations } from '../migrations/tenant';
@@ -14,7 +15,7 @@ import { createHttpServer } from './http/server';
 let rootLogger: Logger | null = null;
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = loadConfig(withStackSecrets(process.env));
   // Asynchronous writes (flushed on exit): a synchronous stdout write that meets a full pipe (npm start relays
   // every line, and is slow on a busy machine) sleeps the event loop until it drains, for every request logged.
   const logger = pino({ level: config.logLevel, base: { process: 'api' } }, pino.destination({ dest: 1, sync: false }));
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     logger,
     corsOrigins: config.corsOrigins,
     toolOutbound: config.tools,
-    encryptionKey: config.encryptionKey,
+    encryptionKey: { current: config.encryptionKey, previous: config.encryptionKeyPrevious },
     rateLimits: config.rateLimits,
     runInputsMaxBytes: config.limits.runInputsMaxBytes,
     outputLimits: config.limits,

@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import Redis from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { loadConfig } from '../core/config';
+import { withStackSecrets } from '../core/stack-secrets';
 import { installFaultHandlers, redactedUrl, reportClientErrors, startupStep } from '../core/process-faults';
 import { createActivities, createCredentialResolver, createRedisEventPublisher, EvaluationPool } from '../activities';
 import { createProviders } from '../activities/llm';
@@ -16,7 +17,7 @@ import { bundleWorkflows, createTesseraWorker } from './create-worker';
 let rootLogger: Logger | null = null;
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = loadConfig(withStackSecrets(process.env));
   const logger = pino({ level: config.logLevel, base: { process: 'worker' } });
   rootLogger = logger;
   // A failure no code handled is logged here with its context; the worker keeps running unless it is unsafe to.
@@ -30,18 +31,19 @@ async function main(): Promise<void> {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
   reportClientErrors(redis, 'redis', logger);
   const scope = new TenantScope(dataSource);
+  const vaultKeys = { current: config.encryptionKey, previous: config.encryptionKeyPrevious };
   // Every expression and template of a run is evaluated in these threads, bounded by config.limits.
   const evaluation = new EvaluationPool({ limits: config.limits, onError: (err) => logger.error({ err }, 'evaluation thread failed') });
   // Agents' tools: one outbound connection pool, every request checked against TOOL_ALLOWED_HOSTS.
-  const tools = createToolRunners({ scope, encryptionKey: config.encryptionKey, settings: config.tools, evaluation });
-  const mcpTools = createMcpToolLister({ scope, encryptionKey: config.encryptionKey, settings: config.tools });
+  const tools = createToolRunners({ scope, encryptionKey: vaultKeys, settings: config.tools, evaluation });
+  const mcpTools = createMcpToolLister({ scope, encryptionKey: vaultKeys, settings: config.tools });
   const activities = createActivities({
     evaluation,
     scope,
     progress: new ProgressRepository(scope),
     publisher: createRedisEventPublisher(redis, (err) => logger.warn({ err }, 'event publish failed')),
     providers: createProviders(config.providers),
-    resolveCredential: createCredentialResolver(scope, config.encryptionKey),
+    resolveCredential: createCredentialResolver(scope, vaultKeys),
     toolRunners: { http: (request) => tools.runHttpTool(request), mcp: (request) => tools.runMcpTool(request) },
     mcpTools: mcpTools.list,
     subflowMaxDepth: config.subflowMaxDepth,

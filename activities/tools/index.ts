@@ -1,7 +1,7 @@
 // The tools an agent's loop calls, bound to their dependencies once: `createToolRunners(deps)` gives
 // `runHttpTool` and `runMcpTool` with one OutboundClient (one connection pool) behind both.
 import type { ToolOutboundSettings } from '../../core/config';
-import { McpServerRepository, type TenantScope } from '../../db';
+import { McpServerRepository, type TenantScope, type VaultKeys } from '../../db';
 import { createToolSecretResolver } from '../credentials';
 import type { EvaluationPool } from '../evaluation';
 import { runHttpTool, type HttpToolRequest, type HttpToolResult, type TemplateRenderer } from './http-tool';
@@ -12,7 +12,7 @@ import { ToolError } from './tool-error';
 export interface ToolRunnerDeps {
   scope: TenantScope;
   /** The vault's secret (config ENCRYPTION_KEY): tools send credentials' secrets. */
-  encryptionKey: string;
+  encryptionKey: VaultKeys;
   /** config.tools: TOOL_ALLOWED_HOSTS, TOOL_TIMEOUT_MS, TOOL_RESPONSE_MAX_BYTES, MCP_RESPONSE_MAX_BYTES. */
   settings: ToolOutboundSettings;
   /** The worker's evaluation threads, so an http tool's templates render under the run's limits; inline without. */

@@ -2,7 +2,7 @@
 // called (the plan names only the server). The server and its credential are read in the tenant's scope, the
 // listing goes through the SSRF-safe outbound client, as every call of those tools does (mcp-tool.ts).
 import type { ToolOutboundSettings } from '../../core/config';
-import { McpServerRepository, type TenantScope } from '../../db';
+import { McpServerRepository, type TenantScope, type VaultKeys } from '../../db';
 import { createToolSecretResolver } from '../credentials';
 import { listMcpTools, type McpToolInfo } from './mcp-client';
 import { mcpEndpointOf } from './mcp-tool';
@@ -10,7 +10,7 @@ import { createOutboundClient } from './outbound';
 
 export interface McpToolListerDeps {
   scope: TenantScope;
-  encryptionKey: string;
+  encryptionKey: VaultKeys;
   settings: ToolOutboundSettings;
 }
 

@@ -1,9 +1,10 @@
-// The credentials vault of a tenant: LLM provider keys encrypted with AES-256-GCM under a key derived from
-// ENCRYPTION_KEY. The tenant and credential ids are bound in as associated data, so a ciphertext copied
-// into another tenant's row (or another row) does not decrypt. Runs inside the caller's TenantScope.
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+// The credentials vault of a tenant: LLM provider keys sealed by the Vault (db/vault.ts: AES-256-GCM under
+// ENCRYPTION_KEY, the key's id recorded). The tenant and credential ids are bound in as associated data, so a
+// ciphertext copied into another tenant's row (or another row) does not decrypt. Runs inside the caller's TenantScope.
+import { randomUUID } from 'node:crypto';
 import { returnedRows } from '../returning';
 import type { TenantScope } from '../tenant-scope';
+import { resealBatch, Vault, type VaultKeys } from '../vault';
 
 export interface CredentialRecord {
   id: string;
@@ -55,23 +56,18 @@ function record(row: CredentialRow): CredentialRecord {
   };
 }
 
-/** The 256-bit data key: HKDF of the configured secret, so any string of 16+ characters is a usable setting. */
-export function deriveVaultKey(encryptionKey: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', Buffer.from(encryptionKey, 'utf8'), Buffer.from('tessera'), Buffer.from('credentials-v1'), 32));
-}
-
 function associatedData(tenantId: string, credentialId: string): Buffer {
   return Buffer.from(`${tenantId}:${credentialId}`, 'utf8');
 }
 
 export class CredentialRepository {
-  private readonly key: Buffer;
+  private readonly vault: Vault;
 
   constructor(
     private readonly scope: TenantScope,
-    encryptionKey: string,
+    keys: VaultKeys,
   ) {
-    this.key = deriveVaultKey(encryptionKey);
+    this.vault = new Vault(keys);
   }
 
   async create(input: { provider: string; name: string; secret: string; baseUrl?: string | null; createdBy: string | null }): Promise<CredentialRecord> {
@@ -79,9 +75,9 @@ export class CredentialRepository {
     const id = randomUUID();
     const sealed = this.seal(id, input.secret);
     const rows: CredentialRow[] = await m.query(
-      `insert into credentials (id, provider, name, base_url, ciphertext, iv, tag, created_by) values ($1, $2, $3, $4, $5, $6, $7, $8)
+      `insert into credentials (id, provider, name, base_url, ciphertext, iv, tag, key_id, created_by) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        returning ${COLUMNS}`,
-      [id, input.provider, input.name, input.baseUrl ?? null, sealed.ciphertext, sealed.iv, sealed.tag, input.createdBy],
+      [id, input.provider, input.name, input.baseUrl ?? null, sealed.ciphertext, sealed.iv, sealed.tag, sealed.keyId, input.createdBy],
     );
     return record(rows[0] as CredentialRow);
   }
@@ -102,10 +98,10 @@ export class CredentialRepository {
         `update credentials set
            name = coalesce($2, name),
            base_url = case when $3::boolean then $4 else base_url end,
-           ciphertext = coalesce($5, ciphertext), iv = coalesce($6, iv), tag = coalesce($7, tag),
+           ciphertext = coalesce($5, ciphertext), iv = coalesce($6, iv), tag = coalesce($7, tag), key_id = case when $5::bytea is null then key_id else $8 end,
            rotated_at = case when $5::bytea is null then rotated_at else now() end
          where id = $1 returning ${COLUMNS}`,
-        [id, change.name ?? null, change.baseUrl !== undefined, change.baseUrl ?? null, sealed?.ciphertext ?? null, sealed?.iv ?? null, sealed?.tag ?? null],
+        [id, change.name ?? null, change.baseUrl !== undefined, change.baseUrl ?? null, sealed?.ciphertext ?? null, sealed?.iv ?? null, sealed?.tag ?? null, sealed?.keyId ?? null],
       ),
     );
     return rows[0] ? record(rows[0]) : null;
@@ -118,7 +114,7 @@ export class CredentialRepository {
          from workflows w
          join workflow_versions v on v.workflow_id = w.id and v.version = w.current_version
          cross join lateral jsonb_array_elements(case when jsonb_typeof(v.graph->'nodes') = 'array' then v.graph->'nodes' else '[]'::jsonb end) n
-        where n->>'type' = 'agent' and n->'data'->>'credentialId' is not null
+        where w.deleted_at is null and n->>'type' = 'agent' and n->'data'->>'credentialId' is not null
           and ($1::text is null or lower(n->'data'->>'credentialId') = $1)
         order by w.name, n->>'id'`,
       [credentialId ?? null],
@@ -136,22 +132,24 @@ export class CredentialRepository {
    * sends it); null when there is none. Only the worker calls this.
    */
   async reveal(id: string, provider: string | null): Promise<RevealedCredential | null> {
-    const rows: { ciphertext: Buffer; iv: Buffer; tag: Buffer; base_url: string | null }[] = await this.scope
+    const rows: { ciphertext: Buffer; iv: Buffer; tag: Buffer; key_id: string | null; base_url: string | null }[] = await this.scope
       .manager()
-      .query(`select ciphertext, iv, tag, base_url from credentials where id = $1 and ($2::text is null or provider = $2)`, [id, provider]);
+      .query(`select ciphertext, iv, tag, key_id, base_url from credentials where id = $1 and ($2::text is null or provider = $2)`, [id, provider]);
     const row = rows[0];
     if (!row) return null;
-    const decipher = createDecipheriv('aes-256-gcm', this.key, row.iv);
-    decipher.setAAD(associatedData(this.scope.tenantId(), id));
-    decipher.setAuthTag(row.tag);
-    return { secret: Buffer.concat([decipher.update(row.ciphertext), decipher.final()]).toString('utf8'), baseUrl: row.base_url };
+    const secret = this.vault.open({ ciphertext: row.ciphertext, iv: row.iv, tag: row.tag, keyId: row.key_id }, associatedData(this.scope.tenantId(), id), `credential ${id}`);
+    return { secret, baseUrl: row.base_url };
   }
 
-  private seal(id: string, secret: string): { ciphertext: Buffer; iv: Buffer; tag: Buffer } {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(associatedData(this.scope.tenantId(), id));
-    const ciphertext = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
-    return { ciphertext, iv, tag: cipher.getAuthTag() };
+  /**
+   * Re-encrypts a batch of credentials sealed under another key (or before key ids) with the current one, and
+   * says how many; the secret and `rotated_at` stay what they were (this is the vault's rotation, not the secret's).
+   */
+  async resealUnderCurrentKey(): Promise<number> {
+    return resealBatch(this.scope.manager(), 'credentials', this.vault, (id) => associatedData(this.scope.tenantId(), id));
+  }
+
+  private seal(id: string, secret: string): { ciphertext: Buffer; iv: Buffer; tag: Buffer; keyId: string } {
+    return this.vault.seal(secret, associatedData(this.scope.tenantId(), id));
   }
 }

@@ -1,12 +1,11 @@
-// The webhooks of a tenant's workflows. The secret is sealed with AES-256-GCM under the credentials vault's
-// key (deriveVaultKey), the tenant and hook ids bound in as associated data; it is opened only to check a
+// The webhooks of a tenant's workflows. The secret is sealed by the vault (db/vault.ts, ENCRYPTION_KEY), the
+// tenant and hook ids bound in as associated data; it is opened only to check a
 // delivery's signature. `WebhookRouteRepository` is the public lookup of a hook's tenant (POST /hooks/:id
 // names none).
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { returnedRows } from '../returning';
 import type { TenantScope } from '../tenant-scope';
-import { deriveVaultKey } from './credentials';
+import { resealBatch, Vault, type VaultKeys } from '../vault';
 
 export interface WebhookRecord {
   id: string;
@@ -33,28 +32,26 @@ function associatedData(tenantId: string, webhookId: string): Buffer {
 }
 
 export class WebhookRepository {
-  private readonly key: Buffer;
+  private readonly vault: Vault;
 
   constructor(
     private readonly scope: TenantScope,
-    encryptionKey: string,
+    keys: VaultKeys,
   ) {
-    this.key = deriveVaultKey(encryptionKey);
+    this.vault = new Vault(keys);
   }
 
   async create(input: { id: string; workflowId: string; secret: string; createdBy: string | null }): Promise<WebhookRecord> {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(associatedData(this.scope.tenantId(), input.id));
-    const ciphertext = Buffer.concat([cipher.update(input.secret, 'utf8'), cipher.final()]);
+    const sealed = this.vault.seal(input.secret, associatedData(this.scope.tenantId(), input.id));
     const rows: WebhookRow[] = await this.scope
       .manager()
-      .query(`insert into webhooks (id, workflow_id, ciphertext, iv, tag, created_by) values ($1, $2, $3, $4, $5, $6) returning ${COLUMNS}`, [
+      .query(`insert into webhooks (id, workflow_id, ciphertext, iv, tag, key_id, created_by) values ($1, $2, $3, $4, $5, $6, $7) returning ${COLUMNS}`, [
         input.id,
         input.workflowId,
-        ciphertext,
-        iv,
-        cipher.getAuthTag(),
+        sealed.ciphertext,
+        sealed.iv,
+        sealed.tag,
+        sealed.keyId,
         input.createdBy,
       ]);
     return record(rows[0] as WebhookRow);
@@ -72,15 +69,18 @@ export class WebhookRepository {
 
   /** The hook and its plaintext secret; null when there is no such hook. */
   async reveal(id: string): Promise<(WebhookRecord & { secret: string }) | null> {
-    const rows: (WebhookRow & { ciphertext: Buffer; iv: Buffer; tag: Buffer })[] = await this.scope
+    const rows: (WebhookRow & { ciphertext: Buffer; iv: Buffer; tag: Buffer; key_id: string | null })[] = await this.scope
       .manager()
-      .query(`select ${COLUMNS}, ciphertext, iv, tag from webhooks where id = $1`, [id]);
+      .query(`select ${COLUMNS}, ciphertext, iv, tag, key_id from webhooks where id = $1`, [id]);
     const row = rows[0];
     if (!row) return null;
-    const decipher = createDecipheriv('aes-256-gcm', this.key, row.iv);
-    decipher.setAAD(associatedData(this.scope.tenantId(), id));
-    decipher.setAuthTag(row.tag);
-    return { ...record(row), secret: Buffer.concat([decipher.update(row.ciphertext), decipher.final()]).toString('utf8') };
+    const secret = this.vault.open({ ciphertext: row.ciphertext, iv: row.iv, tag: row.tag, keyId: row.key_id }, associatedData(this.scope.tenantId(), id), `webhook ${id}`);
+    return { ...record(row), secret };
+  }
+
+  /** A batch of hook secrets sealed under another key re-encrypted with the current one; how many. */
+  async resealUnderCurrentKey(): Promise<number> {
+    return resealBatch(this.scope.manager(), 'webhooks', this.vault, (id) => associatedData(this.scope.tenantId(), id));
   }
 
   async remove(id: string): Promise<boolean> {

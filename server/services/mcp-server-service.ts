@@ -6,7 +6,7 @@ import { QueryFailedError } from 'typeorm';
 import { checkAddress, isIpLiteral } from '../../core/address-policy';
 import type { ToolOutboundSettings } from '../../core/config';
 import { AppError, Conflict, NotFound, ValidationFailed } from '../../core/errors';
-import { CredentialRepository, McpServerRepository, type McpServerRecord, type TenantScope } from '../../db';
+import { CredentialRepository, McpServerRepository, type McpServerRecord, type TenantScope, type VaultKeys } from '../../db';
 import type { McpToolInfo } from '../../activities/tools/mcp-client';
 import { createMcpToolLister } from '../../activities/tools/mcp-tool-lister';
 import { ToolError } from '../../activities/tools/tool-error';
@@ -18,7 +18,7 @@ export type { McpServerView } from '../../core/api-views';
 export interface McpServerServiceDeps {
   scope: TenantScope;
   /** The vault's secret (config ENCRYPTION_KEY): a server's credential is its bearer token. */
-  encryptionKey: string;
+  encryptionKey: VaultKeys;
   /** config.tools: where MCP requests may go, how long they may take, how large an answer may be. */
   settings: ToolOutboundSettings;
 }

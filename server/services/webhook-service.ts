@@ -6,7 +6,7 @@ import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { AppError, NotFound, Unauthorized } from '../../core/errors';
 import { TERMINAL_EXECUTION_STATUSES, type ExecutionStatus } from '../../core/events';
 import { JSON_MAX_DEPTH, jsonTooDeep, nestsDeeperThan } from '../../core/limits';
-import type { TenantScope, WorkflowRepository } from '../../db';
+import type { TenantScope, VaultKeys, WorkflowRepository } from '../../db';
 import { WebhookRepository, WebhookRouteRepository, type WebhookRecord } from '../../db/repositories/webhooks';
 import type { RunClient } from '../temporal/run-client';
 import type { ExecutionService } from './execution-service';
@@ -39,7 +39,7 @@ export interface WebhookServiceDeps {
   workflows: WorkflowRepository;
   executions: ExecutionService;
   runs: RunClient;
-  encryptionKey: string;
+  encryptionKey: VaultKeys;
   /** Counts a delivery against the hook's rate limit (and the tenant's run starts); throws when over. */
   countDelivery(hookId: string, tenantId: string): Promise<void>;
   /** Records a refused signature in the tenant's audit log. */

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowBundleOption } from '@temporalio/worker';
-import { TEST_REDIS_URL, type TestStack } from './stack';
+import { TEST_ENCRYPTION_KEY, TEST_JWT_SECRET, TEST_REDIS_URL, type TestStack } from './stack';
 import { testTemporalAddress } from './temporal';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -43,7 +43,8 @@ export function spawnTessera(kind: keyof typeof ENTRY, env: Record<string, strin
   // (the tsx CLI would run it as a grandchild that survives).
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, ENTRY[kind])], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', ...env },
+    // The stack's secrets, as in-process test stacks use; a test may unset them with ''.
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', JWT_SECRET: TEST_JWT_SECRET, ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.push(child);
