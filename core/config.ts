@@ -8,6 +8,7 @@ import { AllowedHostsError, NO_ALLOWED_HOSTS, parseAllowedHosts, type AllowedHos
 import { DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT } from './run-admission';
 import { DEFAULT_SUBFLOW_MAX_DEPTH } from './child-run';
 import { DEFAULT_MAP_MAX_ITEMS } from './map-run';
+import { DEFAULT_KDF_QUEUE, DEFAULT_LOGIN_THROTTLE, type KdfQueueSettings, type LoginThrottleSettings } from './login-limits';
 import { DEFAULT_DEPLOYMENT_SETTINGS, IMAGE_REFERENCE, parseContainerUser, type DeploymentSettings } from './deployment-sandbox';
 
 // The defaults older versions printed here: public, so refused as JWT_SECRET and ENCRYPTION_KEY everywhere. The old
@@ -35,6 +36,12 @@ function rateLimitSetting(value: string | undefined): RateLimitSetting | undefin
   if (value === undefined) return undefined;
   const [limit, windowSeconds] = value.split('/').map(Number);
   return { limit: limit ?? 0, windowSeconds: windowSeconds ?? 1 };
+}
+
+/** LOGIN_FAILURES_PER_EMAIL, already checked against RATE_LIMIT_FORMAT: `<failures>/<window seconds>`. */
+function loginCeiling(value: string): Pick<LoginThrottleSettings, 'failuresPerEmail' | 'windowSeconds'> {
+  const { limit, windowSeconds } = rateLimitSetting(value) ?? { limit: 0, windowSeconds: 1 };
+  return { failuresPerEmail: limit, windowSeconds };
 }
 
 export interface ToolOutboundSettings {
@@ -103,6 +110,13 @@ const envSchema = z.object({
   RATE_LIMIT_API_PER_TENANT: z.string().regex(RATE_LIMIT_FORMAT).optional(),
   RATE_LIMIT_RUN_STARTS_PER_TENANT: z.string().regex(RATE_LIMIT_FORMAT).optional(),
   RATE_LIMIT_WEBHOOK_PER_HOOK: z.string().regex(RATE_LIMIT_FORMAT).optional(),
+  // Login (core/login-limits.ts, docs/security.md "Sign-in that cannot be used against its users").
+  LOGIN_FREE_FAILURES: z.coerce.number().int().min(0).max(1000).default(DEFAULT_LOGIN_THROTTLE.freeFailures),
+  LOGIN_DELAY_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_LOGIN_THROTTLE.maxDelaySeconds),
+  LOGIN_FAILURES_PER_EMAIL: z.string().regex(RATE_LIMIT_FORMAT, 'must be <failures>/<window seconds>, e.g. 100/3600').default(`${DEFAULT_LOGIN_THROTTLE.failuresPerEmail}/${DEFAULT_LOGIN_THROTTLE.windowSeconds}`),
+  LOGIN_KDF_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULT_KDF_QUEUE.concurrency),
+  LOGIN_KDF_QUEUE: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_KDF_QUEUE.queue),
+  LOGIN_KDF_PER_CLIENT: z.coerce.number().int().min(1).max(1000).default(DEFAULT_KDF_QUEUE.perClient),
   WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   // What a user's canvas may cost where it runs (core/limits.ts, docs/decisions.md "Bounded evaluation").
   EXPRESSION_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(DEFAULT_RUN_LIMITS.expressionTimeoutMs),
@@ -169,6 +183,8 @@ export interface TesseraConfig {
   rateLimits: { authPerIp?: RateLimitSetting; authPerEmail?: RateLimitSetting; apiPerTenant?: RateLimitSetting; runStartsPerTenant?: RateLimitSetting; webhookPerHook?: RateLimitSetting };
   /** Express's `trust proxy` (config TRUST_PROXY): false, a hop count, or the proxies' addresses and ranges. */
   trustProxy: TrustProxy;
+  /** Login's delays per email and client, its ceiling per email and its scrypt queue (LOGIN_*). */
+  login: { throttle: LoginThrottleSettings; kdf: KdfQueueSettings };
   /** Largest webhook delivery body (config WEBHOOK_MAX_BODY_BYTES); larger is a 413. */
   webhookMaxBodyBytes: number;
   /** What evaluating a run's texts and keeping its data may cost (the worker's threads, the API's input check). */
@@ -260,6 +276,14 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     mapMaxItems: e.MAP_MAX_ITEMS,
     webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
     trustProxy,
+    login: {
+      throttle: {
+        freeFailures: e.LOGIN_FREE_FAILURES,
+        maxDelaySeconds: e.LOGIN_DELAY_MAX_SECONDS,
+        ...loginCeiling(e.LOGIN_FAILURES_PER_EMAIL),
+      },
+      kdf: { concurrency: e.LOGIN_KDF_CONCURRENCY, queue: e.LOGIN_KDF_QUEUE, perClient: e.LOGIN_KDF_PER_CLIENT },
+    },
     memberCacheTtlMs: e.MEMBER_CACHE_SECONDS * 1000,
     finishedRunsCacheBytes: e.FINISHED_RUNS_CACHE_MB * 1024 * 1024,
     tools: { allowedHosts, timeoutMs: e.TOOL_TIMEOUT_MS, responseMaxBytes: e.TOOL_RESPONSE_MAX_BYTES, mcpResponseMaxBytes: e.MCP_RESPONSE_MAX_BYTES },

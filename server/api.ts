@@ -17,12 +17,16 @@ import type { DataSource, MigrationInterface } from 'typeorm';
 import { AccountRepository, ApprovalRepository, ExecutionRepository, TenantScope, WorkflowRepository, type VaultKeys } from '../db';
 import { Unauthorized } from '../core/errors';
 import type { OutputLimits } from '../core/limits';
-import { createAuthenticate } from './auth/authenticate';
+import { createAuthenticate, sessionMember } from './auth/authenticate';
+import { createKdfQueue } from './auth/kdf-queue';
+import { createLoginThrottle } from './auth/login-throttle';
+import { DEFAULT_KDF_QUEUE, DEFAULT_LOGIN_THROTTLE, type KdfQueueSettings, type LoginThrottleSettings } from '../core/login-limits';
+import { createSessionRevocations } from './auth/session-revocations';
 import { createMemberCache, memberOf } from './auth/member-cache';
 import { createInvalidationBus } from './cache/invalidation-bus';
 import { createAuthRouter } from './auth/router';
 import { createAuthService } from './auth/service';
-import { createTokenService } from './auth/tokens';
+import { createTokenService, DEFAULT_ACCESS_TTL_SECONDS } from './auth/tokens';
 import type { Principal } from './auth/principal';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { jsonBody } from './http/json-body';
@@ -105,8 +109,12 @@ export interface ApiDeps {
   encryptionKey: VaultKeys;
   /** Abuse limits overriding DEFAULT_RATE_LIMITS (config RATE_LIMIT_*). */
   rateLimits?: Partial<RateLimits>;
-  /** Namespace of the rate-limit counters in Redis; tests give each stack its own. */
+  /** Namespace of the rate-limit counters in Redis (and of login's failure counts); tests give each stack its own. */
   rateLimitPrefix?: string;
+  /** Login's delays per email and client and its ceiling per email (config LOGIN_*); DEFAULT_LOGIN_THROTTLE when absent. */
+  loginThrottle?: Partial<LoginThrottleSettings>;
+  /** The scrypt queue of login and sign-up (config LOGIN_KDF_*); DEFAULT_KDF_QUEUE when absent. */
+  kdfQueue?: Partial<KdfQueueSettings>;
   /** How long a member's role is kept in memory between reads (config MEMBER_CACHE_SECONDS; MEMBER_CACHE_TTL_MS when absent). */
   memberCacheTtlMs?: number;
   /** Bytes of finished runs kept in memory for reads (config FINISHED_RUNS_CACHE_MB; FINISHED_RUNS_CACHE_BYTES when absent). */
@@ -142,30 +150,32 @@ export function createApi(deps: ApiDeps): Api {
   const accounts = new AccountRepository(deps.dataSource, deps.tenantMigrations);
   const workflowsRepo = new WorkflowRepository(scope);
   const executionsRepo = new ExecutionRepository(scope);
-  const tokens = createTokenService({
-    jwtSecret: deps.jwtSecret,
-    accounts,
-    ...(deps.accessTokenTtlSeconds !== undefined ? { accessTtlSeconds: deps.accessTokenTtlSeconds } : {}),
-  });
-  const auth = createAuthService({ accounts, tokens });
+  const accessTtlSeconds = deps.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TTL_SECONDS;
+  const tokens = createTokenService({ jwtSecret: deps.jwtSecret, accounts, accessTtlSeconds });
   const apiKeys = new ApiKeyRepository(deps.dataSource);
   const bus = createInvalidationBus({ redis: deps.redis, subscriber: deps.subscriber, onError: (err) => logger.warn({ err }, 'invalidation bus: a message was lost') });
+  const sessions = createSessionRevocations({ redis: deps.redis, bus, accessTtlSeconds, onError: (err) => logger.warn({ err }, 'ended sessions: could not load them from Redis') });
+  const auth = createAuthService({
+    accounts,
+    tokens,
+    sessions,
+    kdf: createKdfQueue({ ...DEFAULT_KDF_QUEUE, ...deps.kdfQueue }),
+    throttle: createLoginThrottle(deps.redis, { ...DEFAULT_LOGIN_THROTTLE, ...deps.loginThrottle }, `${deps.rateLimitPrefix ?? 'tessera'}:login`),
+  });
   const memberCache = createMemberCache({ accounts, bus, ...(deps.memberCacheTtlMs !== undefined ? { ttlMs: deps.memberCacheTtlMs } : {}) });
-  const authenticate = createAuthenticate({ tokens, members: memberCache, apiKeys });
+  const authenticate = createAuthenticate({ tokens, members: memberCache, apiKeys, sessions });
   const auditLog = new AuditLogRepository(scope);
   const audit = createAuditTrail({ scope, auditLog });
   const credentials = new CredentialRepository(scope, deps.encryptionKey);
   const members = createMemberService({ accounts, bus });
   const limiter = createRateLimiter(deps.redis, { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits }, deps.rateLimitPrefix);
-  // Login and register attempts count per IP, and per email when the body names one (a malformed body is
-  // refused by the route anyway).
-  const authAttemptGuard: express.RequestHandler = (req, _res, next) => {
+  // Login and register attempts count per IP; registrations also per email when the body names one (a malformed
+  // body is refused by the route anyway). Login's failures per email are the LoginThrottle's, which spares the owner.
+  const authAttemptGuard = rateLimited(limiter, 'authPerIp', (req) => req.ip ?? 'unknown');
+  const registerGuard = rateLimited(limiter, 'authPerEmail', (req) => {
     const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
-    limiter
-      .hit('authPerIp', req.ip ?? 'unknown')
-      .then(() => (typeof email === 'string' ? limiter.hit('authPerEmail', email.trim().toLowerCase().slice(0, 254)) : undefined))
-      .then(() => next(), next);
-  };
+    return typeof email === 'string' ? email.trim().toLowerCase().slice(0, 254) : null;
+  });
   const runs = new RunClient(deps.temporal, deps.taskQueue);
   const runAdmission = createRunAdmission({
     scope,
@@ -231,10 +241,10 @@ export function createApi(deps: ApiDeps): Api {
 
   const approvals = createApprovalService({ scope, approvals: new ApprovalRepository(scope), executions: executionsRepo, runs });
 
-  /** The same check as the HTTP routes: a valid token of a user who still exists, with the role they have now. */
+  /** The same check as the HTTP routes: a valid token of a live session of a current member, with the role they have now. */
   async function verifyToken(token: string): Promise<Principal> {
     const claimed = tokens.verifyAccessToken(token);
-    const user = await memberOf(memberCache, claimed.userId, claimed.tenantId);
+    const user = await sessionMember(memberCache, sessions, claimed);
     if (!user) throw new Unauthorized('the user of this token no longer exists');
     return { ...claimed, role: user.role };
   }
@@ -312,6 +322,7 @@ export function createApi(deps: ApiDeps): Api {
       auth,
       authenticate,
       attemptGuard: authAttemptGuard,
+      registerGuard,
       onEvent: (e) => audit.record(e.tenantId, e.principal, e.req, { action: e.action, targetType: 'user', targetId: e.principal.userId }),
     }),
   );

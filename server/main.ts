@@ -59,6 +59,8 @@ async function main(): Promise<void> {
     mcpToolWaitMs: config.mcpToolWaitMs,
     webhookMaxBodyBytes: config.webhookMaxBodyBytes,
     trustProxy: config.trustProxy,
+    loginThrottle: config.login.throttle,
+    kdfQueue: config.login.kdf,
     memberCacheTtlMs: config.memberCacheTtlMs,
     finishedRunsCacheBytes: config.finishedRunsCacheBytes,
     dataDir: config.dataDir,

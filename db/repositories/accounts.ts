@@ -94,8 +94,17 @@ export class AccountRepository {
     await this.dataSource.manager.update(RefreshToken, { familyId, revokedAt: IsNull() }, { revokedAt: new Date() });
   }
 
-  async revokeAllForUser(userId: string): Promise<void> {
-    await this.dataSource.manager.update(RefreshToken, { userId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  /** Revokes every live refresh token of the user; answers the sessions (families) that were live. */
+  async revokeAllForUser(userId: string): Promise<string[]> {
+    const result = await this.dataSource.manager
+      .createQueryBuilder()
+      .update(RefreshToken)
+      .set({ revokedAt: new Date() })
+      .where({ userId, revokedAt: IsNull() })
+      .returning('family_id')
+      .execute();
+    const rows = result.raw as { family_id: string }[];
+    return [...new Set(rows.map((r) => r.family_id))];
   }
 
   async listUsers(tenantId: string): Promise<User[]> {

@@ -1,20 +1,22 @@
 // The authentication middleware of the API: a Bearer access token checked by passport-jwt, then the user's
 // current role from the member cache (server/auth/member-cache.ts: a removed user or a changed role takes
-// effect on the next request); or an `X-API-Key` header, looked up by hash (a revoked key stops working at once).
+// effect on the next request) and its session not ended by logout (session-revocations.ts, in memory); or an `X-API-Key` header, looked up by hash (a revoked key stops working at once).
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy, type VerifiedCallback } from 'passport-jwt';
 import { Unauthorized } from '../../core/errors';
 import { lesserRole } from '../rbac';
 import type { ApiKeyRepository } from '../../db/repositories/api-keys';
-import { memberOf, type MemberCache } from './member-cache';
+import { memberOf, type Member, type MemberCache } from './member-cache';
 import type { Principal } from './principal';
+import type { SessionRevocations } from './session-revocations';
 import type { TokenService } from './tokens';
 
 export interface AuthenticateDeps {
   tokens: TokenService;
   members: MemberCache;
   apiKeys: ApiKeyRepository;
+  sessions: Pick<SessionRevocations, 'isRevoked'>;
 }
 
 const API_KEY_HEADER = 'x-api-key';
@@ -30,7 +32,13 @@ function failureMessage(info: unknown): string {
   return 'invalid access token';
 }
 
-export function createAuthenticate({ tokens, members, apiKeys }: AuthenticateDeps): RequestHandler {
+/** The member an access token speaks for now; null when they left the tenant or the token's session was ended. */
+export async function sessionMember(members: MemberCache, sessions: Pick<SessionRevocations, 'isRevoked'>, claimed: Principal): Promise<Member | null> {
+  if (claimed.sessionId && (await sessions.isRevoked(claimed.sessionId))) return null;
+  return memberOf(members, claimed.userId, claimed.tenantId);
+}
+
+export function createAuthenticate({ tokens, members, apiKeys, sessions }: AuthenticateDeps): RequestHandler {
   // An authenticator of our own rather than passport's global singleton: no shared state between apps or tests.
   const authenticator = new passport.Authenticator();
 
@@ -42,13 +50,19 @@ export function createAuthenticate({ tokens, members, apiKeys }: AuthenticateDep
       done(null, false);
       return;
     }
-    memberOf(members, claimed.userId, claimed.tenantId).then(
+    sessionMember(members, sessions, claimed).then(
       (user) => {
         if (!user) {
           done(null, false, new Error('user no longer exists'));
           return;
         }
-        const principal: Principal = { userId: user.id, tenantId: user.tenantId, role: user.role, email: user.email };
+        const principal: Principal = {
+          userId: user.id,
+          tenantId: user.tenantId,
+          role: user.role,
+          email: user.email,
+          ...(claimed.sessionId ? { sessionId: claimed.sessionId } : {}),
+        };
         done(null, principal);
       },
       (err: unknown) => done(err),

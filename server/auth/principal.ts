@@ -13,6 +13,8 @@ export interface Principal {
   /** A signed-in user, or a program calling with an `X-API-Key`; absent means a user. */
   kind?: 'user' | 'api_key';
   apiKeyId?: string;
+  /** The session a user's access token belongs to (its `sid` claim, the refresh-token family); logout ends it. */
+  sessionId?: string;
 }
 
 /** Who to name in `started_by`, the audit log and the like: `user:<id>` or `api_key:<id>`. */
@@ -41,5 +43,6 @@ export function principalOf(req: Request): Principal {
     email: user.email,
     ...(user.kind ? { kind: user.kind } : {}),
     ...(user.apiKeyId ? { apiKeyId: user.apiKeyId } : {}),
+    ...(user.sessionId ? { sessionId: user.sessionId } : {}),
   };
 }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
+import Redis from 'ioredis';
 import jwt from 'jsonwebtoken';
 import { Client } from 'pg';
 import pino from 'pino';
@@ -14,11 +15,16 @@ import { AccountRepository } from '../../db/repositories/accounts';
 import { ApiKeyRepository } from '../../db/repositories/api-keys';
 import { publicMigrations } from '../../migrations/public';
 import { tenantMigrations } from '../../migrations/tenant';
+import { createInvalidationBus } from '../cache/invalidation-bus';
 import { errorHandler, notFoundHandler } from '../http/error-handler';
 import { createAuthenticate } from './authenticate';
+import { DEFAULT_KDF_QUEUE, DEFAULT_LOGIN_THROTTLE } from '../../core/login-limits';
+import { createKdfQueue } from './kdf-queue';
+import { createLoginThrottle } from './login-throttle';
 import { principalOf } from './principal';
 import { createAuthRouter } from './router';
 import { createAuthService } from './service';
+import { createSessionRevocations } from './session-revocations';
 import { createTokenService, TOKEN_AUDIENCE, TOKEN_ISSUER } from './tokens';
 
 const ADMIN_URL = process.env.TEST_POSTGRES_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -26,6 +32,9 @@ const JWT_SECRET = 'router-test-secret-0123456789';
 const dbName = `tessera_test_${randomBytes(6).toString('hex')}`;
 
 let ds: DataSource;
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redis = new Redis(REDIS_URL, { lazyConnect: true });
+const subscriber = new Redis(REDIS_URL, { lazyConnect: true });
 let accounts: AccountRepository;
 let server: Server;
 let baseUrl: string;
@@ -50,8 +59,12 @@ beforeAll(async () => {
 
   accounts = new AccountRepository(ds, tenantMigrations);
   const tokens = createTokenService({ jwtSecret: JWT_SECRET, accounts });
-  const auth = createAuthService({ accounts, tokens });
-  const authenticate = createAuthenticate({ tokens, members: { current: (id) => accounts.currentMember(id) }, apiKeys: new ApiKeyRepository(ds) });
+  await Promise.all([redis.connect(), subscriber.connect()]);
+  const bus = createInvalidationBus({ redis, subscriber, onError: (err) => { throw err; }, channel: `${dbName}:invalidate` });
+  const sessions = createSessionRevocations({ redis, bus, accessTtlSeconds: 900, onError: (err) => { throw err; }, prefix: `${dbName}:revoked-session:` });
+  const throttle = createLoginThrottle(redis, DEFAULT_LOGIN_THROTTLE, `${dbName}:login`);
+  const auth = createAuthService({ accounts, tokens, sessions, kdf: createKdfQueue(DEFAULT_KDF_QUEUE), throttle });
+  const authenticate = createAuthenticate({ tokens, members: { current: (id) => accounts.currentMember(id) }, apiKeys: new ApiKeyRepository(ds), sessions });
 
   const app = express();
   app.use('/api/v1/auth', createAuthRouter({ auth, authenticate }));
@@ -75,6 +88,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  redis.disconnect();
+  subscriber.disconnect();
   // Tenant roles are cluster-wide (docs/security.md): note them before the database goes, drop them after.
   const roles: { role: string }[] = ds?.isInitialized ? await ds.query(`select schema_name as role from public.tenants`) : [];
   if (ds?.isInitialized) await ds.destroy();
@@ -386,7 +401,7 @@ describe('GET /me and authentication', () => {
     await ds.query(`update public.users set role = 'editor' where id = $1`, [reg.body.user.id]);
     const res = await call('GET', '/api/v1/whoami', { token: reg.body.accessToken });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ userId: reg.body.user.id, tenantId: reg.body.tenant.id, role: 'editor', email: reg.body.user.email });
+    expect(res.body).toEqual({ userId: reg.body.user.id, tenantId: reg.body.tenant.id, role: 'editor', email: reg.body.user.email, sessionId: expect.any(String) });
   });
 });
 

@@ -2,6 +2,7 @@
 // exported here, which the OpenAPI document is generated from too.
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
+import { newPasswordSchema } from './password-policy';
 import { jsonBody } from '../http/json-body';
 import { parseWith } from '../http/validate';
 import { principalOf, type Principal } from './principal';
@@ -11,7 +12,7 @@ export const registerBodySchema = z.object({
   tenantName: z.string().trim().min(1).max(100),
   // Trimmed before the format check: a stray blank from a paste should not fail sign-up.
   email: z.string().trim().pipe(z.email().max(254)),
-  password: z.string().min(8, 'the password needs at least 8 characters').max(200, 'the password is longer than 200 characters'),
+  password: newPasswordSchema,
   name: z.string().trim().max(100).optional(),
 });
 export type RegisterBody = z.infer<typeof registerBodySchema>;
@@ -46,29 +47,34 @@ export interface AuthEvent {
 export interface AuthRouterDeps {
   auth: AuthService;
   authenticate: RequestHandler;
-  /** Runs before register and login, with the body parsed (rate limits per IP and per email). */
+  /** Runs before register and login, with the body parsed (the rate limit per IP). */
   attemptGuard?: RequestHandler;
+  /** Runs before register only (the rate limit per email; login's limits per email are the service's LoginThrottle). */
+  registerGuard?: RequestHandler;
   onEvent?: (event: AuthEvent) => Promise<void>;
 }
 
-export function createAuthRouter({ auth, authenticate, attemptGuard, onEvent }: AuthRouterDeps): Router {
+export function createAuthRouter({ auth, authenticate, attemptGuard, registerGuard, onEvent }: AuthRouterDeps): Router {
   const router = Router();
   router.use(jsonBody({ limit: '16kb' }));
   const guard: RequestHandler[] = attemptGuard ? [attemptGuard] : [];
+  const signUpGuard: RequestHandler[] = [...guard, ...(registerGuard ? [registerGuard] : [])];
+  // The client an attempt comes from: the source address, as TRUST_PROXY lets Express see it.
+  const sourceOf = (req: Request) => ({ client: req.ip ?? 'unknown' });
   const report = async (action: AuthEvent['action'], principal: Principal, req: Request): Promise<void> => {
     if (onEvent) await onEvent({ action, tenantId: principal.tenantId, principal, req });
   };
 
-  router.post('/register', ...guard, async (req, res) => {
+  router.post('/register', ...signUpGuard, async (req, res) => {
     const body = parseWith(registerBodySchema, req.body, 'body');
-    const session = await auth.register(body);
+    const session = await auth.register(body, sourceOf(req));
     await report('auth.register', { userId: session.user.id, tenantId: session.tenant.id, role: session.user.role, email: session.user.email, kind: 'user' }, req);
     res.status(201).json(session);
   });
 
   router.post('/login', ...guard, async (req, res) => {
     const body = parseWith(loginBodySchema, req.body, 'body');
-    const session = await auth.login(body);
+    const session = await auth.login(body, sourceOf(req));
     await report('auth.login', { userId: session.user.id, tenantId: session.tenant.id, role: session.user.role, email: session.user.email, kind: 'user' }, req);
     res.status(200).json(session);
   });

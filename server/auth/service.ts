@@ -1,11 +1,14 @@
 // Sign-up, sign-in and sessions: registering a tenant with its owner, logging in to one of an email's
 // memberships, refreshing and ending sessions, and describing the caller.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { AppError, Unauthorized } from '../../core/errors';
 import type { Role, Tenant, User } from '../../db/entities/public';
 import { SlugTakenError, type AccountRepository } from '../../db/repositories/accounts';
+import type { KdfQueue } from './kdf-queue';
+import type { LoginThrottle } from './login-throttle';
 import { hashPassword, verifyDecoyPassword, verifyPassword } from './passwords';
 import type { Principal } from './principal';
+import type { SessionRevocations } from './session-revocations';
 import type { TokenPair, TokenService } from './tokens';
 
 export interface UserView {
@@ -40,11 +43,19 @@ export interface LoginInput {
   tenant?: string;
 }
 
+/** Who is signing in, as far as the server can tell: the source address (TRUST_PROXY decides whose it believes). */
+export interface AttemptSource {
+  client: string;
+}
+
 export interface AuthService {
-  register(input: RegisterInput): Promise<Session>;
-  login(input: LoginInput): Promise<Session>;
+  register(input: RegisterInput, source: AttemptSource): Promise<Session>;
+  login(input: LoginInput, source: AttemptSource): Promise<Session>;
   refresh(refreshToken: string): Promise<TokenPair>;
-  /** Ends the session of `refreshToken`, or every session of the caller when none is given. */
+  /**
+   * Ends the caller's session and the session of `refreshToken`, or every session of the caller when none is given:
+   * their refresh tokens, their access tokens and their open sockets, on every API process.
+   */
   logout(principal: Principal, refreshToken?: string): Promise<void>;
   me(principal: Principal): Promise<{ user: UserView; tenant: TenantView }>;
 }
@@ -52,6 +63,9 @@ export interface AuthService {
 export interface AuthServiceDeps {
   accounts: AccountRepository;
   tokens: TokenService;
+  sessions: SessionRevocations;
+  kdf: KdfQueue;
+  throttle: LoginThrottle;
 }
 
 const SLUG_MAX_LENGTH = 48;
@@ -97,7 +111,7 @@ function invalidCredentials(): AppError {
   return new AppError('INVALID_CREDENTIALS', 401, 'email or password is incorrect');
 }
 
-export function createAuthService({ accounts, tokens }: AuthServiceDeps): AuthService {
+export function createAuthService({ accounts, tokens, sessions, kdf, throttle }: AuthServiceDeps): AuthService {
   async function freeSlug(base: string): Promise<string> {
     for (let n = 1; n <= NUMBERED_SLUG_ATTEMPTS; n++) {
       const candidate = n === 1 ? base : `${base}-${n}`;
@@ -107,17 +121,18 @@ export function createAuthService({ accounts, tokens }: AuthServiceDeps): AuthSe
   }
 
   async function startSession(user: User, tenant: Tenant): Promise<Session> {
-    const principal = principalOfUser(user);
-    const refreshToken = await tokens.issueRefreshToken(principal);
+    // The session is the refresh-token family; its access tokens carry its id, so logout can refuse them.
+    const principal: Principal = { ...principalOfUser(user), sessionId: randomUUID() };
+    const refreshToken = await tokens.issueRefreshToken(principal, principal.sessionId);
     return { accessToken: tokens.signAccessToken(principal), refreshToken, user: userView(user), tenant: tenantView(tenant) };
   }
 
   return {
-    async register(input) {
+    async register(input, source) {
       const email = normaliseEmail(input.email);
       const tenantName = input.tenantName.trim();
       const name = input.name?.trim() || email.split('@')[0] || email;
-      const passwordHash = await hashPassword(input.password);
+      const passwordHash = await kdf.run(source.client, () => hashPassword(input.password));
       const base = slugBase(tenantName);
       for (let attempt = 1; ; attempt++) {
         const slug = await freeSlug(base);
@@ -132,30 +147,30 @@ export function createAuthService({ accounts, tokens }: AuthServiceDeps): AuthSe
       }
     },
 
-    async login(input) {
+    async login(input, source) {
       const email = normaliseEmail(input.email);
+      await throttle.check(email, source.client);
       const memberships = await accounts.usersByEmail(email);
-      if (memberships.length === 0) {
-        await verifyDecoyPassword(input.password);
-        throw invalidCredentials();
-      }
-
       let candidates = memberships;
-      if (input.tenant !== undefined) {
+      if (input.tenant !== undefined && memberships.length > 0) {
         const tenant = await accounts.findTenantBySlug(input.tenant.trim().toLowerCase());
         candidates = tenant ? memberships.filter((m) => m.tenantId === tenant.id) : [];
-        if (candidates.length === 0) {
-          await verifyDecoyPassword(input.password);
-          throw invalidCredentials();
-        }
       }
 
       // Each membership has its own password. Only the memberships the password opens are disclosed,
-      // so the tenant list below never tells a stranger where an email has accounts.
-      const checks = await Promise.all(candidates.map((m) => verifyPassword(input.password, m.passwordHash)));
-      const opened = candidates.filter((_, i) => checks[i]);
+      // so the tenant list below never tells a stranger where an email has accounts. No candidate at all still
+      // spends one check (a decoy), so the time taken does not tell which addresses have accounts.
+      const opened = await kdf.run(source.client, async () => {
+        if (candidates.length === 0) return verifyDecoyPassword(input.password).then(() => []);
+        const checks = await Promise.all(candidates.map((m) => verifyPassword(input.password, m.passwordHash)));
+        return candidates.filter((_, i) => checks[i]);
+      });
       const [only] = opened;
-      if (!only) throw invalidCredentials();
+      if (!only) {
+        await throttle.failed(email, source.client);
+        throw invalidCredentials();
+      }
+      await throttle.succeeded(email, source.client);
 
       if (opened.length > 1) {
         const tenants = await Promise.all(opened.map((m) => accounts.findTenant(m.tenantId)));
@@ -176,8 +191,9 @@ export function createAuthService({ accounts, tokens }: AuthServiceDeps): AuthSe
     },
 
     async logout(principal, refreshToken) {
-      if (refreshToken !== undefined) await tokens.revokeRefreshToken(refreshToken, { userId: principal.userId });
-      else await accounts.revokeAllForUser(principal.userId);
+      const ended = refreshToken !== undefined ? [await tokens.revokeRefreshToken(refreshToken, { userId: principal.userId })] : await accounts.revokeAllForUser(principal.userId);
+      const ids = new Set([...ended, principal.sessionId].filter((id): id is string => id !== undefined && id !== null));
+      await sessions.revoke([...ids]);
     },
 
     async me(principal) {

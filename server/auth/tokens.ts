@@ -11,6 +11,7 @@ import type { Principal } from './principal';
 export const TOKEN_ISSUER = 'tessera';
 export const TOKEN_AUDIENCE = 'tessera-api';
 const ALGORITHM = 'HS256';
+export const DEFAULT_ACCESS_TTL_SECONDS = 900;
 
 /** The claims of an access token, as `verifyAccessToken` (or any JWT verifier) hands them over. */
 const accessClaimsSchema = z.object({
@@ -21,6 +22,8 @@ const accessClaimsSchema = z.object({
   // jsonwebtoken accepts a token without `exp` as never expiring; every token we sign has one, so one without
   // it was not signed by us for this purpose.
   exp: z.number().int(),
+  // The session (refresh-token family) the token was issued to; tokens signed before sessions were named lack it.
+  sid: z.uuid().optional(),
 });
 
 /** Everything a JWT verifier (passport-jwt's Strategy) needs to check an access token as this service does. */
@@ -51,8 +54,8 @@ export interface TokenService {
   issueRefreshToken(principal: Principal, familyId?: string): Promise<string>;
   /** Spends a refresh token: a new pair in the same family, for the user's current role. */
   rotateRefreshToken(token: string): Promise<TokenPair & { principal: Principal }>;
-  /** Ends the session a refresh token belongs to (its whole family). Unknown tokens are ignored. */
-  revokeRefreshToken(token: string, ownedBy?: { userId: string }): Promise<void>;
+  /** Ends the session a refresh token belongs to (its whole family) and names it; unknown tokens are ignored (null). */
+  revokeRefreshToken(token: string, ownedBy?: { userId: string }): Promise<string | null>;
 }
 
 export interface TokenServiceOptions {
@@ -71,7 +74,7 @@ function hashRefreshToken(token: string): string {
 export function createTokenService(options: TokenServiceOptions): TokenService {
   const { jwtSecret, accounts } = options;
   const verificationKey = createSecretKey(Buffer.from(jwtSecret));
-  const accessTtlSeconds = options.accessTtlSeconds ?? 900;
+  const accessTtlSeconds = options.accessTtlSeconds ?? DEFAULT_ACCESS_TTL_SECONDS;
   const refreshTtlSeconds = options.refreshTtlSeconds ?? 7 * 24 * 3600;
   const now = options.now ?? (() => new Date());
   const nowSeconds = (): number => Math.floor(now().getTime() / 1000);
@@ -79,8 +82,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   function principalFromClaims(claims: unknown): Principal {
     const parsed = accessClaimsSchema.safeParse(claims);
     if (!parsed.success) throw new Unauthorized('invalid access token');
-    const { sub, tid, role, email } = parsed.data;
-    return { userId: sub, tenantId: tid, role, email };
+    const { sub, tid, role, email, sid } = parsed.data;
+    return { userId: sub, tenantId: tid, role, email, ...(sid ? { sessionId: sid } : {}) };
   }
 
   async function issueRefreshToken(principal: Principal, familyId: string = randomUUID()): Promise<string> {
@@ -97,7 +100,15 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 
   function signAccessToken(principal: Principal): string {
     const iat = nowSeconds();
-    const claims = { sub: principal.userId, tid: principal.tenantId, role: principal.role, email: principal.email, iat, exp: iat + accessTtlSeconds };
+    const claims = {
+      sub: principal.userId,
+      tid: principal.tenantId,
+      role: principal.role,
+      email: principal.email,
+      ...(principal.sessionId ? { sid: principal.sessionId } : {}),
+      iat,
+      exp: iat + accessTtlSeconds,
+    };
     return jwt.sign(claims, jwtSecret, { algorithm: ALGORITHM, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
   }
 
@@ -144,17 +155,18 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         await accounts.revokeFamily(row.familyId);
         throw new Unauthorized('invalid refresh token');
       }
-      const principal: Principal = { userId: user.id, tenantId: user.tenantId, role: user.role, email: user.email };
+      const principal: Principal = { userId: user.id, tenantId: user.tenantId, role: user.role, email: user.email, sessionId: row.familyId };
       const refreshToken = await issueRefreshToken(principal, row.familyId);
       return { accessToken: signAccessToken(principal), refreshToken, principal };
     },
 
     async revokeRefreshToken(token, ownedBy) {
       const row = await accounts.findRefreshToken(hashRefreshToken(token));
-      if (!row) return;
+      if (!row) return null;
       // Holding a token already lets one end its session, but a logged-in user should only end their own.
-      if (ownedBy && row.userId !== ownedBy.userId) return;
+      if (ownedBy && row.userId !== ownedBy.userId) return null;
       await accounts.revokeFamily(row.familyId);
+      return row.familyId;
     },
   };
 }

@@ -1,5 +1,5 @@
 // Tells every API process that something it may hold in memory changed: a member's role or membership,
-// a deleted workflow (and its runs), a deleted tenant. One Redis channel; the process that makes the change
+// a deleted workflow (and its runs), a deleted tenant, a session ended by logout. One Redis channel; the process that makes the change
 // also forgets locally at once, so its own next request never sees the old value.
 import type Redis from 'ioredis';
 import { z } from 'zod';
@@ -10,6 +10,8 @@ export const invalidationSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('member'), userId: z.string() }),
   z.object({ kind: z.literal('workflow'), tenantId: z.string(), workflowId: z.string() }),
   z.object({ kind: z.literal('tenant'), tenantId: z.string() }),
+  // Sessions ended by logout (server/auth/session-revocations.ts): their access tokens and sockets end too.
+  z.object({ kind: z.literal('session'), sessionIds: z.array(z.string()).max(10_000) }),
 ]);
 export type Invalidation = z.infer<typeof invalidationSchema>;
 

@@ -1,6 +1,7 @@
 // /api/v1/users: the members of the caller's tenant. Admins and owners manage them; see MemberService
 // for who may touch whom.
 import { z } from 'zod';
+import { newPasswordSchema } from '../auth/password-policy';
 import { ROLES } from '../../db/entities/public';
 import { principalOf } from '../auth/principal';
 import { routeFor } from '../http/route';
@@ -11,7 +12,7 @@ export const addUserBody = z.object({
   email: z.string().trim().pipe(z.email().max(254)),
   name: z.string().trim().max(100).optional(),
   /** The member's first password, handed over by the admin out of band. */
-  password: z.string().min(8, 'the password needs at least 8 characters').max(200, 'the password is longer than 200 characters'),
+  password: newPasswordSchema,
   role: z.enum(ROLES),
 });
 

@@ -33,7 +33,7 @@ export function createFinishedRuns(deps: { bus: InvalidationBus; maxBytes?: numb
   let generation = 0;
   deps.bus.on((change) => {
     generation++;
-    if (!runs || change.kind === 'member') return;
+    if (!runs || change.kind === 'member' || change.kind === 'session') return;
     for (const [k, kept] of runs.entries()) {
       if (kept.tenantId !== change.tenantId) continue;
       if (change.kind === 'tenant' || kept.view.workflowId === change.workflowId) runs.delete(k);

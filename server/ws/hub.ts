@@ -28,8 +28,9 @@ export interface WsHubDeps {
   exports?: ExportRepository;
   logger: Logger;
   /**
-   * Membership changes from every API process (the invalidation bus): a socket whose user was removed or whose
-   * tenant was deleted is closed at once rather than streaming on until it reconnects.
+   * Membership changes from every API process (the invalidation bus): a socket whose user was removed, whose
+   * tenant was deleted or whose session was ended by logout is closed at once rather than streaming on until it
+   * reconnects.
    */
   revocations?: {
     bus: { on(listener: (change: Invalidation) => void): void };
@@ -106,6 +107,9 @@ export function createWsHub(deps: WsHubDeps): WsHub {
   revocations?.bus.on((change) => {
     if (change.kind === 'tenant') {
       for (const [ws, p] of principals) if (p.tenantId === change.tenantId) endAccess(ws, 'the tenant was deleted');
+    } else if (change.kind === 'session') {
+      const ended = new Set(change.sessionIds);
+      for (const [ws, p] of principals) if (p.sessionId && ended.has(p.sessionId)) endAccess(ws, 'you signed out');
     } else if (change.kind === 'member') {
       for (const [ws, p] of principals) {
         if (p.userId !== change.userId) continue;
