@@ -67,6 +67,9 @@ import { scheduleRoutes } from './routes/schedules';
 import { webhookRoutes } from './routes/webhooks';
 import { createHooksRouter } from './routes/hooks';
 import { createScheduleService } from './services/schedule-service';
+import { createTenantDeletion } from './services/tenant-deletion';
+import { createWorkflowDeletion } from './services/workflow-deletion';
+import { TenantWorkflows } from './temporal/tenant-workflows';
 import { createWebhookService } from './services/webhook-service';
 import { ScheduleClient } from './temporal/schedule-client';
 import { WebhookRouteRepository } from '../db/repositories/webhooks';
@@ -187,9 +190,9 @@ export function createApi(deps: ApiDeps): Api {
     logger,
     ...(deps.runAdmissionSweepMs !== undefined ? { sweepMs: deps.runAdmissionSweepMs } : {}),
   });
-  // A workflow's Temporal schedules are deleted with it (their rows go by cascade).
   const schedules = createScheduleService({ scope, workflows: workflowsRepo, client: new ScheduleClient(deps.temporal, deps.taskQueue) });
-  const workflows = createWorkflowService({ scope, workflows: workflowsRepo, bus, beforeRemove: (tenantId, workflowId) => schedules.removeAllOf(tenantId, workflowId) });
+  // Deleting a workflow stops what it runs and schedules (workflowDeletion, assembled below from the services it uses).
+  const workflows = createWorkflowService({ scope, workflows: workflowsRepo, bus, stopEverythingOf: (tenantId, workflowId, by) => workflowDeletion.stopEverythingOf(tenantId, workflowId, by) });
   const executions = createExecutionService({
     scope,
     workflows: workflowsRepo,
@@ -238,6 +241,10 @@ export function createApi(deps: ApiDeps): Api {
     },
     auditRejected: (tenantId, hookId, reason) => audit.record(tenantId, null, null, { action: 'webhook.signature_rejected', targetType: 'webhook', targetId: hookId, details: { reason } }),
   });
+
+  // Complete deletion (issue 14): what a deleted workflow or tenant still runs in Temporal and Docker is stopped.
+  const workflowDeletion = createWorkflowDeletion({ scope, schedules, webhooks, executions, exports: exportsService, deployments });
+  const tenantDeletion = createTenantDeletion({ scope, accounts, schedules, deployments, temporal: new TenantWorkflows(deps.temporal), bus, logger });
 
   const approvals = createApprovalService({ scope, approvals: new ApprovalRepository(scope), executions: executionsRepo, runs });
 
@@ -341,7 +348,7 @@ export function createApi(deps: ApiDeps): Api {
   mountRoutes(v1, credentialRoutes, { scope, credentials, audit }, served);
   const mcpServers = createMcpServerService({ scope, encryptionKey: deps.encryptionKey, settings: deps.toolOutbound ?? DEFAULT_TOOL_OUTBOUND });
   mountRoutes(v1, mcpServerRoutes, { scope, audit, mcpServers }, served);
-  mountRoutes(v1, tenantRoutes, { scope, accounts, auditLog, runs, bus, logger, beforeDelete: (tenantId) => schedules.removeAllOfTenant(tenantId) }, served);
+  mountRoutes(v1, tenantRoutes, { scope, accounts, auditLog, tenantDeletion }, served);
   mountRoutes(v1, scheduleRoutes, { scope, schedules, audit }, served);
   mountRoutes(v1, webhookRoutes, { scope, webhooks, audit }, served);
   app.use('/api/v1', v1);

@@ -99,7 +99,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     paths[oasPath][route.method] = {
       summary: route.summary,
       tags: [route.tag],
-      ...(route.role ? { description: `Needs the ${route.role} role or higher.`, security: [{ bearer: [] }, { apiKey: [] }] } : { security: [] }),
+      ...(route.role ? { description: `${route.description ? `${route.description} ` : ''}Needs the ${route.role} role or higher.`, security: [{ bearer: [] }, { apiKey: [] }] } : { security: [] }),
       ...(parameters.length ? { parameters } : {}),
       ...(route.body ? { requestBody: { required: !route.bodyOptional, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
       responses: {

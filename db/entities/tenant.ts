@@ -1,5 +1,5 @@
 // Entities of a tenant schema (`tenant_<id>`). They name no schema: the tenant scope's search_path picks it.
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, DeleteDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { CanvasGraph } from '../../core/graph';
 import type { RunPlan } from '../../core/plan';
 import type { ExecutionEventType, ExecutionStatus, NodeStatus } from '../../core/events';
@@ -16,6 +16,8 @@ export class Workflow {
   @Column({ type: 'uuid', name: 'created_by', nullable: true }) createdBy!: string | null;
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' }) updatedAt!: Date;
+  /** Set when the workflow is deleted: its history stays, and TypeORM's finds leave the row out. */
+  @DeleteDateColumn({ type: 'timestamptz', name: 'deleted_at' }) deletedAt!: Date | null;
 }
 
 @Entity({ name: 'workflow_versions' })

@@ -48,14 +48,14 @@ export class WorkflowRepository {
     const rows = (await this.scope
       .manager()
       .query(
-        'select w.id, w.name, w.description, w.created_at as "createdAt", v.graph from workflows w join workflow_versions v on v.workflow_id = w.id and v.version = w.current_version order by w.created_at, w.id',
+        'select w.id, w.name, w.description, w.created_at as "createdAt", v.graph from workflows w join workflow_versions v on v.workflow_id = w.id and v.version = w.current_version where w.deleted_at is null order by w.created_at, w.id',
       )) as { id: string; name: string; description: string; createdAt: Date | string; graph: CanvasGraph }[];
     return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt) }));
   }
 
   /** Every workflow's id, name and creation time: what names the MCP tools, without reading any graph. */
   async listNames(): Promise<{ id: string; name: string; createdAt: Date }[]> {
-    const rows = (await this.scope.manager().query('select id, name, created_at as "createdAt" from workflows')) as { id: string; name: string; createdAt: Date | string }[];
+    const rows = (await this.scope.manager().query('select id, name, created_at as "createdAt" from workflows where deleted_at is null')) as { id: string; name: string; createdAt: Date | string }[];
     return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt) }));
   }
 
@@ -88,8 +88,13 @@ export class WorkflowRepository {
     return workflow;
   }
 
-  async remove(id: string): Promise<boolean> {
-    const result = await this.scope.manager().delete(Workflow, { id });
-    return (result.affected ?? 0) > 0;
+  /**
+   * Marks the workflow deleted (its history stays: runs, exports and deployments reference it). Answers `marked`,
+   * `already` for a workflow deleted before (whose deletion may have stopped half-way), or `missing`.
+   */
+  async markDeleted(id: string): Promise<'marked' | 'already' | 'missing'> {
+    const result = await this.scope.manager().createQueryBuilder().softDelete().from(Workflow).where('id = :id and deleted_at is null', { id }).execute();
+    if ((result.affected ?? 0) > 0) return 'marked';
+    return (await this.scope.manager().findOne(Workflow, { where: { id }, withDeleted: true })) ? 'already' : 'missing';
   }
 }

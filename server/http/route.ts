@@ -26,6 +26,8 @@ export interface ApiRoute {
   /** Express-style path under /api/v1, e.g. `/workflows/:id`. */
   path: string;
   summary: string;
+  /** What the route does beyond its summary, in the OpenAPI document (e.g. what a delete also stops). */
+  description?: string;
   tag: string;
   /** The least role needed; `null` for routes open to anyone (register, login, refresh). */
   role: Role | null;

@@ -1,15 +1,12 @@
 // /api/v1/tenant: the caller's tenant as a whole — its audit log (admins) and deleting it (owners, who
-// confirm with the tenant's slug). Deleting terminates the tenant's open runs in Temporal first (through
-// RunClient, so only ids under this tenant's prefix), then drops its schema and role and its public rows.
-import type { Logger } from 'pino';
+// confirm with the tenant's slug). Deleting stops everything the tenant owns in Temporal and Docker before its
+// schema goes (server/services/tenant-deletion.ts); a deletion that stopped half-way is finished by repeating it.
 import { z } from 'zod';
-import { TERMINAL_EXECUTION_STATUSES } from '../../core/events';
 import { ValidationFailed } from '../../core/errors';
 import type { AccountRepository, AuditLogRepository, TenantScope } from '../../db';
-import { principalOf } from '../auth/principal';
-import type { InvalidationBus } from '../cache/invalidation-bus';
+import { actorOf, principalOf } from '../auth/principal';
 import { routeFor } from '../http/route';
-import type { RunClient } from '../temporal/run-client';
+import type { TenantDeletion } from '../services/tenant-deletion';
 
 export const deleteTenantBody = z.object({ confirmSlug: z.string().min(1).max(100) });
 
@@ -29,12 +26,7 @@ export interface TenantRouteDeps {
   scope: TenantScope;
   accounts: AccountRepository;
   auditLog: AuditLogRepository;
-  runs: RunClient;
-  /** Tells every API process to forget the deleted tenant's members and runs. */
-  bus: InvalidationBus;
-  logger: Logger;
-  /** What lives outside the tenant's schema and must go first (its Temporal schedules). */
-  beforeDelete?: (tenantId: string) => Promise<void>;
+  tenantDeletion: Pick<TenantDeletion, 'remove'>;
 }
 
 const route = routeFor<TenantRouteDeps>();
@@ -60,32 +52,22 @@ export const tenantRoutes = [
   route({
     method: 'delete',
     path: '/tenant',
-    summary: 'Delete the tenant: its runs are terminated, its data dropped',
+    summary: 'Delete the tenant: its runs, exports and deployments are stopped, its schedules deleted, its data dropped',
+    description:
+      'Schedules are deleted in Temporal, deployments stopped and their containers removed, every other open workflow of the tenant (runs, child runs, map coordinators, exports) terminated, then its schema dropped. If something would not stop, the answer is a 503 TENANT_DELETION_INCOMPLETE and the tenant stays: repeat the DELETE.',
     tag: 'tenant',
     role: 'owner',
     body: deleteTenantBody,
     bodyOptional: true,
     status: 204,
     response: 'Deleted',
-    handle: async ({ scope, accounts, runs, bus, logger, beforeDelete }, { req, body }) => {
+    handle: async ({ accounts, tenantDeletion }, { req, body }) => {
       const p = principalOf(req);
       const tenant = await accounts.findTenant(p.tenantId);
       if (!tenant || tenant.slug !== body.confirmSlug) {
         throw new ValidationFailed('confirmSlug must be the slug of your tenant', { field: 'confirmSlug' });
       }
-      const open: { id: string }[] = await scope.run(p.tenantId, (m) =>
-        m.query(`select id from executions where status <> all($1::text[])`, [TERMINAL_EXECUTION_STATUSES]),
-      );
-      for (const e of open) {
-        // A run that already closed in Temporal (or never started) is fine: nothing is left to stop.
-        await runs.terminate(p.tenantId, e.id, 'tenant deleted').catch((err: unknown) => {
-          logger.info({ err, tenantId: p.tenantId, executionId: e.id }, 'terminating a run of a deleted tenant failed');
-        });
-      }
-      await beforeDelete?.(p.tenantId);
-      await accounts.deleteTenant(p.tenantId);
-      await bus.publish({ kind: 'tenant', tenantId: p.tenantId });
-      logger.info({ tenantId: p.tenantId, actor: p.userId, terminatedRuns: open.length }, 'tenant deleted');
+      await tenantDeletion.remove(p.tenantId, actorOf(p).label);
     },
   }),
 ];

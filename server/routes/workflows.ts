@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { canvasGraphSchema } from '../../core/graph';
 import { validateGraph } from '../../core/validate';
-import { principalOf } from '../auth/principal';
+import { WORKFLOW_DELETION_EFFECTS } from '../../core/workflow-deletion';
+import { actorOf, principalOf } from '../auth/principal';
 import { routeFor } from '../http/route';
 import type { WorkflowService } from '../services/workflow-service';
 
@@ -97,15 +98,17 @@ export const workflowRoutes = [
   route({
     method: 'delete',
     path: '/workflows/:id',
-    summary: 'Delete a workflow and its runs',
+    summary: 'Delete a workflow; its history stays',
+    description: WORKFLOW_DELETION_EFFECTS,
     tag: 'workflows',
     role: 'editor',
     status: 204,
-    response: 'Deleted',
+    response: 'Deleted: its running runs cancelled, its deployments stopped, its schedules and webhooks deleted',
     takesId: true,
     audit: { action: 'workflow.delete', targetType: 'workflow' },
     handle: async ({ workflows }, { req, id }) => {
-      await workflows.remove(principalOf(req).tenantId, id);
+      const p = principalOf(req);
+      await workflows.remove(p.tenantId, id, actorOf(p).label);
     },
   }),
   route({

@@ -138,10 +138,13 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       await Promise.all(rows.map((s) => client.delete(tenantId, s.id)));
     },
 
-    /** The Temporal schedules of a workflow being deleted (its rows go with it, on delete cascade). */
+    /** The schedules of a workflow being deleted, in Temporal and then their rows (its own row stays, marked deleted). */
     async removeAllOf(tenantId: string, workflowId: string): Promise<void> {
       const rows = await scope.run(tenantId, () => schedules.listOf(workflowId));
       await Promise.all(rows.map((s) => client.delete(tenantId, s.id)));
+      await scope.run(tenantId, async () => {
+        for (const s of rows) await schedules.remove(s.id);
+      });
     },
   };
 }

@@ -109,6 +109,16 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       return h;
     },
 
+    /** The webhooks of a workflow being deleted: their rows and their public routes, so a delivery is a 404. */
+    async removeAllOf(tenantId: string, workflowId: string): Promise<void> {
+      const list = await scope.run(tenantId, () => hooks.listOf(workflowId));
+      // Routes first: a deletion stopped between the two still finds the rows when it is repeated.
+      for (const h of list) await deps.routes.remove(h.id);
+      await scope.run(tenantId, async () => {
+        for (const h of list) await hooks.remove(h.id);
+      });
+    },
+
     /** A delivery to POST /hooks/:id: checked, then started (or answered from the first delivery of its id). */
     async deliver(d: WebhookDelivery): Promise<DeliveryAnswer> {
       const hookId = requireUuid(d.hookId, 'webhook');

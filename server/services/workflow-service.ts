@@ -32,8 +32,8 @@ export function createWorkflowService(deps: {
   scope: TenantScope;
   workflows: WorkflowRepository;
   bus: InvalidationBus;
-  /** What must go before the workflow's rows do (its Temporal schedules, server/services/schedule-service.ts). */
-  beforeRemove?: (tenantId: string, workflowId: string) => Promise<void>;
+  /** Stops what a deleted workflow still has running or scheduled (server/services/workflow-deletion.ts). */
+  stopEverythingOf?: (tenantId: string, workflowId: string, by: string) => Promise<void>;
 }) {
   const { scope, workflows, bus } = deps;
 
@@ -87,13 +87,18 @@ export function createWorkflowService(deps: {
       });
     },
 
-    async remove(tenantId: string, id: string): Promise<void> {
+    /**
+     * Deletes the workflow and keeps its history (core/workflow-deletion.ts): marked deleted first, so nothing new
+     * starts it, then everything of it that runs is stopped. A repeated DELETE answers 404, as for any deleted
+     * workflow, but stops again whatever a deletion that stopped half-way left running.
+     */
+    async remove(tenantId: string, id: string, by: string): Promise<void> {
       const workflowId = requireUuid(id, 'workflow');
-      await deps.beforeRemove?.(tenantId, workflowId);
-      await scope.run(tenantId, async () => {
-        if (!(await workflows.remove(workflowId))) throw new NotFound(`workflow ${id} not found`);
-      });
-      // Its runs went with it (on delete cascade): no process may keep answering for them.
+      const marked = await scope.run(tenantId, () => workflows.markDeleted(workflowId));
+      if (marked === 'missing') throw new NotFound(`workflow ${id} not found`);
+      await deps.stopEverythingOf?.(tenantId, workflowId, by);
+      if (marked === 'already') throw new NotFound(`workflow ${id} not found (it was deleted; whatever it still ran is stopped)`);
+      // Its runs were just cancelled: no process may keep answering for them from what it kept.
       await bus.publish({ kind: 'workflow', tenantId, workflowId });
     },
 

@@ -13,6 +13,7 @@ import { createWorkflow, startRun, waitForExecution, type TestSession } from '..
 import { launchChromium } from './chromium';
 import { CanvasPage } from './pages/CanvasPage';
 import { ensureWebBuilt } from './web-build';
+import { WORKFLOW_DELETION_EFFECTS } from '../../core/workflow-deletion';
 
 const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts', 'e2e-workflows');
 const PASSWORD = 'correct horse battery';
@@ -124,19 +125,19 @@ describe('workflows, runs and the session in the browser', () => {
     await row(gamma).waitFor();
 
     const alpha = ids['Alpha digest'] as string;
-    const messages: string[] = [];
-    user.page.once('dialog', (dialog) => {
-      messages.push(dialog.message());
-      void dialog.dismiss();
-    });
+    // The dialog says what the API does (core/workflow-deletion.ts); Cancel keeps the workflow.
     await row(alpha).getByTestId('delete-workflow').click();
-    await user.settle();
-    expect(messages).toEqual(['Delete "Alpha digest"? Its runs stay in the history.']);
+    const dialog = user.byTestId('confirm-dialog');
+    await dialog.waitFor();
+    expect(await dialog.locator('h2').textContent()).toBe('Delete “Alpha digest”?');
+    expect(await dialog.locator('p').textContent()).toBe(WORKFLOW_DELETION_EFFECTS);
+    await user.byTestId('confirm-cancel').click();
+    await dialog.waitFor({ state: 'detached' });
     await row(alpha).waitFor();
     expect((await stack.request('GET', `/api/v1/workflows/${alpha}`, { token: (await api()).token })).status).toBe(200);
 
-    user.page.once('dialog', (dialog) => void dialog.accept());
     await row(alpha).getByTestId('delete-workflow').click();
+    await user.byTestId('confirm-ok').click();
     await row(alpha).waitFor({ state: 'detached' });
     expect((await stack.request('GET', `/api/v1/workflows/${alpha}`, { token: (await api()).token })).status).toBe(404);
     await user.screenshot('deleted');
