@@ -114,7 +114,7 @@ export class CredentialRepository {
          from workflows w
          join workflow_versions v on v.workflow_id = w.id and v.version = w.current_version
          cross join lateral jsonb_array_elements(case when jsonb_typeof(v.graph->'nodes') = 'array' then v.graph->'nodes' else '[]'::jsonb end) n
-        where n->>'type' = 'agent' and n->'data'->>'credentialId' is not null
+        where w.deleted_at is null and n->>'type' = 'agent' and n->'data'->>'credentialId' is not null
           and ($1::text is null or lower(n->'data'->>'credentialId') = $1)
         order by w.name, n->>'id'`,
       [credentialId ?? null],
