@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { DEFAULT_RUN_LIMITS, NODE_OUTPUT_MAX_BYTES_CEILING, RUN_OUTPUTS_MAX_BYTES_CEILING, type RunLimits } from './limits';
 import { AllowedHostsError, NO_ALLOWED_HOSTS, parseAllowedHosts, type AllowedHosts } from './address-policy';
 import { DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT } from './run-admission';
+import { DEFAULT_RUN_MAX_PARALLEL_NODES } from './scheduler';
+import { DEFAULT_SOCKET_LIMITS, type SocketLimits } from './socket-limits';
 import { DEFAULT_SUBFLOW_MAX_DEPTH } from './child-run';
 import { DEFAULT_MAP_MAX_ITEMS } from './map-run';
 import { DEFAULT_KDF_QUEUE, DEFAULT_LOGIN_THROTTLE, type KdfQueueSettings, type LoginThrottleSettings } from './login-limits';
@@ -72,8 +74,6 @@ const envSchema = z.object({
   TEMPORAL_UI_URL: z.string().default('http://localhost:8233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('tessera'),
-  // The platform operator's bearer credential for the Temporal codec endpoint (docs/security.md "Temporal payloads"); unset: none.
-  TEMPORAL_CODEC_OPERATOR_TOKEN: z.string().min(32, 'must be at least 32 characters (a random secret)').optional(),
   DATA_DIR: z.string().default('.data'),
   WEB_DIST_DIR: z.string().default('web/dist'),
   // Above the 60 s idle timeout of common load balancers and proxies, so the API never closes a kept-alive
@@ -135,6 +135,12 @@ const envSchema = z.object({
   RUN_REPAIR_STALE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
   // Fair share between tenants (core/run-admission.ts): a tenant's top-level runs holding a slot; more wait queued.
   RUNS_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT),
+  // Fair share inside a run (docs/decisions.md "Fair share inside a run"): agents, conversations, subflows and maps of one run at once.
+  RUN_MAX_PARALLEL_NODES: z.coerce.number().int().min(1).max(2_000).default(DEFAULT_RUN_MAX_PARALLEL_NODES),
+  // WebSocket limits of each API process (core/socket-limits.ts, docs/decisions.md "WebSocket limits").
+  WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_SOCKET_LIMITS.connectionsPerUser),
+  WS_MAX_CONNECTIONS_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_SOCKET_LIMITS.connectionsPerTenant),
+  WS_MESSAGES_PER_SOCKET: z.string().regex(RATE_LIMIT_FORMAT, 'must be <messages>/<window seconds>, e.g. 100/10').default(`${DEFAULT_SOCKET_LIMITS.messages.limit}/${DEFAULT_SOCKET_LIMITS.messages.windowSeconds}`),
   // How long a tool call on POST /mcp waits for its run (server/mcp/run-tool.ts); under an MCP client's 60 s.
   MCP_TOOL_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   // In-memory read caches of the API (server/auth/member-cache.ts, server/services/finished-runs.ts); 0 turns each off.
@@ -160,8 +166,6 @@ export interface TesseraConfig {
   databaseUrl: string;
   redisUrl: string;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; uiPort: number };
-  /** TEMPORAL_CODEC_OPERATOR_TOKEN: who holds it decodes every tenant's Temporal payloads at the codec endpoint. */
-  temporalCodecOperatorToken?: string;
   dataDir: string;
   /** The built web app the API serves at / (absolute). */
   webDistDir: string;
@@ -197,6 +201,10 @@ export interface TesseraConfig {
   runRepairStaleMs: number;
   /** How many top-level runs of one tenant run at once; the others wait as pending, in creation order (children are exempt). */
   runsMaxConcurrentPerTenant: number;
+  /** At most this many agents, conversations, subflows and maps of one run at once (RUN_MAX_PARALLEL_NODES), fixed in each run's input. */
+  runMaxParallelNodes: number;
+  /** What one user, one tenant and one socket may open and send on the WebSocket (WS_*). */
+  sockets: SocketLimits;
   /** How long a tool call on POST /mcp waits for its run to end before answering with the execution id. */
   mcpToolWaitMs: number;
   /** How deep child executions may nest (SUBFLOW_MAX_DEPTH). */
@@ -248,7 +256,6 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, ''),
       uiPort: e.TEMPORAL_UI_PORT,
     },
-    ...(e.TEMPORAL_CODEC_OPERATOR_TOKEN ? { temporalCodecOperatorToken: e.TEMPORAL_CODEC_OPERATOR_TOKEN } : {}),
     // Absolute: build tools run in other directories, and a relative path would follow them.
     dataDir: path.resolve(e.DATA_DIR),
     webDistDir: path.resolve(e.WEB_DIST_DIR),
@@ -276,6 +283,12 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     },
     runRepairStaleMs: e.RUN_REPAIR_STALE_SECONDS * 1000,
     runsMaxConcurrentPerTenant: e.RUNS_MAX_CONCURRENT_PER_TENANT,
+    runMaxParallelNodes: e.RUN_MAX_PARALLEL_NODES,
+    sockets: {
+      connectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
+      connectionsPerTenant: e.WS_MAX_CONNECTIONS_PER_TENANT,
+      messages: rateLimitSetting(e.WS_MESSAGES_PER_SOCKET) ?? DEFAULT_SOCKET_LIMITS.messages,
+    },
     mcpToolWaitMs: e.MCP_TOOL_WAIT_SECONDS * 1000,
     subflowMaxDepth: e.SUBFLOW_MAX_DEPTH,
     mapMaxItems: e.MAP_MAX_ITEMS,

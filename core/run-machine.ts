@@ -14,7 +14,7 @@ import type { PlanNode, RunPlan } from './plan';
 import { failureOutcome } from './node-failure';
 import { mapItemsProblem, type MapItemFailureMode, type MapOutput } from './map-run';
 import { entry, type Ledger, type RunError } from './run-ledger';
-import { isNodeTerminal, isRunComplete, nextSteps } from './scheduler';
+import { holdsParallelPlace, isNodeTerminal, isRunComplete, nextSteps, withinParallelCap } from './scheduler';
 import { DEFAULT_MAX_TOOL_ROUNDS, type Tool } from './graph';
 import {
   addUsage,
@@ -68,6 +68,8 @@ export interface RunState {
   /** When the evaluation was asked for: the `startedAt` of the pure nodes it completes. */
   evaluationAt: string | null;
   error: RunError | null;
+  /** At most this many agents, conversations, subflows and maps run at once (the run's input); null: no cap. */
+  maxParallelNodes: number | null;
 }
 
 /** Where a tool-using agent is in its loop (core/tool-loop.ts). */
@@ -181,8 +183,14 @@ export interface StepResult {
   ledger: Ledger;
 }
 
+/** What a run is started with besides its plan and inputs (core/run-protocol.ts CanvasRunInput). */
+export interface RunOptions {
+  /** RUN_MAX_PARALLEL_NODES when the run started; absent in runs started before the cap, which run as they did. */
+  maxParallelNodes?: number;
+}
+
 /** The state before `started`. */
-export function initialState(plan: RunPlan, inputs: Record<string, unknown>): RunState {
+export function initialState(plan: RunPlan, inputs: Record<string, unknown>, options: RunOptions = {}): RunState {
   return {
     status: 'running',
     inputs,
@@ -197,6 +205,7 @@ export function initialState(plan: RunPlan, inputs: Record<string, unknown>): Ru
     evaluating: [],
     evaluationAt: null,
     error: null,
+    maxParallelNodes: options.maxParallelNodes ?? null,
   };
 }
 
@@ -302,7 +311,8 @@ class Transition {
         s.nodes[id] = { status: 'skipped', attempts: 0, handle: null };
         this.ledger.push(entry.nodeSkipped(id, this.at));
       }
-      const toEvaluate = ready.filter((id) => !s.evaluating.includes(id));
+      const occupied = this.plan.nodes.filter((n) => s.nodes[n.id]?.status === 'running' && holdsParallelPlace(n)).length;
+      const toEvaluate = withinParallelCap(this.plan, ready.filter((id) => !s.evaluating.includes(id)), occupied, s.maxParallelNodes ?? null);
       const triggers = toEvaluate.filter((id) => nodeEvaluation(this.node(id)) === null);
       for (const id of triggers) this.pureSucceeded(this.node(id), s.inputs, jsonBytes(s.inputs), this.at);
       if (skip.length || triggers.length) continue;

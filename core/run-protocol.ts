@@ -18,6 +18,11 @@ export interface CanvasRunInput {
   inputs: Record<string, unknown>;
   /** A child execution's chain: the workflow ids of the runs above it, outermost first (core/child-run.ts). */
   ancestors?: string[];
+  /**
+   * RUN_MAX_PARALLEL_NODES of whoever started the run (core/scheduler.ts withinParallelCap): it rides with the input
+   * so a replay never depends on the settings of the worker it replays on. Absent: no cap, as before the setting.
+   */
+  maxParallelNodes?: number;
 }
 
 export interface CanvasRunResult {

@@ -2,7 +2,7 @@
 // next and which are skipped. The Temporal workflow calls it after every change, so it must stay deterministic.
 import { TERMINAL_NODE_STATUSES, type NodeStatus } from './events';
 import { ERROR_HANDLE } from './graph';
-import type { PlanEdge, RunPlan } from './plan';
+import type { PlanEdge, PlanNode, RunPlan } from './plan';
 
 export interface NodeRunState {
   status: NodeStatus;
@@ -79,4 +79,33 @@ export function nextSteps(plan: RunPlan, states: RunStates): NextSteps {
 /** Every node of the plan has reached a terminal status. */
 export function isRunComplete(plan: RunPlan, states: RunStates): boolean {
   return plan.nodes.every((node) => isNodeTerminal(states[node.id]));
+}
+
+/** 20: a wide fan-out still runs in waves, and one run cannot take every activity slot of its tenant alone. */
+export const DEFAULT_RUN_MAX_PARALLEL_NODES = 20;
+
+/**
+ * Nodes that occupy a place of the run's parallel cap while they run: they call activities or child runs. Pure
+ * nodes finish in their evaluation and approvals wait on a person, so neither takes a place.
+ */
+export function holdsParallelPlace(node: PlanNode): boolean {
+  return node.type === 'agent' || node.type === 'conversation' || node.type === 'subflow' || node.type === 'map';
+}
+
+/**
+ * The ready nodes that start now when at most `maxParallel` place-holding nodes run at once and `occupied` run
+ * already: every node that holds no place, and place-holders in plan order while places are free. The others
+ * stay pending and are ready again at the next step, once a running node ends. No cap (null) starts them all.
+ */
+export function withinParallelCap(plan: RunPlan, ready: readonly string[], occupied: number, maxParallel: number | null): string[] {
+  if (maxParallel === null) return [...ready];
+  const byId = new Map(plan.nodes.map((n) => [n.id, n]));
+  let free = maxParallel - occupied;
+  return ready.filter((id) => {
+    const node = byId.get(id);
+    if (!node || !holdsParallelPlace(node)) return true;
+    if (free <= 0) return false;
+    free -= 1;
+    return true;
+  });
 }

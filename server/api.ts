@@ -40,6 +40,7 @@ import { createApprovalService } from './services/approval-service';
 import { approvalRoutes } from './routes/approvals';
 import { createWorkflowService } from './services/workflow-service';
 import { RunClient } from './temporal/run-client';
+import type { SocketLimits } from '../core/socket-limits';
 import { ExportClient } from './temporal/export-client';
 import { DeploymentClient } from './temporal/deployment-client';
 import { exportRoutes } from './routes/exports';
@@ -72,21 +73,12 @@ import { createWorkflowDeletion } from './services/workflow-deletion';
 import { TenantWorkflows } from './temporal/tenant-workflows';
 import { createWebhookService } from './services/webhook-service';
 import { ScheduleClient } from './temporal/schedule-client';
-// Temporal payloads (issue 14): the remote codec the Temporal UI and CLI decode with.
-import { CODEC_PATH, createCodecServer } from './temporal/codec-server';
-import type { TenantPayloadCodec } from '../db/temporal-payload-codec';
 import { WebhookRouteRepository } from '../db/repositories/webhooks';
 // Fair share between tenants (issue 12): a start takes a slot of its tenant's share or waits queued.
 import { createRunAdmission, type RunAdmission } from './services/run-admission';
 import { DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT } from '../core/run-admission';
 
 export interface ApiDeps {
-  /** The codec of the API's Temporal client (db/temporal-payload-codec.ts), which the codec endpoint serves. */
-  payloadCodec: TenantPayloadCodec;
-  /** TEMPORAL_CODEC_OPERATOR_TOKEN: the platform operator's credential for the codec endpoint; none when absent. */
-  temporalCodecOperatorToken?: string;
-  /** Production: the codec cookie is sent over HTTPS only. */
-  production?: boolean;
   dataSource: DataSource;
   redis: Redis;
   /** A connection of its own: a Redis connection in subscriber mode can do nothing else. */
@@ -143,6 +135,10 @@ export interface ApiDeps {
   runsMaxConcurrentPerTenant?: number;
   /** How often this process sweeps for queued runs with free slots and lost starts (RUN_ADMISSION_SWEEP_MS when absent). */
   runAdmissionSweepMs?: number;
+  /** Nodes of one run at once, carried in each run's input (config RUN_MAX_PARALLEL_NODES; DEFAULT_RUN_MAX_PARALLEL_NODES when absent). */
+  runMaxParallelNodes?: number;
+  /** WebSocket sockets per user and tenant, messages per socket (config WS_*; DEFAULT_SOCKET_LIMITS when absent). */
+  socketLimits?: SocketLimits;
 }
 
 export interface Api {
@@ -188,7 +184,7 @@ export function createApi(deps: ApiDeps): Api {
     const email: unknown = (req.body as { email?: unknown } | undefined)?.email;
     return typeof email === 'string' ? email.trim().toLowerCase().slice(0, 254) : null;
   });
-  const runs = new RunClient(deps.temporal, deps.taskQueue);
+  const runs = new RunClient(deps.temporal, deps.taskQueue, deps.runMaxParallelNodes);
   const runAdmission = createRunAdmission({
     scope,
     runs,
@@ -303,19 +299,6 @@ export function createApi(deps: ApiDeps): Api {
       },
     }),
   );
-  // Before the API's CORS: the Temporal UI's origin may call the codec with its cookie, and nothing else.
-  app.use(
-    CODEC_PATH,
-    createCodecServer({
-      codec: deps.payloadCodec,
-      authenticate,
-      verifyToken,
-      ...(deps.temporalCodecOperatorToken ? { operatorToken: deps.temporalCodecOperatorToken } : {}),
-      uiOrigin: new URL(deps.temporalUiUrl).origin,
-      cookieMaxAgeSeconds: deps.accessTokenTtlSeconds ?? 900,
-      secureCookie: deps.production ?? false,
-    }),
-  );
   app.use(cors({ origin: deps.corsOrigins.length ? deps.corsOrigins : false, credentials: false }));
 
   app.use(
@@ -425,6 +408,7 @@ export function createApi(deps: ApiDeps): Api {
         exports: exportsRepo,
         logger,
         revocations: { bus, stillMember: async (p) => (await memberOf(memberCache, p.userId, p.tenantId)) !== null },
+        ...(deps.socketLimits ? { limits: deps.socketLimits } : {}),
       });
       return hub;
     },

@@ -115,7 +115,7 @@ class RunDriver {
   private cancelled: unknown = null;
 
   constructor(private readonly input: CanvasRunInput) {
-    this.state = initialState(input.plan, input.inputs);
+    this.state = initialState(input.plan, input.inputs, input.maxParallelNodes !== undefined ? { maxParallelNodes: input.maxParallelNodes } : {});
     this.nodes = new Map(input.plan.nodes.map((n) => [n.id, n]));
     const { tenantId, executionId } = input;
     // An approval's writes are small (its context is capped) and never lost to a cancel half-way.

@@ -61,7 +61,8 @@ export async function runChildExecution(parent: CanvasRunInput, spec: ChildRunSp
   }
   const child = await startChild<(input: CanvasRunInput) => Promise<CanvasRunResult>>(CANVAS_RUN_WORKFLOW, {
     workflowId: prepared.temporalWorkflowId,
-    args: [prepared.run],
+    // The child runs under its parent's cap on parallel nodes: from the parent's input, so a replay gives the same.
+    args: [parent.maxParallelNodes !== undefined ? { ...prepared.run, maxParallelNodes: parent.maxParallelNodes } : prepared.run],
     cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     typedSearchAttributes: tesseraSearchAttributes({ tenantId: parent.tenantId, workflowId: prepared.canvasWorkflowId, executionId: prepared.executionId }),

@@ -17,6 +17,7 @@ import {
   type CanvasRunInput,
   type RunStateView,
 } from '../../core/run-protocol';
+import { DEFAULT_RUN_MAX_PARALLEL_NODES } from '../../core/scheduler';
 import { tesseraSearchAttributes } from './search-attributes';
 import { waitClosed } from './wait-closed';
 
@@ -40,6 +41,8 @@ export class RunClient {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
+    /** RUN_MAX_PARALLEL_NODES: every run this client starts carries it in its input (CanvasRunInput.maxParallelNodes). */
+    private readonly maxParallelNodes: number = DEFAULT_RUN_MAX_PARALLEL_NODES,
   ) {}
 
   private handle(tenantId: string, executionId: string): WorkflowHandle {
@@ -59,7 +62,7 @@ export class RunClient {
         workflowId: id,
         taskQueue: this.taskQueue,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        args: [args],
+        args: [{ ...args, maxParallelNodes: args.maxParallelNodes ?? this.maxParallelNodes }],
         typedSearchAttributes: tesseraSearchAttributes({ tenantId: input.tenantId, workflowId: canvasWorkflowId, executionId: input.executionId }),
       });
       return { workflowId: id, runId: handle.firstExecutionRunId };

@@ -16,6 +16,8 @@ import { createChannelRegistry } from './channel-registry';
 import type { EventReader, StreamSink } from './event-stream';
 import { createWriteCoalescer } from './write-coalescer';
 import { createInboxFeed, type InboxWatcher } from './inbox-feed';
+import { DEFAULT_SOCKET_LIMITS, WS_CLOSE_TOO_MANY_CONNECTIONS, type SocketLimits } from '../../core/socket-limits';
+import { createSocketGuard } from './socket-guard';
 
 export interface WsHubDeps {
   server: Server;
@@ -27,6 +29,8 @@ export interface WsHubDeps {
   /** Exports publish their events the same way (docs/export.md): a subscription may name an export id. */
   exports?: ExportRepository;
   logger: Logger;
+  /** Sockets per user and tenant, messages per socket (config WS_*; DEFAULT_SOCKET_LIMITS when absent). */
+  limits?: SocketLimits;
   /**
    * Membership changes from every API process (the invalidation bus): a socket whose user was removed, whose
    * tenant was deleted or whose session was ended by logout is closed at once rather than streaming on until it
@@ -98,6 +102,7 @@ export function createWsHub(deps: WsHubDeps): WsHub {
   });
   const inbox = createInboxFeed(deps.subscriber);
   const principals = new Map<WebSocket, Principal>();
+  const guard = createSocketGuard(deps.limits ?? DEFAULT_SOCKET_LIMITS);
 
   const endAccess = (ws: WebSocket, reason: string) => {
     principals.delete(ws);
@@ -125,6 +130,14 @@ export function createWsHub(deps: WsHubDeps): WsHub {
 
   function onConnection(ws: WebSocket, principal: Principal): void {
     const { tenantId } = principal;
+    const admitted = guard.admit(principal);
+    if (!admitted.ok) {
+      send(ws, { type: 'error', code: 'TOO_MANY_CONNECTIONS', message: admitted.reason });
+      ws.close(WS_CLOSE_TOO_MANY_CONNECTIONS, admitted.reason);
+      return;
+    }
+    /** Set while messages are refused, so a flood gets one RATE_LIMITED answer, not one per message. */
+    let throttled = false;
     principals.set(ws, principal);
     /** This socket's subscriptions by id; a subscribe in flight holds its place so a second one waits its turn. */
     const subscriptions = new Map<string, StreamSink>();
@@ -168,6 +181,15 @@ export function createWsHub(deps: WsHubDeps): WsHub {
     }
 
     ws.on('message', (data) => {
+      if (!admitted.messages.allow()) {
+        if (!throttled) {
+          const { limit, windowSeconds } = (deps.limits ?? DEFAULT_SOCKET_LIMITS).messages;
+          send(ws, { type: 'error', code: 'RATE_LIMITED', message: `too many messages: at most ${limit} per ${windowSeconds} s on a socket (WS_MESSAGES_PER_SOCKET); messages are dropped until then` });
+        }
+        throttled = true;
+        return;
+      }
+      throttled = false;
       let msg;
       try {
         msg = wsClientMessageSchema.parse(JSON.parse(data.toString()));
@@ -203,6 +225,7 @@ export function createWsHub(deps: WsHubDeps): WsHub {
 
     ws.on('close', () => {
       closed = true;
+      guard.release(principal);
       principals.delete(ws);
       void inbox.unwatch(tenantId, watcher);
       for (const id of [...subscriptions.keys()]) void unsubscribe(id);
