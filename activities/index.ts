@@ -10,6 +10,7 @@ import { createChildRunActivities, type ChildRunActivityDeps } from './child-run
 import { createWorkflowToolParameters } from './tools/workflow-tool-parameters';
 import { createMapRunActivities, type MapRunActivityDeps } from './map-run';
 import { createConversationActivities } from './conversation-turn';
+import { operatorSignalIdentity } from './operator-identity';
 
 /** Export settings are optional so callers without exports keep working; `dataDir` defaults to `.data`. */
 /** `evaluation` is the worker's evaluation thread pool; its limits also cap agent outputs. */
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEvaluationActivities(deps),
     ...agentTurns,
     ...createConversationActivities(agentTurns.runAgentTurn),
+    operatorSignalIdentity,
     ...createToolActivities(deps),
     ...createScheduledStartActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes, outputLimits: deps.evaluation.limits, ...(deps.runsMaxConcurrentPerTenant !== undefined ? { runsMaxConcurrentPerTenant: deps.runsMaxConcurrentPerTenant } : {}) }),
     ...createChildRunActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes, outputLimits: deps.evaluation.limits, ...(deps.subflowMaxDepth !== undefined ? { subflowMaxDepth: deps.subflowMaxDepth } : {}) }),

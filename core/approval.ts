@@ -24,6 +24,8 @@ export interface DecisionActor {
   apiKeyId?: string;
   /** Free text for operators (who they are, from the signal payload). */
   name?: string;
+  /** For an operator: the identity Temporal recorded for the signal's sender (its client's `identity`; null: none recorded). */
+  identity?: string | null;
 }
 
 export interface DecideRequest extends DecisionBody {
@@ -46,6 +48,8 @@ export interface RecordedDecision {
   userId: string | null;
   email: string | null;
   name: string | null;
+  /** An operator's decision: who sent the signal, as Temporal recorded it (absent on older runs). */
+  identity?: string | null;
 }
 
 export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'timed_out', 'cancelled'] as const;
@@ -173,6 +177,7 @@ export function checkDecision(state: ApprovalWaitState | undefined, req: DecideR
     userId: actor.userId ?? null,
     email: actor.email ?? null,
     name: actor.name ?? null,
+    ...(actor.kind === 'operator' && actor.identity !== undefined ? { identity: actor.identity } : {}),
   };
 }
 

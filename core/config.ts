@@ -74,6 +74,8 @@ const envSchema = z.object({
   TEMPORAL_UI_URL: z.string().default('http://localhost:8233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('tessera'),
+  // The platform operator's bearer credential for the Temporal codec endpoint (docs/security.md "Temporal payloads"); unset: none.
+  TEMPORAL_CODEC_OPERATOR_TOKEN: z.string().min(32, 'must be at least 32 characters (a random secret)').optional(),
   DATA_DIR: z.string().default('.data'),
   WEB_DIST_DIR: z.string().default('web/dist'),
   // Above the 60 s idle timeout of common load balancers and proxies, so the API never closes a kept-alive
@@ -166,6 +168,8 @@ export interface TesseraConfig {
   databaseUrl: string;
   redisUrl: string;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; uiPort: number };
+  /** TEMPORAL_CODEC_OPERATOR_TOKEN: who holds it decodes every tenant's Temporal payloads at the codec endpoint. */
+  temporalCodecOperatorToken?: string;
   dataDir: string;
   /** The built web app the API serves at / (absolute). */
   webDistDir: string;
@@ -256,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, ''),
       uiPort: e.TEMPORAL_UI_PORT,
     },
+    ...(e.TEMPORAL_CODEC_OPERATOR_TOKEN ? { temporalCodecOperatorToken: e.TEMPORAL_CODEC_OPERATOR_TOKEN } : {}),
     // Absolute: build tools run in other directories, and a relative path would follow them.
     dataDir: path.resolve(e.DATA_DIR),
     webDistDir: path.resolve(e.WEB_DIST_DIR),

@@ -29,6 +29,8 @@ export function temporalSettings(env = process.env) {
     port,
     uiPort: Number(env.TEMPORAL_UI_PORT || port + 1000),
     namespace: env.TEMPORAL_NAMESPACE || 'default',
+    // The UI decodes payloads through the API's codec endpoint (docs/security.md "Temporal payloads").
+    codecEndpoint: `http://localhost:${env.PORT || 3000}/api/v1/temporal-codec`,
     dataDir: path.resolve(repoRoot, env.DATA_DIR || '.data'),
   };
 }
@@ -39,6 +41,7 @@ export function temporalDevServerArgs(settings) {
     '--ip', '127.0.0.1',
     '--port', String(settings.port),
     '--ui-port', String(settings.uiPort),
+    '--ui-codec-endpoint', settings.codecEndpoint,
     '--db-filename', path.join(settings.dataDir, 'temporal.db'),
     // WAL with synchronous=normal: about twice the runs/s of SQLite's defaults on the same file, and a
     // committed transaction still survives a restart of the server (docs/operations.md, "Temporal dev server").

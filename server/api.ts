@@ -73,12 +73,21 @@ import { createWorkflowDeletion } from './services/workflow-deletion';
 import { TenantWorkflows } from './temporal/tenant-workflows';
 import { createWebhookService } from './services/webhook-service';
 import { ScheduleClient } from './temporal/schedule-client';
+// Temporal payloads (issue 14): the remote codec the Temporal UI and CLI decode with.
+import { CODEC_PATH, createCodecServer } from './temporal/codec-server';
+import type { TenantPayloadCodec } from '../db/temporal-payload-codec';
 import { WebhookRouteRepository } from '../db/repositories/webhooks';
 // Fair share between tenants (issue 12): a start takes a slot of its tenant's share or waits queued.
 import { createRunAdmission, type RunAdmission } from './services/run-admission';
 import { DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT } from '../core/run-admission';
 
 export interface ApiDeps {
+  /** The codec of the API's Temporal client (db/temporal-payload-codec.ts), which the codec endpoint serves. */
+  payloadCodec: TenantPayloadCodec;
+  /** TEMPORAL_CODEC_OPERATOR_TOKEN: the platform operator's credential for the codec endpoint; none when absent. */
+  temporalCodecOperatorToken?: string;
+  /** Production: the codec cookie is sent over HTTPS only. */
+  production?: boolean;
   dataSource: DataSource;
   redis: Redis;
   /** A connection of its own: a Redis connection in subscriber mode can do nothing else. */
@@ -297,6 +306,19 @@ export function createApi(deps: ApiDeps): Api {
           scriptSrc: ["'self'"],
         },
       },
+    }),
+  );
+  // Before the API's CORS: the Temporal UI's origin may call the codec with its cookie, and nothing else.
+  app.use(
+    CODEC_PATH,
+    createCodecServer({
+      codec: deps.payloadCodec,
+      authenticate,
+      verifyToken,
+      ...(deps.temporalCodecOperatorToken ? { operatorToken: deps.temporalCodecOperatorToken } : {}),
+      uiOrigin: new URL(deps.temporalUiUrl).origin,
+      cookieMaxAgeSeconds: deps.accessTokenTtlSeconds ?? 900,
+      secureCookie: deps.production ?? false,
     }),
   );
   app.use(cors({ origin: deps.corsOrigins.length ? deps.corsOrigins : false, credentials: false }));

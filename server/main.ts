@@ -8,6 +8,7 @@ import { loadConfig } from '../core/config';
 import { withStackSecrets } from '../core/stack-secrets';
 import { installFaultHandlers, redactedUrl, reportClientErrors, startupStep } from '../core/process-faults';
 import { createDataSource } from '../db';
+import { TenantPayloadCodec, tesseraDataConverter } from '../db/temporal-payload-codec';
 import { tenantMigrations } from '../migrations/tenant';
 import { createApi } from './api';
 import { createHttpServer } from './http/server';
@@ -34,9 +35,14 @@ async function main(): Promise<void> {
   reportClientErrors(redis, 'redis', logger);
   reportClientErrors(subscriber, 'redis subscriber', logger);
   const connection = await startupStep(`connect to Temporal at ${config.temporal.address}`, () => Connection.connect({ address: config.temporal.address }));
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  // Everything the API sends to Temporal is encrypted per tenant, and the codec endpoint decodes with the same keys.
+  const payloadCodec = new TenantPayloadCodec({ current: config.encryptionKey, previous: config.encryptionKeyPrevious });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: tesseraDataConverter(payloadCodec) });
 
   const api = createApi({
+    payloadCodec,
+    ...(config.temporalCodecOperatorToken ? { temporalCodecOperatorToken: config.temporalCodecOperatorToken } : {}),
+    production: config.production,
     dataSource,
     redis,
     subscriber,

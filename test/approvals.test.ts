@@ -1,6 +1,7 @@
 // Human-in-the-loop approvals: a durable wait inside the Temporal run, decided through the API (the
 // `decide` Update and its validator) or by an operator's `decision` Signal, routed by its out handles.
 import { Worker } from '@temporalio/worker';
+import { tesseraDataConverter } from '../db/temporal-payload-codec';
 import { DECISION_SIGNAL } from '../core/run-protocol';
 import { parallelApprovalsGraph, reviewGraph } from './fixtures/approval-graphs';
 import { addMember, createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
@@ -230,7 +231,7 @@ it('an operator decides through the decision Signal; an invalid signal is record
   expect(types).toContain('approval.ignored');
   expect(types).toContain('approval.decided:review');
   // Signals and updates are in the history: the current code must replay it without nondeterminism.
-  await Worker.runReplayHistory({ workflowBundle: stack.workflowBundle }, await handle.fetchHistory(), e.temporal.workflowId);
+  await Worker.runReplayHistory({ workflowBundle: stack.workflowBundle, dataConverter: tesseraDataConverter(stack.payloadCodec) }, await handle.fetchHistory(), e.temporal.workflowId);
 });
 
 it('cancelling a waiting run ends the wait and records who cancelled it', async () => {

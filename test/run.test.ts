@@ -1,6 +1,7 @@
 // A canvas saved through the API runs as a Temporal workflow on a real worker, and its progress reaches a
 // WebSocket client: real PostgreSQL, Redis and Temporal dev server.
 import { Worker } from '@temporalio/worker';
+import { tesseraDataConverter } from '../db/temporal-payload-codec';
 import { fanOutGraph, OUTLASTING_TURN_MS, singleAgentGraph } from './fixtures/graphs';
 import { startFakeLlmServer, type FakeLlmServer } from './fake-llm/server';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
@@ -103,7 +104,7 @@ describe('a 7-node canvas with fan-out, fan-in and a false condition branch', ()
 
   it('replays its recorded history deterministically with the current workflow code', async () => {
     const history = await stack.temporal.workflow.getHandle(result.temporal.workflowId).fetchHistory();
-    await expect(Worker.runReplayHistory({ workflowBundle: stack.workflowBundle }, history, result.temporal.workflowId)).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle: stack.workflowBundle, dataConverter: tesseraDataConverter(stack.payloadCodec) }, history, result.temporal.workflowId)).resolves.toBeUndefined();
   });
 });
 

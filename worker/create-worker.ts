@@ -1,7 +1,8 @@
 // Builds the Temporal worker of the `tessera` task queue from already-created dependencies, so the
 // process entry point and the tests assemble the very same worker.
 import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
-import type { Duration } from '@temporalio/common';
+import type { Duration, PayloadCodec } from '@temporalio/common';
+import { tesseraDataConverter } from '../db/temporal-payload-codec';
 import type { TesseraActivities } from '../activities';
 
 /** Modules that the workflow bundle references but never calls (handlebars' `.hbs` require hook needs `fs`). */
@@ -23,6 +24,8 @@ export interface TesseraWorkerOptions {
   taskQueue: string;
   activities: TesseraActivities;
   workflowBundle: WorkflowBundleOption;
+  /** The tenant payload codec (db/temporal-payload-codec.ts): every payload the worker writes is encrypted. */
+  payloadCodec: PayloadCodec;
   identity?: string;
   shutdownGraceTime?: Duration;
 }
@@ -34,6 +37,7 @@ export async function createTesseraWorker(opts: TesseraWorkerOptions): Promise<W
     taskQueue: opts.taskQueue,
     activities: opts.activities,
     workflowBundle: opts.workflowBundle,
+    dataConverter: tesseraDataConverter(opts.payloadCodec),
     ...(opts.identity ? { identity: opts.identity } : {}),
     shutdownGraceTime: opts.shutdownGraceTime ?? '10 seconds',
     // Cancellation reaches an activity only with a heartbeat's answer; the default throttle (80% of the

@@ -12,6 +12,7 @@ import { createProviders } from '../activities/llm';
 import { createToolRunners } from '../activities/tools';
 import { createMcpToolLister } from '../activities/tools/mcp-tool-lister';
 import { createDataSource, ProgressRepository, TenantScope } from '../db';
+import { TenantPayloadCodec } from '../db/temporal-payload-codec';
 import { bundleWorkflows, createTesseraWorker } from './create-worker';
 
 let rootLogger: Logger | null = null;
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     activities,
     workflowBundle,
+    payloadCodec: new TenantPayloadCodec({ current: config.encryptionKey, previous: config.encryptionKeyPrevious }),
   });
   logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, address: config.temporal.address, limits: config.limits }, 'worker started');
   // Worker.run() installs its own SIGINT/SIGTERM handling and drains in-flight tasks before it resolves. It

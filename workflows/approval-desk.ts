@@ -2,7 +2,7 @@
 // for days and outlive every process) ended by the `decide` Update, whose validator refuses a wrong node,
 // a second decision, a missing role or bad form data without touching history; or by the operators'
 // `decision` Signal, checked the same way (an invalid one is recorded and ignored); or by its timeout.
-import { ApplicationFailure, condition, defineSignal, defineUpdate, setHandler, uuid4 } from '@temporalio/workflow';
+import { ApplicationFailure, condition, defineSignal, defineUpdate, patched, proxyActivities, setHandler, uuid4 } from '@temporalio/workflow';
 import {
   approvalOutcome,
   checkDecision,
@@ -15,12 +15,22 @@ import {
 } from '../core/approval';
 import type { ApprovalData } from '../core/graph';
 import type { RecordProgressInput } from '../activities';
+import type { operatorSignalIdentity as OperatorSignalIdentity } from '../activities/operator-identity';
 import type { Ledger } from '../core/run-machine';
 import { DECIDE_UPDATE, DECISION_SIGNAL, type ApprovalDecisionResult } from '../core/run-protocol';
 import { NodeFailed } from './node-failed';
 
 export const decideUpdate = defineUpdate<ApprovalDecisionResult, [DecideRequest]>(DECIDE_UPDATE);
 export const decisionSignal = defineSignal<[DecisionSignal]>(DECISION_SIGNAL);
+
+/** Runs from before it recorded no sender identity for operator signals (and scheduled no activity for it). */
+export const OPERATOR_IDENTITY_PATCH = 'operator-signal-identity';
+
+// Reading a run's history is quick; a failure leaves the identity unknown rather than holding up the decision.
+const { operatorSignalIdentity } = proxyActivities<{ operatorSignalIdentity: typeof OperatorSignalIdentity }>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '1 second' },
+});
 
 type Batch = Omit<RecordProgressInput, 'tenantId' | 'executionId'>;
 type ApprovalUpdate = NonNullable<RecordProgressInput['approvals']>[number];
@@ -47,6 +57,8 @@ export class ApprovalDesk {
   private readonly waits = new Map<string, Wait>();
   /** Counts ignored operator signals, to key their events. */
   private ignored = 0;
+  /** Counts the operator signals handled, which is their order in history: the key to their senders' identities. */
+  private signalled = 0;
 
   constructor(
     private readonly record: (batch: Batch) => Promise<void>,
@@ -172,7 +184,13 @@ export class ApprovalDesk {
   }
 
   private async onSignal(signal: DecisionSignal): Promise<void> {
-    const req: DecideRequest = { ...signal, actor: { kind: 'operator', ...(signal.operator ? { name: String(signal.operator).slice(0, 200) } : {}) } };
+    const signalIndex = this.signalled++;
+    // Temporal's word for who sent it, beside the name the payload claims (anyone may type any name).
+    const identity = patched(OPERATOR_IDENTITY_PATCH) ? await this.senderOf(signalIndex) : undefined;
+    const req: DecideRequest = {
+      ...signal,
+      actor: { kind: 'operator', ...(signal?.operator ? { name: String(signal.operator).slice(0, 200) } : {}), ...(identity !== undefined ? { identity } : {}) },
+    };
     const wait = this.waits.get(String(signal?.nodeId));
     let decision: RecordedDecision;
     try {
@@ -189,7 +207,7 @@ export class ApprovalDesk {
             type: 'approval.ignored',
             ...(wait ? { nodeId: wait.nodeId } : {}),
             at: at(),
-            data: { code, reason: err instanceof Error ? err.message : String(err), by: 'operator' },
+            data: { code, reason: err instanceof Error ? err.message : String(err), by: 'operator', ...(identity !== undefined ? { identity } : {}) },
             key: `approval:ignored:${n}`,
           },
         ],
@@ -197,6 +215,14 @@ export class ApprovalDesk {
       return;
     }
     await this.apply(wait!, decision);
+  }
+
+  private async senderOf(signalIndex: number): Promise<string | null> {
+    try {
+      return await operatorSignalIdentity({ signalIndex });
+    } catch {
+      return null;
+    }
   }
 
   /** Records a valid decision; the outcome is set before any await, so the next validator sees it. */
@@ -211,7 +237,17 @@ export class ApprovalDesk {
           type: 'approval.decided',
           nodeId: wait.nodeId,
           at: decision.at,
-          data: { decision: decision.decision, by: decision.by, userId: decision.userId, email: decision.email, name: decision.name, comment: decision.comment, outcome, count: wait.decisions.length },
+          data: {
+            decision: decision.decision,
+            by: decision.by,
+            userId: decision.userId,
+            email: decision.email,
+            name: decision.name,
+            ...(decision.identity !== undefined ? { identity: decision.identity } : {}),
+            comment: decision.comment,
+            outcome,
+            count: wait.decisions.length,
+          },
           key: `approval:${wait.nodeId}:decided:${wait.decisions.length}`,
         },
       ],

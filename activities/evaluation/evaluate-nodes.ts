@@ -1,9 +1,9 @@
 // The `evaluateNodes` activity (a local activity of canvasRun): evaluates the texts of one wave of ready
-// nodes in the evaluation threads and answers per node. A limit reached fails that node, not the activity;
+// nodes in the evaluation processes and answers per node. A limit reached fails that node, not the activity;
 // the activity itself fails only when the pool does (an infrastructure error, retried by Temporal).
 import type { EvaluateNodesInput, EvaluateNodesOutput, NodeEvaluationResult } from '../../core/evaluation-protocol';
 import { OUTPUT_TOO_LARGE, formatBytes } from '../../core/limits';
-import type { ThreadOutcome } from './evaluate-in-thread';
+import type { ThreadOutcome } from './evaluate-text';
 import type { EvaluationPool } from './pool';
 
 export interface EvaluationActivityDeps {
@@ -15,7 +15,7 @@ export function createEvaluationActivities(deps: EvaluationActivityDeps) {
 
   return {
     async evaluateNodes(input: EvaluateNodesInput): Promise<EvaluateNodesOutput> {
-      // Every text of the wave at once: the pool queues what its threads cannot take yet.
+      // Every text of the wave at once: the pool queues what its processes cannot take yet.
       const outcomes = await Promise.all(
         input.nodes.map(async (node) => {
           const fields = Object.entries(node.fields);

@@ -1,5 +1,7 @@
-// The evaluation threads and the evaluateNodes activity on their own: every limit ends one evaluation with
-// its code, and the pool goes on evaluating. Runs the real threads (thread.cjs registers tsx in each).
+// The evaluation processes and the evaluateNodes activity on their own: every limit ends one evaluation with
+// its code, and the pool goes on evaluating. Runs the real processes (evaluator.cjs registers tsx in each).
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { EVALUATION_ERROR, type EvaluateNodesInput } from '../../core/evaluation-protocol';
 import { EXPRESSION_LIMIT, OUTPUT_TOO_LARGE } from '../../core/limits';
 import { createEvaluationActivities } from './evaluate-nodes';
@@ -37,13 +39,13 @@ describe('EvaluationPool', () => {
     expect(huge).toMatchObject({ ok: false, code: EXPRESSION_LIMIT });
   });
 
-  test('a text that runs over its time ends its thread, and the next text is evaluated by a new one', async () => {
+  test('a text that runs over its time ends its process, and the next text is evaluated by a new one', async () => {
     const slow = await pool.evaluate(endless, endlessScope, 0);
     expect(slow).toEqual({ ok: false, code: EXPRESSION_LIMIT, message: 'evaluation took longer than 1000 ms (EXPRESSION_TIMEOUT_MS=1000)' });
     await expect(pool.evaluate({ kind: 'template', source: 'still {{inputs.topic}}' }, scope, 0)).resolves.toMatchObject({ ok: true, json: '"still otters"' });
   });
 
-  test('a text that needs more memory than the thread may have is EXPRESSION_LIMIT', async () => {
+  test('a text that needs more memory than the process may have is EXPRESSION_LIMIT', async () => {
     // A time limit out of reach, so the heap limit is what ends it however slowly the collector gives up.
     const roomy = new EvaluationPool({ threads: 1, limits: { expressionTimeoutMs: 60_000, expressionMemoryMb: 64 } });
     try {
@@ -55,8 +57,8 @@ describe('EvaluationPool', () => {
     }
   });
 
-  test('time waiting for a thread does not count: a text queued behind two that run out of time still succeeds', async () => {
-    // One thread: the last text waits 2 s for it, twice its own time limit.
+  test('time waiting for a process does not count: a text queued behind two that run out of time still succeeds', async () => {
+    // One process: the last text waits 2 s for it, twice its own time limit.
     const outcomes = await Promise.all([
       pool.evaluate(endless, endlessScope, 0),
       pool.evaluate(endless, endlessScope, 0),
@@ -65,6 +67,21 @@ describe('EvaluationPool', () => {
     expect(outcomes.slice(0, 2).map((o) => !o.ok && o.message)).toEqual([expect.stringContaining('EXPRESSION_TIMEOUT_MS'), expect.stringContaining('EXPRESSION_TIMEOUT_MS')]);
     expect(outcomes[2]).toEqual({ ok: true, json: '2', bytes: 1 });
   });
+
+  test('a text that exhausts its memory 20 times in a row leaves the hosting process alive and the pool answering', async () => {
+    // The pool runs in a process of its own (test/fixtures/evaluation-pool-host.ts): were a text's
+    // out-of-memory to abort the pool's host (nodejs/node#47224, as with threads), that process would die, not Jest.
+    const host = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../test/fixtures/evaluation-pool-host.ts'), '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    host.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    host.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => host.on('exit', (c, s) => resolve([c, s])));
+    const outcomes = stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as unknown);
+    const memory = { ok: false, code: EXPRESSION_LIMIT, message: 'evaluation needed more than 16 MB of memory (EXPRESSION_MEMORY_MB=16)' };
+    expect({ code, signal, answered: outcomes.length, heapOutOfMemory: (stderr.match(/JavaScript heap out of memory/g) ?? []).length }).toEqual({ code: 0, signal: null, answered: 21, heapOutOfMemory: 20 });
+    expect(outcomes).toEqual([...Array.from({ length: 20 }, () => memory), { ok: true, json: '2', bytes: 1 }]);
+  }, 600_000);
 
   test('a value above NODE_OUTPUT_MAX_BYTES is OUTPUT_TOO_LARGE; one JSON cannot hold is an evaluation error', async () => {
     const big = await pool.evaluate({ kind: 'expression', source: '$pad("", 70000, "x")' }, scope, 0);

@@ -1,54 +1,55 @@
-// The worker's evaluation threads: every expression and template of a run is evaluated here, outside the
-// Temporal workflow sandbox, with a wall-time limit (the thread is ended when it runs over), a V8 heap limit
-// and the step budget. A thread that is ended is replaced by the pool; the worker process carries on.
+// The worker's evaluation processes: every expression and template of a run is evaluated in a child process of
+// the worker, outside the Temporal workflow sandbox, with a wall-time limit (the process is ended when it runs
+// over), a V8 heap limit and the step budget. A text that exhausts its heap ends only its own process (V8
+// aborts it); the pool forks a new one and the worker carries on. Threads could not promise that: a thread's
+// out-of-memory during code finalisation aborts the whole process (nodejs/node#47224).
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import { pool as workerPool, Promise as WorkerPromise, type Pool } from 'workerpool';
 import type { FieldEvaluation } from '../../core/evaluation-protocol';
 import { DEFAULT_RUN_LIMITS, EXPRESSION_LIMIT, type RunLimits } from '../../core/limits';
 import type { TemplateScope } from '../../core/template';
-import type { ThreadOutcome, ThreadTask } from './evaluate-in-thread';
+import { EVALUATION_STARTED, type EvaluationTask, type ThreadOutcome } from './evaluate-text';
 
 export interface EvaluationPoolOptions {
   limits?: Partial<RunLimits>;
-  /** Threads evaluating at once (default: the cores, at least 2, at most 4). */
+  /** Processes evaluating at once (default: the cores, at least 2, at most 4). */
   threads?: number;
-  /** A thread failure no task was waiting for (piscina emits it as an 'error' event; unheard, it would end the process). */
+  /** Told of each process that ended during a text (its exit code and signal are in the message), for the log. */
   onError?: (err: unknown) => void;
 }
 
-/** Where a thread starts: the compiled module itself, or (running from sources) the entry that registers tsx. */
-function threadEntry(): { filename: string; workerData: { module: string } } {
-  const module = require.resolve('./evaluate-in-thread');
-  const filename = module.endsWith('.ts') ? path.join(__dirname, 'thread.cjs') : module;
-  return { filename, workerData: { module } };
+/** What a process forks: the compiled program itself, or (running from sources) the entry that registers tsx. */
+function evaluatorScript(): string {
+  const program = require.resolve('./evaluator-process');
+  return program.endsWith('.ts') ? path.join(__dirname, 'evaluator.cjs') : program;
+}
+
+/** V8 flags of an evaluation process: its heap limit, and a young generation in proportion (as the threads had). */
+function evaluatorFlags(memoryMb: number): string[] {
+  const youngMb = Math.min(32, Math.max(4, Math.floor(memoryMb / 4)));
+  // The young generation is three semi-spaces.
+  return [`--max-old-space-size=${memoryMb}`, `--max-semi-space-size=${Math.max(1, Math.floor(youngMb / 3))}`];
 }
 
 export class EvaluationPool {
   readonly limits: RunLimits;
-  private readonly pool: Piscina<ThreadTask, ThreadOutcome>;
+  private readonly pool: Pool;
+  private readonly onError: (err: unknown) => void;
 
   constructor(options: EvaluationPoolOptions = {}) {
     this.limits = { ...DEFAULT_RUN_LIMITS, ...options.limits };
-    const threads = options.threads ?? Math.min(4, Math.max(2, availableParallelism()));
-    this.pool = new Piscina<ThreadTask, ThreadOutcome>({
-      ...threadEntry(),
-      name: 'evaluateInThread',
-      minThreads: 1,
-      maxThreads: threads,
-      // One text per thread at a time: ending a thread that runs over must not take another run's text with it.
-      concurrentTasksPerWorker: 1,
-      idleTimeout: 60_000,
-      // Not the parent's flags (`--import tsx`, a debugger): thread.cjs loads what a thread needs.
-      execArgv: [],
-      resourceLimits: {
-        maxOldGenerationSizeMb: this.limits.expressionMemoryMb,
-        maxYoungGenerationSizeMb: Math.min(32, Math.max(4, Math.floor(this.limits.expressionMemoryMb / 4))),
-        stackSizeMb: 4,
-      },
+    const processes = options.threads ?? Math.min(4, Math.max(2, availableParallelism()));
+    this.pool = workerPool(evaluatorScript(), {
+      workerType: 'process',
+      minWorkers: 1,
+      maxWorkers: processes,
+      // A process that runs over is busy in synchronous code: it cannot clean up, so it is killed at once.
+      workerTerminateTimeout: 20,
+      // Not the parent's flags (`--import tsx`, a debugger): evaluator.cjs loads what a process needs.
+      forkOpts: { execArgv: evaluatorFlags(this.limits.expressionMemoryMb) },
     });
-    this.pool.on('error', options.onError ?? (() => undefined));
+    this.onError = options.onError ?? (() => undefined);
   }
 
   /**
@@ -57,36 +58,43 @@ export class EvaluationPool {
    */
   async evaluate(field: FieldEvaluation, scope: TemplateScope, nowMs: number): Promise<ThreadOutcome> {
     const { expressionTimeoutMs, expressionMemoryMb, expressionMaxSteps, nodeOutputMaxBytes } = this.limits;
-    const channel = new MessageChannel();
-    const abort = new AbortController();
+    const task: EvaluationTask = { field, scope, nowMs, maxSteps: expressionMaxSteps, maxBytes: nodeOutputMaxBytes };
     let timer: NodeJS.Timeout | undefined;
-    // The clock starts when the thread takes the text, not when it is queued behind other runs' texts.
-    channel.port1.once('message', () => {
-      timer = setTimeout(() => abort.abort(), expressionTimeoutMs);
+    let timedOut = false;
+    // The clock starts when a process takes the text, not when it is queued behind other runs' texts.
+    const run = this.pool.exec('evaluate', [task], {
+      on: (event: unknown) => {
+        if (event !== EVALUATION_STARTED) return;
+        timer = setTimeout(() => {
+          timedOut = true;
+          run.cancel();
+        }, expressionTimeoutMs);
+      },
     });
-    const task: ThreadTask = { field, scope, nowMs, maxSteps: expressionMaxSteps, maxBytes: nodeOutputMaxBytes, started: channel.port2 };
     try {
-      return await this.pool.run(task, { transferList: [channel.port2], signal: abort.signal });
+      return (await run) as ThreadOutcome;
     } catch (err) {
-      if (abort.signal.aborted) {
+      if (timedOut && err instanceof WorkerPromise.CancellationError) {
         return { ok: false, code: EXPRESSION_LIMIT, message: `evaluation took longer than ${expressionTimeoutMs} ms (EXPRESSION_TIMEOUT_MS=${expressionTimeoutMs})` };
       }
-      if ((err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      // The program answers every error of a text; its process ends during a text only when V8 aborts it at the
+      // heap limit (or the kernel kills it for memory).
+      if (err instanceof Error && err.message.startsWith('Workerpool Worker terminated Unexpectedly')) {
+        this.onError(err);
         return { ok: false, code: EXPRESSION_LIMIT, message: `evaluation needed more than ${expressionMemoryMb} MB of memory (EXPRESSION_MEMORY_MB=${expressionMemoryMb})` };
       }
       throw err;
     } finally {
       clearTimeout(timer);
-      channel.port1.close();
     }
   }
 
-  /** Threads alive now (for tests and metrics). */
-  get threadCount(): number {
-    return this.pool.threads.length;
+  /** Evaluation processes alive now (for tests and metrics). */
+  get processCount(): number {
+    return this.pool.stats().totalWorkers;
   }
 
   async close(): Promise<void> {
-    await this.pool.close({ force: true });
+    await this.pool.terminate(true);
   }
 }

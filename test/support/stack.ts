@@ -24,6 +24,7 @@ import { DEFAULT_TOOL_OUTBOUND, type TrustProxy } from '../../core/config';
 import { parseAllowedHosts } from '../../core/address-policy';
 import type { WsHub } from '../../server/ws/hub';
 import { bundleWorkflows, createTesseraWorker } from '../../worker/create-worker';
+import { TenantPayloadCodec, tesseraDataConverter } from '../../db/temporal-payload-codec';
 import { createTestDatabase, type TestDatabase } from './database';
 import { testTemporalAddress } from './temporal';
 
@@ -50,6 +51,8 @@ export interface TestStack {
   taskQueue: string;
   temporal: Client;
   workflowBundle: WorkflowBundleOption;
+  /** The stack's Temporal payload codec (TEST_ENCRYPTION_KEY), for replaying and reading its histories. */
+  payloadCodec: TenantPayloadCodec;
   redis: Redis;
   request<T = any>(method: string, path: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
   startWorker(): Promise<void>;
@@ -122,6 +125,8 @@ export interface TestStackOptions {
   /** RUNS_MAX_CONCURRENT_PER_TENANT of the API and the worker (default 20), and how often the API's admission sweeps (default 2 s). */
   runsMaxConcurrentPerTenant?: number;
   runAdmissionSweepMs?: number;
+  /** TEMPORAL_CODEC_OPERATOR_TOKEN of the API (default: no operator credential). */
+  temporalCodecOperatorToken?: string;
 }
 
 /** The JWT secret of test stacks, for tests that forge or age tokens. */
@@ -138,10 +143,13 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const subscriber = new Redis(TEST_REDIS_URL);
   const workerRedis = new Redis(TEST_REDIS_URL);
   const connection = await Connection.connect({ address: testTemporalAddress() });
-  const temporal = new Client({ connection, namespace: 'default' });
+  const payloadCodec = new TenantPayloadCodec({ current: TEST_ENCRYPTION_KEY });
+  const temporal = new Client({ connection, namespace: 'default', dataConverter: tesseraDataConverter(payloadCodec) });
   const workflowBundle = await sharedWorkflowBundle();
 
   const api = createApi({
+    payloadCodec,
+    ...(opts.temporalCodecOperatorToken ? { temporalCodecOperatorToken: opts.temporalCodecOperatorToken } : {}),
     dataSource: db.dataSource,
     redis,
     subscriber,
@@ -208,6 +216,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     taskQueue,
     temporal,
     workflowBundle,
+    payloadCodec,
     redis,
     request: apiClient(`http://127.0.0.1:${port}`).request,
     runAdmission: api.runAdmission,
@@ -220,6 +229,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
         taskQueue,
         activities,
         workflowBundle,
+        payloadCodec,
         shutdownGraceTime: '2 seconds',
       });
       workerRun = worker.run();
@@ -259,6 +269,7 @@ export async function startSecondApi(stack: TestStack, overrides: Partial<ApiDep
   const redis = new Redis(TEST_REDIS_URL);
   const subscriber = new Redis(TEST_REDIS_URL);
   const app = createApi({
+    payloadCodec: stack.payloadCodec,
     dataSource: stack.db.dataSource,
     redis,
     subscriber,

@@ -1,21 +1,22 @@
-// What one evaluation thread does with one text (runs inside a piscina worker thread, never in the main
-// thread): evaluates it over the scope, serializes the value and measures it against the output cap. Wall
-// time and memory are bounded from outside (pool.ts ends the thread); steps and depth by JSONata itself.
-import type { MessagePort } from 'node:worker_threads';
+// What one evaluation process does with one text (runs in a child process of the worker, never in the worker
+// itself): evaluates it over the scope, serializes the value and measures it against the output cap. Wall
+// time and memory are bounded from outside (pool.ts ends the process); steps and depth by JSONata itself.
 import type { FieldEvaluation } from '../../core/evaluation-protocol';
 import { EVALUATION_ERROR } from '../../core/evaluation-protocol';
 import { EXPRESSION_LIMIT_CODES, ExpressionError, evaluateExpression } from '../../core/expression';
 import { EXPRESSION_LIMIT, OUTPUT_TOO_LARGE, formatBytes } from '../../core/limits';
 import { renderTemplate, type TemplateScope } from '../../core/template';
 
-export interface ThreadTask {
+/** The event an evaluation process emits when it starts a text (the pool starts the text's clock). */
+export const EVALUATION_STARTED = 'started';
+
+/** One text and its limits, as sent to an evaluation process (JSON over the IPC channel). */
+export interface EvaluationTask {
   field: FieldEvaluation;
   scope: TemplateScope;
   nowMs: number;
   maxSteps: number;
   maxBytes: number;
-  /** Told "started" the moment evaluation begins, so the time limit does not count the wait in the queue. */
-  started: MessagePort;
 }
 
 export type ThreadOutcome =
@@ -23,9 +24,9 @@ export type ThreadOutcome =
   | { ok: true; json: string | null; bytes: number }
   | { ok: false; code: string; message: string };
 
-export async function evaluateInThread(task: ThreadTask): Promise<ThreadOutcome> {
-  task.started.postMessage('started');
-  task.started.close();
+/** `started` is called the moment evaluation begins, so the time limit does not count the wait in the queue. */
+export async function evaluateText(task: EvaluationTask, started: () => void): Promise<ThreadOutcome> {
+  started();
   let value: unknown;
   try {
     switch (task.field.kind) {
