@@ -43,11 +43,11 @@ const graph = {
   ],
 };
 
-async function tenantWithExport(): Promise<{ session: TestSession; exportId: string }> {
-  const session = await registerTenant(stack);
+async function exportOf(session: TestSession): Promise<{ session: TestSession; exportId: string }> {
   const workflowId = await createWorkflow(stack, session, graph, 'Hardened digest');
   const exportId = await startExport(stack, session, workflowId);
-  const view = await waitForExport(stack, session, exportId);
+  // Two wheel builds and their checks at once on a shared machine: a generous deadline.
+  const view = await waitForExport(stack, session, exportId, undefined, 300_000);
   if (view.status !== 'succeeded') throw new Error(`export failed: ${view.buildLog}`);
   return { session, exportId };
 }
@@ -62,7 +62,9 @@ beforeAll(async () => {
   hostTarget.listen(0, '0.0.0.0');
   await once(hostTarget, 'listening');
   hostPort = (hostTarget.address() as AddressInfo).port;
-  [closed, open] = await Promise.all([tenantWithExport(), tenantWithExport()]);
+  // One registration at a time (sign-ins of one client are throttled), then both exports at once.
+  const sessions = [await registerTenant(stack), await registerTenant(stack)];
+  [closed, open] = await Promise.all(sessions.map(exportOf));
   egressTenants.add(open.session.tenantId);
 });
 

@@ -202,32 +202,20 @@ export async function startDeploymentContainer(deps: DockerDeps, input: StartCon
     const binding = (await container.inspect()).NetworkSettings.Ports[port]?.[0]?.HostPort;
     return binding ? Number(binding) : null;
   };
+  /** A container of the deployment's image, confined; `spec` adds its command, ports and network. */
+  const confinedContainer = (spec: Omit<Docker.ContainerCreateOptions, 'Image' | 'User'>) =>
+    deps.docker.createContainer({ name, Labels, ...spec, Image: input.imageTag, User: confined.User, HostConfig: { ...confined.HostConfig, ...spec.HostConfig } });
   return onEngine(deps.docker, async () => {
     // A retried attempt finds what the last one made: start from nothing (the names are the deployment's).
     await removeDeploymentParts(deps, input.deploymentId);
     if (input.mode === 'oneshot') {
-      const container = await deps.docker.createContainer({
-        Image: input.imageTag,
-        name,
-        Labels,
-        User: confined.User,
-        Cmd: oneShotArgs(input.inputs, input.decision),
-        HostConfig: { ...confined.HostConfig, NetworkMode: 'none' },
-      });
+      const container = await confinedContainer({ Cmd: oneShotArgs(input.inputs, input.decision), HostConfig: { NetworkMode: 'none' } });
       await container.start();
       return { containerId: container.id, hostPort: null };
     }
     const serve = ['--serve', '--host', '0.0.0.0', '--port', String(input.containerPort)];
     if (sandbox.egress) {
-      const container = await deps.docker.createContainer({
-        Image: input.imageTag,
-        name,
-        Labels,
-        User: confined.User,
-        Cmd: serve,
-        ExposedPorts: published.ExposedPorts,
-        HostConfig: { ...confined.HostConfig, PortBindings: published.PortBindings },
-      });
+      const container = await confinedContainer({ Cmd: serve, ExposedPorts: published.ExposedPorts, HostConfig: { PortBindings: published.PortBindings } });
       await container.start();
       return { containerId: container.id, hostPort: await hostPortOf(container) };
     }
@@ -240,24 +228,15 @@ export async function startDeploymentContainer(deps: DockerDeps, input: StartCon
       // No address of the host on this bridge: a container on it cannot reach a service listening on the host.
       Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' },
     });
-    const container = await deps.docker.createContainer({
-      Image: input.imageTag,
-      name,
-      Labels,
-      User: confined.User,
-      Cmd: serve,
-      HostConfig: { ...confined.HostConfig, NetworkMode: network },
-    });
+    const container = await confinedContainer({ Cmd: serve, HostConfig: { NetworkMode: network } });
     await container.start();
-    const gate = await deps.docker.createContainer({
-      Image: input.imageTag,
+    const gate = await confinedContainer({
       name: `${name}-gate`,
       Labels: { ...Labels, 'io.tessera.role': 'gate' },
-      User: confined.User,
       Entrypoint: ['python3', '-c', GATE_RELAY],
       Cmd: [name, String(input.containerPort)],
       ExposedPorts: published.ExposedPorts,
-      HostConfig: { ...confined.HostConfig, PortBindings: published.PortBindings },
+      HostConfig: { PortBindings: published.PortBindings },
     });
     await deps.docker.getNetwork(network).connect({ Container: gate.id });
     await gate.start();
