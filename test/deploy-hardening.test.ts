@@ -63,8 +63,9 @@ beforeAll(async () => {
   await once(hostTarget, 'listening');
   hostPort = (hostTarget.address() as AddressInfo).port;
   // One registration at a time (sign-ins of one client are throttled), then both exports at once.
-  const sessions = [await registerTenant(stack), await registerTenant(stack)];
-  [closed, open] = await Promise.all(sessions.map(exportOf));
+  const first = await registerTenant(stack);
+  const second = await registerTenant(stack);
+  [closed, open] = await Promise.all([exportOf(first), exportOf(second)]);
   egressTenants.add(open.session.tenantId);
 });
 
