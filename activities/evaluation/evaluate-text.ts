@@ -4,7 +4,8 @@
 import type { FieldEvaluation } from '../../core/evaluation-protocol';
 import { EVALUATION_ERROR } from '../../core/evaluation-protocol';
 import { EXPRESSION_LIMIT_CODES, ExpressionError, evaluateExpression } from '../../core/expression';
-import { EXPRESSION_LIMIT, OUTPUT_TOO_LARGE, formatBytes } from '../../core/limits';
+import { EXPRESSION_LIMIT } from '../../core/limits';
+import { valueTooLarge } from '../../core/evaluation-budget';
 import { renderTemplate, type TemplateScope } from '../../core/template';
 
 /** The event an evaluation process emits when it starts a text (the pool starts the text's clock). */
@@ -50,27 +51,23 @@ function measure(value: unknown, maxBytes: number): ThreadOutcome {
   // A long string is refused before JSON.stringify copies it (`$pad("x", 1e8)` is 100 MB already).
   if (typeof value === 'string') {
     const lowerBound = Buffer.byteLength(value) + 2;
-    if (lowerBound > maxBytes) return tooLarge(lowerBound, maxBytes);
+    if (lowerBound > maxBytes) return valueTooLarge(lowerBound, maxBytes);
   }
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
   } catch (err) {
     // "Invalid string length": the JSON text would be longer than V8 allows a string to be.
-    if (err instanceof RangeError) return tooLarge(Infinity, maxBytes);
+    if (err instanceof RangeError) return valueTooLarge(Infinity, maxBytes);
     // A cycle (a JSONata function value refers to its environment) or a BigInt.
     return { ok: false, code: EVALUATION_ERROR, message: `the value cannot be stored as JSON (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` };
   }
   if (json === undefined) return { ok: true, json: null, bytes: 0 };
   const bytes = Buffer.byteLength(json);
-  if (bytes > maxBytes) return tooLarge(bytes, maxBytes);
+  if (bytes > maxBytes) return valueTooLarge(bytes, maxBytes);
   return { ok: true, json, bytes };
 }
 
-function tooLarge(bytes: number, maxBytes: number): ThreadOutcome {
-  const size = Number.isFinite(bytes) ? formatBytes(bytes) : 'more than V8 can hold';
-  return { ok: false, code: OUTPUT_TOO_LARGE, message: `the value is ${size}, above the ${formatBytes(maxBytes)} limit (NODE_OUTPUT_MAX_BYTES=${maxBytes})` };
-}
 
 function failure(err: unknown, maxSteps: number): ThreadOutcome {
   if (err instanceof ExpressionError && EXPRESSION_LIMIT_CODES.includes(err.code)) {
