@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFakeLlmServer, type FakeLlmServer } from './fake-llm/server';
+import { readableHistory } from './support/history-text';
 import { startMcpTestServer } from './support/mcp-test-server';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startToolServer, type ToolServer } from './support/tool-server';
@@ -153,11 +154,8 @@ it("a tool's credential reaches the server as a header and is nowhere in events,
   expect(rows.map((r) => r.row).join('\n')).not.toContain(SECRET);
   expect(worker.output()).not.toContain(SECRET);
   const history = await stack.temporal.workflow.getHandle(temporalWorkflowId(owner.tenantId, executionId)).fetchHistory();
-  const historyText = JSON.stringify(history, (k, v: unknown) => {
-    if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
-    if (k === 'data' && typeof v === 'string') return Buffer.from(v, 'base64').toString('utf8');
-    return v;
-  });
+  // Temporal holds the payloads encrypted: they are searched decrypted.
+  const historyText = await readableHistory(stack.payloadCodec, history);
   expect(historyText).toContain(cred.body.id);
   expect(historyText).not.toContain(SECRET);
 });

@@ -2,11 +2,11 @@
 // the activity, the provider (the fake LLM server) receives it — and the secret appears in no API response,
 // no log line of the API or the worker, no stored event and nowhere in the run's Temporal history.
 import { Writable } from 'node:stream';
-import type { Payload } from '@temporalio/common';
 import { temporalWorkflowId } from '../core/events';
 import { tenantSchemaName } from '../db';
 import { startFakeLlmServer, type FakeLlmServer } from './fake-llm/server';
 import { singleAgentGraph } from './fixtures/graphs';
+import { readableHistory } from './support/history-text';
 import { createWorkflow, registerTenant, startRun, waitForExecution } from './support/session';
 import { startTestStack, type ApiResponse, type TestStack } from './support/stack';
 
@@ -111,24 +111,8 @@ describe('credentials vault', () => {
     expect(Buffer.from(stored.ciphertext).toString('utf8')).not.toContain(SECRET);
 
     const history = await stack.temporal.workflow.getHandle(temporalWorkflowId(owner.tenantId, executionId)).fetchHistory();
-    // Temporal holds the payloads encrypted (db/temporal-payload-codec.ts): decrypt every one first, so a secret
-    // inside any would be found, then read their data as text.
-    const payloads: Payload[] = [];
-    const collect = (v: unknown): void => {
-      if (!v || typeof v !== 'object' || v instanceof Uint8Array) return;
-      if ('metadata' in v && (v as Payload).data instanceof Uint8Array) payloads.push(v as Payload);
-      else for (const item of Object.values(v)) collect(item);
-    };
-    collect(history);
-    expect(payloads.length).toBeGreaterThan(3);
-    const decoded = await stack.payloadCodec.decode(payloads);
-    // Payload data comes base64-encoded (or as bytes): decode every one, so a secret inside would be found.
-    const decodedText = decoded.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8'));
-    const historyText = JSON.stringify([history, decodedText], (k, v: unknown) => {
-      if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
-      if (k === 'data' && typeof v === 'string') return Buffer.from(v, 'base64').toString('utf8');
-      return v;
-    });
+    // Temporal holds the payloads encrypted: they are searched decrypted.
+    const historyText = await readableHistory(stack.payloadCodec, history);
     expect(historyText).toContain(created.body.id);
     expect(historyText).not.toContain(SECRET);
     expect(historyText).not.toContain(Buffer.from(SECRET).toString('base64'));
