@@ -20,6 +20,8 @@ let workflowId: string;
 let executionId: string;
 let memberId: string;
 let apiKeyId: string;
+/** A member's session, ended by the first logout that gets through. */
+let logoutToken: string;
 let credentialId: string;
 let mcpServerId: string;
 let scheduleId: string;
@@ -171,7 +173,8 @@ async function attempt(label: string, send: () => Promise<ApiResponse>, allowSuc
 function send(route: ApiRoute, body: unknown, opts: { raw?: string; contentType?: string; path?: string; token?: string | null } = {}): Promise<ApiResponse> {
   const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/json' };
   return stack.request(route.method.toUpperCase(), opts.path ?? pathOf(route), {
-    ...(opts.token === null ? {} : { token: opts.token ?? owner.token }),
+    // A logout ends the session of the token it is sent with: it is sent with a session of its own.
+    ...(opts.token === null ? {} : { token: opts.token ?? (route.path === '/auth/logout' ? logoutToken : owner.token) }),
     headers,
     body: opts.raw ?? JSON.stringify(body),
   });
@@ -186,6 +189,7 @@ beforeAll(async () => {
   workflowId = await createWorkflow(stack, owner, fanOutGraph());
   executionId = await startRun(stack, owner, workflowId, { topic: 'x' });
   memberId = (await stack.request('POST', '/api/v1/users', { token: owner.token, body: { email: 'member@example.com', password: 'long enough password', role: 'editor' } })).body.id;
+  logoutToken = (await stack.request('POST', '/api/v1/auth/login', { body: { email: 'member@example.com', password: 'long enough password', tenant: slug } })).body.accessToken;
   apiKeyId = (await stack.request('POST', '/api/v1/api-keys', { token: owner.token, body: { name: 'k', role: 'viewer' } })).body.id;
   credentialId = (await stack.request('POST', '/api/v1/credentials', { token: owner.token, body: { provider: 'openai', name: 'c', secret: 's' } })).body.id;
   ({ exportId, deploymentId } = await insertExportFixture(stack, owner.tenantId, workflowId));
