@@ -1,9 +1,10 @@
 // The payload codec of every Temporal client and worker of Tessera (DESIGN.md §8 "Temporal payloads"):
 // AES-256-GCM under a data key per tenant, derived from ENCRYPTION_KEY like the vault's key, so Temporal's
 // store, UI and CLI only ever hold ciphertext, and one tenant's key never opens another tenant's payload.
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { DataConverter, Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { vaultKeyId } from './vault';
 
 /** The `encoding` of an encrypted payload; its `data` is IV ‖ ciphertext ‖ tag of the original payload's protobuf. */
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -13,6 +14,8 @@ export const KEY_ID_METADATA = 'encryption-key-id';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** Data keys kept derived (one per key and tenant in use). */
+const DATA_KEYS_KEPT = 10_000;
 const TENANT_ID_FORMAT = /^tenant\/([0-9A-Za-z-]{1,64})\//;
 
 /** The tenant a Temporal workflow or schedule id belongs to (`tenant/<tenantId>/…`), or null for any other id. */
@@ -49,19 +52,17 @@ interface MasterKey {
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 const text = (b: Uint8Array | null | undefined) => (b ? Buffer.from(b).toString('utf8') : '');
 
-/** A key's public name: a hash of it, so metadata says which key without saying anything of it. */
-function keyId(secret: string): string {
-  return createHash('sha256').update('tessera-temporal-payload-key-id:').update(secret).digest('hex').slice(0, 16);
-}
 
 export class TenantPayloadCodec implements PayloadCodec {
   private readonly current: MasterKey;
   private readonly byId = new Map<string, MasterKey>();
+  /** Data keys by key id and tenant: every payload needs one, and HKDF per payload would repeat the same work. */
+  private readonly dataKeys = new Map<string, Buffer>();
 
   constructor(keys: PayloadKeys) {
-    this.current = { id: keyId(keys.current), secret: utf8(keys.current) };
+    this.current = { id: vaultKeyId(keys.current), secret: utf8(keys.current) };
     for (const secret of [keys.current, ...(keys.previous ?? [])]) {
-      const id = keyId(secret);
+      const id = vaultKeyId(secret);
       if (!this.byId.has(id)) this.byId.set(id, { id, secret: utf8(secret) });
     }
   }
@@ -135,7 +136,15 @@ export class TenantPayloadCodec implements PayloadCodec {
 
   /** HKDF per tenant: the tenant id is the HKDF info, so each tenant's data key is independent of the others'. */
   private dataKey(key: MasterKey, tenantId: string): Buffer {
-    return Buffer.from(hkdfSync('sha256', key.secret, utf8('tessera'), utf8(`temporal-payload-v1:${tenantId}`), 32));
+    const name = `${key.id}:${tenantId}`;
+    let derived = this.dataKeys.get(name);
+    if (!derived) {
+      derived = Buffer.from(hkdfSync('sha256', key.secret, utf8('tessera'), utf8(`temporal-payload-v1:${tenantId}`), 32));
+      // Bounded: tenants come and go; forgetting a key only means deriving it again.
+      if (this.dataKeys.size >= DATA_KEYS_KEPT) this.dataKeys.clear();
+      this.dataKeys.set(name, derived);
+    }
+    return derived;
   }
 }
 
