@@ -1,5 +1,5 @@
 // Jest runs unit tests (core/, pure modules) and integration tests (test/, real services) in one suite.
-// Integration suites share one Temporal dev server started in globalSetup; everything runs in band.
+// Integration suites share one Temporal dev server started in globalSetup; one test file runs at a time (scripts/test.mjs).
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',

@@ -1,4 +1,4 @@
-// `npm test`: installs what the suite needs (node_modules, the Temporal CLI), runs jest in band and
+// `npm test`: installs what the suite needs (node_modules, the Temporal CLI), runs jest one file at a time and
 // ends with the line "N passed, N failed". Arguments are passed through to jest.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -13,6 +13,8 @@ const resultFile = path.join(repoRoot, '.jest-result.json');
 const vitestResultFile = path.join(repoRoot, '.vitest-result.json');
 // test/global-setup.ts records the dev server it started here, so a jest that dies before its
 // teardown does not leave the server running.
+// Above this, jest starts a fresh worker for the next test file.
+const WORKER_MEMORY_LIMIT = '1536MB';
 const temporalStateFile = path.join(os.tmpdir(), `tessera-test-temporal-${process.pid}.json`);
 
 function runJest(args, env) {
@@ -83,8 +85,11 @@ async function main() {
   ensureSystemPackages();
   const cli = await ensureTemporalCli();
 
+  // One test file at a time (the suites share one Temporal dev server and the machine's two cores), but in a
+  // worker process that jest replaces once it holds more than WORKER_MEMORY_LIMIT after a file: in band, the
+  // heap of a 100-suite run with coverage grew until V8 aborted the whole run half-way.
   // --passWithNoTests so jest still writes its result file; an empty run fails below, with its own message.
-  const args = ['--runInBand', '--ci', '--json', `--outputFile=${resultFile}`, '--passWithNoTests'];
+  const args = ['--maxWorkers=1', `--workerIdleMemoryLimit=${WORKER_MEMORY_LIMIT}`, '--ci', '--json', `--outputFile=${resultFile}`, '--passWithNoTests'];
   if (process.env.CI === 'true' || process.env.COVERAGE === '1') args.push('--coverage');
   args.push(...process.argv.slice(2));
 
