@@ -7,6 +7,7 @@ import { DEFAULT_RUN_LIMITS, NODE_OUTPUT_MAX_BYTES_CEILING, RUN_OUTPUTS_MAX_BYTE
 import { AllowedHostsError, NO_ALLOWED_HOSTS, parseAllowedHosts, type AllowedHosts } from './address-policy';
 import { DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT } from './run-admission';
 import { DEFAULT_RUN_MAX_PARALLEL_NODES } from './scheduler';
+import { DEFAULT_TENANT_MAX_CONCURRENT_ACTIVITIES, DEFAULT_WORKER_MAX_CONCURRENT_ACTIVITIES } from './worker-activity-limits';
 import { DEFAULT_SOCKET_LIMITS, type SocketLimits } from './socket-limits';
 import { DEFAULT_SUBFLOW_MAX_DEPTH } from './child-run';
 import { DEFAULT_MAP_MAX_ITEMS } from './map-run';
@@ -139,6 +140,9 @@ const envSchema = z.object({
   RUNS_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT),
   // Fair share inside a run (docs/decisions.md "Fair share inside a run"): agents, conversations, subflows and maps of one run at once.
   RUN_MAX_PARALLEL_NODES: z.coerce.number().int().min(1).max(2_000).default(DEFAULT_RUN_MAX_PARALLEL_NODES),
+  // Fair share inside the worker (worker/tenant-activity-gate.ts, docs/decisions.md "Fair share inside the worker").
+  TENANT_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_TENANT_MAX_CONCURRENT_ACTIVITIES),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_WORKER_MAX_CONCURRENT_ACTIVITIES),
   // WebSocket limits of each API process (core/socket-limits.ts, docs/decisions.md "WebSocket limits").
   WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_SOCKET_LIMITS.connectionsPerUser),
   WS_MAX_CONNECTIONS_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_SOCKET_LIMITS.connectionsPerTenant),
@@ -207,6 +211,8 @@ export interface TesseraConfig {
   runsMaxConcurrentPerTenant: number;
   /** At most this many agents, conversations, subflows and maps of one run at once (RUN_MAX_PARALLEL_NODES), fixed in each run's input. */
   runMaxParallelNodes: number;
+  /** The worker's activity slots and the share of them one tenant may execute at once (WORKER_/TENANT_MAX_CONCURRENT_ACTIVITIES). */
+  workerActivities: { maxConcurrent: number; maxConcurrentPerTenant: number };
   /** What one user, one tenant and one socket may open and send on the WebSocket (WS_*). */
   sockets: SocketLimits;
   /** How long a tool call on POST /mcp waits for its run to end before answering with the execution id. */
@@ -289,6 +295,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     runRepairStaleMs: e.RUN_REPAIR_STALE_SECONDS * 1000,
     runsMaxConcurrentPerTenant: e.RUNS_MAX_CONCURRENT_PER_TENANT,
     runMaxParallelNodes: e.RUN_MAX_PARALLEL_NODES,
+    workerActivities: { maxConcurrent: e.WORKER_MAX_CONCURRENT_ACTIVITIES, maxConcurrentPerTenant: e.TENANT_MAX_CONCURRENT_ACTIVITIES },
     sockets: {
       connectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
       connectionsPerTenant: e.WS_MAX_CONNECTIONS_PER_TENANT,

@@ -1,4 +1,4 @@
-// The per-run cap and WebSocket settings (README configuration table): their defaults, and bad values as readable config errors.
+// The per-run cap, the worker's activity slots and per-tenant share, and WebSocket settings (README configuration table): their defaults, and bad values as readable config errors.
 import { ConfigError, loadConfig } from './config';
 
 const secrets = { JWT_SECRET: 'a-test-secret-of-our-own-0123456789', ENCRYPTION_KEY: 'a-test-key-of-our-own-0123456789' };
@@ -8,6 +8,13 @@ describe('per-run cap and WebSocket settings', () => {
     const config = loadConfig(secrets);
     expect(config.runMaxParallelNodes).toBe(20);
     expect(config.sockets).toEqual({ connectionsPerUser: 20, connectionsPerTenant: 200, messages: { limit: 100, windowSeconds: 10 } });
+  });
+
+  it("default to 1000 activity slots a worker, 50 of them a tenant's at once, and read both from the environment", () => {
+    expect(loadConfig(secrets).workerActivities).toEqual({ maxConcurrent: 1000, maxConcurrentPerTenant: 50 });
+    const config = loadConfig({ ...secrets, WORKER_MAX_CONCURRENT_ACTIVITIES: '300', TENANT_MAX_CONCURRENT_ACTIVITIES: '7' });
+    expect(config.workerActivities).toEqual({ maxConcurrent: 300, maxConcurrentPerTenant: 7 });
+    expect(() => loadConfig({ ...secrets, TENANT_MAX_CONCURRENT_ACTIVITIES: '0' })).toThrow(/TENANT_MAX_CONCURRENT_ACTIVITIES/);
   });
 
   it('reads them from the environment', () => {

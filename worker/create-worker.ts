@@ -4,6 +4,8 @@ import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleO
 import type { Duration, PayloadCodec } from '@temporalio/common';
 import { tesseraDataConverter } from '../db/temporal-payload-codec';
 import type { TesseraActivities } from '../activities';
+import { DEFAULT_TENANT_MAX_CONCURRENT_ACTIVITIES, DEFAULT_WORKER_MAX_CONCURRENT_ACTIVITIES } from '../core/worker-activity-limits';
+import { TenantActivityGate, tenantActivityGateInterceptor } from './tenant-activity-gate';
 
 /** Modules that the workflow bundle references but never calls (handlebars' `.hbs` require hook needs `fs`). */
 export const WORKFLOW_BUNDLE_IGNORED_MODULES = ['fs'];
@@ -28,6 +30,9 @@ export interface TesseraWorkerOptions {
   payloadCodec: PayloadCodec;
   identity?: string;
   shutdownGraceTime?: Duration;
+  /** WORKER_MAX_CONCURRENT_ACTIVITIES and TENANT_MAX_CONCURRENT_ACTIVITIES (defaults: core/worker-activity-limits.ts). */
+  maxConcurrentActivities?: number;
+  maxConcurrentActivitiesPerTenant?: number;
 }
 
 export async function createTesseraWorker(opts: TesseraWorkerOptions): Promise<Worker> {
@@ -40,6 +45,10 @@ export async function createTesseraWorker(opts: TesseraWorkerOptions): Promise<W
     dataConverter: tesseraDataConverter(opts.payloadCodec),
     ...(opts.identity ? { identity: opts.identity } : {}),
     shutdownGraceTime: opts.shutdownGraceTime ?? '10 seconds',
+    // Fair share: one tenant executes at most its share of activities; its others wait in the gate, holding a
+    // slot each, so the slots are many (docs/decisions.md "Fair share inside the worker").
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? DEFAULT_WORKER_MAX_CONCURRENT_ACTIVITIES,
+    interceptors: { activity: [tenantActivityGateInterceptor(new TenantActivityGate(opts.maxConcurrentActivitiesPerTenant ?? DEFAULT_TENANT_MAX_CONCURRENT_ACTIVITIES))] },
     // Cancellation reaches an activity only with a heartbeat's answer; the default throttle (80% of the
     // heartbeat timeout) would make a cancelled turn run on for seconds.
     maxHeartbeatThrottleInterval: '1 second',

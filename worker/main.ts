@@ -63,8 +63,10 @@ async function main(): Promise<void> {
     activities,
     workflowBundle,
     payloadCodec: new TenantPayloadCodec({ current: config.encryptionKey, previous: config.encryptionKeyPrevious }),
+    maxConcurrentActivities: config.workerActivities.maxConcurrent,
+    maxConcurrentActivitiesPerTenant: config.workerActivities.maxConcurrentPerTenant,
   });
-  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, address: config.temporal.address, limits: config.limits }, 'worker started');
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, address: config.temporal.address, limits: config.limits, activities: config.workerActivities }, 'worker started');
   // Worker.run() installs its own SIGINT/SIGTERM handling and drains in-flight tasks before it resolves. It
   // rejects when the worker itself has failed (it is shut down by then): fatal, the catch below exits non-zero.
   await worker.run().catch((err: unknown) => {

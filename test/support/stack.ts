@@ -125,6 +125,10 @@ export interface TestStackOptions {
   /** RUNS_MAX_CONCURRENT_PER_TENANT of the API and the worker (default 20), and how often the API's admission sweeps (default 2 s). */
   runsMaxConcurrentPerTenant?: number;
   runAdmissionSweepMs?: number;
+  /** RUN_MAX_PARALLEL_NODES of the API (default 20). */
+  runMaxParallelNodes?: number;
+  /** WORKER_MAX_CONCURRENT_ACTIVITIES and TENANT_MAX_CONCURRENT_ACTIVITIES of the worker (defaults 1000 and 50). */
+  workerActivities?: { maxConcurrent?: number; maxConcurrentPerTenant?: number };
   /** TEMPORAL_CODEC_OPERATOR_TOKEN of the API (default: no operator credential). */
   temporalCodecOperatorToken?: string;
 }
@@ -167,6 +171,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
     ...(opts.trustProxy !== undefined ? { trustProxy: opts.trustProxy } : {}),
     ...(opts.cancelWaitMs !== undefined ? { cancelWaitMs: opts.cancelWaitMs } : {}),
+    ...(opts.runMaxParallelNodes !== undefined ? { runMaxParallelNodes: opts.runMaxParallelNodes } : {}),
     ...(opts.runRepairStaleMs !== undefined ? { runRepairStaleMs: opts.runRepairStaleMs } : {}),
     ...(opts.limits?.runInputsMaxBytes !== undefined ? { runInputsMaxBytes: opts.limits.runInputsMaxBytes } : {}),
     ...(opts.limits ? { outputLimits: { ...DEFAULT_RUN_LIMITS, ...opts.limits } } : {}),
@@ -231,6 +236,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
         workflowBundle,
         payloadCodec,
         shutdownGraceTime: '2 seconds',
+        ...(opts.workerActivities?.maxConcurrent !== undefined ? { maxConcurrentActivities: opts.workerActivities.maxConcurrent } : {}),
+        ...(opts.workerActivities?.maxConcurrentPerTenant !== undefined ? { maxConcurrentActivitiesPerTenant: opts.workerActivities.maxConcurrentPerTenant } : {}),
       });
       workerRun = worker.run();
     },
