@@ -1,11 +1,21 @@
 // Reading a run is a database read (issue 10): GET /executions/:id asks Temporal only when the open run's
-// row is stale or the reader asks (?refresh=true); the WebSocket hub's streams keep tenants apart.
+// row is stale or the reader asks (?refresh=true); a run terminated in Temporal is recorded with who did it and
+// why (issue 14 item 1); the WebSocket hub's streams keep tenants apart.
+import { Client } from '@temporalio/client';
 import { temporalWorkflowId } from '../core/events';
 import { createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
 import { openSocket } from './support/ws-client';
 
 const HOUR_MS = 60 * 60_000;
+/** The identity the operator's Temporal client gives; Temporal records it on the termination. */
+const OPERATOR = 'ops-alice@temporal-cli';
+/** What the row says of a run terminated in Temporal: who did it and why, as Temporal recorded them. */
+const TERMINATED = {
+  status: 'cancelled',
+  cancelledBy: `temporal:${OPERATOR}`,
+  error: { code: 'RUN_TERMINATED', message: `the run was terminated in Temporal by ${OPERATOR}: an operator pulled the plug` },
+};
 
 /** trigger → approval → output: a run that waits, with its row unchanged, until someone decides. */
 const waitingGraph = {
@@ -24,8 +34,9 @@ async function waitingRunTerminatedInTemporal(stack: TestStack, owner: TestSessi
   const workflowId = await createWorkflow(stack, owner, waitingGraph, 'Waits');
   const executionId = await startRun(stack, owner, workflowId);
   await waitForExecution(stack, owner, executionId, (e) => e.status === 'waiting');
-  // An operator ends the workflow in Temporal: the run records nothing, its row still says waiting.
-  await stack.temporal.workflow.getHandle(temporalWorkflowId(owner.tenantId, executionId)).terminate('an operator pulled the plug');
+  // An operator ends the workflow in Temporal, with a client of their own: the run records nothing, its row still says waiting.
+  const operator = new Client({ connection: stack.temporal.connection, namespace: 'default', identity: OPERATOR });
+  await operator.workflow.getHandle(temporalWorkflowId(owner.tenantId, executionId)).terminate('an operator pulled the plug');
   return executionId;
 }
 
@@ -48,7 +59,7 @@ describe('a stack whose rows turn stale only after an hour', () => {
     expect(read.body.status).toBe('waiting');
     const refreshed = await stack.request('GET', `/api/v1/executions/${executionId}?refresh=true`, { token: owner.token });
     expect(refreshed.status).toBe(200);
-    expect(refreshed.body).toMatchObject({ status: 'cancelled', error: { code: 'RUN_CANCELLED' } });
+    expect(refreshed.body).toMatchObject(TERMINATED);
     expect(refreshed.body.nodes.find((n: { nodeId: string }) => n.nodeId === 'review').status).toBe('cancelled');
     // Repaired for good: the plain read now says the same.
     expect((await stack.request('GET', `/api/v1/executions/${executionId}`, { token: owner.token })).body.status).toBe('cancelled');
@@ -104,7 +115,7 @@ describe('a stack whose rows are stale at once', () => {
   it('repairs a run Temporal ended on a plain read', async () => {
     const executionId = await waitingRunTerminatedInTemporal(stack, owner);
     const read = await stack.request('GET', `/api/v1/executions/${executionId}`, { token: owner.token });
-    expect(read.body).toMatchObject({ status: 'cancelled', error: { code: 'RUN_CANCELLED' } });
+    expect(read.body).toMatchObject(TERMINATED);
     expect(read.body.finishedAt).not.toBeNull();
   });
 });

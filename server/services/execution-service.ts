@@ -12,7 +12,7 @@ import { DEFAULT_RUN_LIMITS, type OutputLimits } from '../../core/limits';
 import { prepareRunStart } from '../../core/run-start';
 import { planRetry } from '../../core/retry-plan';
 import type { Execution, ExecutionPageKey, ExecutionRepository, NodeExecution, TenantScope, WorkflowRepository } from '../../db';
-import type { RunClient } from '../temporal/run-client';
+import type { RunClient, RunDescription } from '../temporal/run-client';
 import type { RunAdmission } from './run-admission';
 import { isChildRun, isQueuedRun } from '../../core/run-admission';
 import type { FinishedRuns } from './finished-runs';
@@ -178,6 +178,14 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
     }
   }
 
+  /** The error a run ended in Temporal without recording its end gets; a termination says who and why. */
+  function closedError(closedAs: ExecutionStatus, described: RunDescription): { code: string; message: string } {
+    const t = described.terminated;
+    if (!t) return { code: `RUN_${closedAs.toUpperCase()}`, message: `the run was ${described.temporalStatus.toLowerCase()} in Temporal` };
+    const by = t.identity ? ` by ${t.identity}` : '';
+    return { code: 'RUN_TERMINATED', message: `the run was terminated in Temporal${by}${t.reason ? `: ${t.reason}` : ''}` };
+  }
+
   /** Brings a non-terminal row in line with Temporal when Temporal says the run is over. */
   async function repair(tenantId: string, e: Execution): Promise<Execution> {
     if (TERMINAL_EXECUTION_STATUSES.includes(e.status) || !e.temporalRunId) return e;
@@ -193,8 +201,10 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       const fresh = await load(e.id);
       if (TERMINAL_EXECUTION_STATUSES.includes(fresh.status)) return fresh;
       const at = now();
-      const error = closedAs === 'succeeded' ? null : fresh.error ?? { code: `RUN_${closedAs.toUpperCase()}`, message: `the run was ${described.temporalStatus.toLowerCase()} in Temporal` };
-      await executions.updateStatus(fresh.id, { status: closedAs, error, finishedAt: at });
+      const error = closedAs === 'succeeded' ? null : fresh.error ?? closedError(closedAs, described);
+      // Who terminated it, where Temporal recorded them; a cancel asked through the API keeps its asker.
+      const cancelledBy = fresh.cancelledBy ?? (described.terminated?.identity ? `temporal:${described.terminated.identity}` : null);
+      await executions.updateStatus(fresh.id, { status: closedAs, error, finishedAt: at, cancelledBy });
       await executions.settleOpenNodes(fresh.id, closedAs === 'succeeded' ? 'cancelled' : closedAs === 'failed' ? 'failed' : 'cancelled', at);
       return load(e.id);
     });

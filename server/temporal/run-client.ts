@@ -35,7 +35,14 @@ export interface RunDescription {
   runId: string;
   temporalStatus: string;
   closedAs: ExecutionStatus | null;
+  /** For a run terminated in Temporal: who did it and why, as Temporal recorded them (null: not recorded). */
+  terminated?: { identity: string | null; reason: string | null };
 }
+
+/** temporal.api.enums.v1.HistoryEventFilterType: only the event that closed the workflow. */
+const HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT = 2;
+/** An identity or reason longer than this is cut (both are free text a Temporal client chose). */
+const TERMINATION_TEXT_MAX = 200;
 
 export class RunClient {
   constructor(
@@ -77,11 +84,25 @@ export class RunClient {
     try {
       const d = await this.handle(tenantId, executionId).describe();
       const name = d.status.name;
-      return { runId: d.runId, temporalStatus: name, closedAs: CLOSED_STATUS[name] ?? null };
+      const description: RunDescription = { runId: d.runId, temporalStatus: name, closedAs: CLOSED_STATUS[name] ?? null };
+      if (name === 'TERMINATED') description.terminated = await this.termination(tenantId, executionId, d.runId);
+      return description;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return null;
       throw err;
     }
+  }
+
+  /** The identity and reason on the run's WorkflowExecutionTerminated event (its close event, read alone). */
+  private async termination(tenantId: string, executionId: string, runId: string): Promise<{ identity: string | null; reason: string | null }> {
+    const { history } = await this.client.workflowService.getWorkflowExecutionHistory({
+      namespace: this.client.options.namespace,
+      execution: { workflowId: temporalWorkflowId(tenantId, executionId), runId },
+      historyEventFilterType: HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+    });
+    const attributes = history?.events?.at(-1)?.workflowExecutionTerminatedEventAttributes;
+    const text = (value: string | null | undefined) => (value ? value.slice(0, TERMINATION_TEXT_MAX) : null);
+    return { identity: text(attributes?.identity), reason: text(attributes?.reason) };
   }
 
   async queryState(tenantId: string, executionId: string): Promise<RunStateView> {
