@@ -130,9 +130,3 @@ export function temporalWorkflowId(tenantId: string, executionId: string): strin
 export function tenantWorkflowIdPrefix(tenantId: string): string {
   return `tenant/${tenantId}/`;
 }
-
-/** The tenant a Temporal workflow id belongs to (`tenant/<id>/…`), or null for an id Tessera did not make. */
-export function tenantOfWorkflowId(workflowId: string): string | null {
-  const match = /^tenant\/([^/]+)\//.exec(workflowId);
-  return match ? match[1]! : null;
-}

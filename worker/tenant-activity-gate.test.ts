@@ -1,7 +1,6 @@
 // The per-tenant activity gate on its own: the cap, other tenants passing, arrival order, and cancellation while
 // waiting (the task never runs) against cancellation once running (the task answers it). The worker around it
 // is covered by test/fair-share-worker.test.ts.
-import { tenantOfWorkflowId, temporalWorkflowId } from '../core/events';
 import { TenantActivityGate } from './tenant-activity-gate';
 
 interface Held {
@@ -94,14 +93,5 @@ describe('TenantActivityGate', () => {
 
   it('refuses a cap that is not a positive integer', () => {
     expect(() => new TenantActivityGate(0)).toThrow(/positive integer/);
-  });
-});
-
-describe('tenantOfWorkflowId', () => {
-  it("reads the tenant of Tessera's workflow ids and nothing else", () => {
-    expect(tenantOfWorkflowId(temporalWorkflowId('t-1', 'e-1'))).toBe('t-1');
-    expect(tenantOfWorkflowId('tenant/t-2/deployment/d-1')).toBe('t-2');
-    expect(tenantOfWorkflowId('some-other-workflow')).toBeNull();
-    expect(tenantOfWorkflowId('tenant//x')).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 // Fair share inside the worker (issue 14 item 4): at most `perTenant` activities of one tenant execute at once in
 // this worker process; the tenant's further activities wait here, in arrival order, while other tenants' go
-// straight through. The tenant is read from the Temporal workflow id (`tenant/<id>/…`, core/events.ts), which
+// straight through. The tenant is read from the Temporal workflow id (`tenant/<id>/…`, db/temporal-payload-codec.ts), which
 // every workflow Tessera starts carries. Local activities (a run's inline evaluation and progress writes) are
 // short and bounded by their own timeouts; they pass ungated so that a flooding tenant's runs still record their
 // progress. A waiting activity heartbeats (with the details of its last attempt, so a retry resumes as before)
@@ -8,7 +8,7 @@
 import { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
 import pLimit from 'p-limit';
-import { tenantOfWorkflowId } from '../core/events';
+import { tenantOfTemporalId } from '../db/temporal-payload-codec';
 
 /** How often an activity waiting for its tenant's turn heartbeats (the worker sends at most one a second). */
 const WAITING_HEARTBEAT_MS = 1000;
@@ -65,7 +65,7 @@ export function tenantActivityGateInterceptor(gate: TenantActivityGate): (ctx: C
   return (ctx) => ({
     inbound: {
       async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
-        const tenantId = ctx.info.isLocal ? null : tenantOfWorkflowId(ctx.info.workflowExecution?.workflowId ?? '');
+        const tenantId = ctx.info.isLocal ? null : tenantOfTemporalId(ctx.info.workflowExecution?.workflowId);
         if (!tenantId) return next(input);
         const details = ctx.info.heartbeatDetails as unknown;
         let waiting = true;
