@@ -28,10 +28,13 @@ export function tenantOfContext(context: SerializationContext | undefined): stri
   return tenantOfTemporalId(context?.workflowId);
 }
 
-/** The data converter of every Tessera client, worker and replayer: the default payload converter behind the codec. */
+/** The data converter of every Tessera client, worker and replayer: the default payload converter behind the codec, failures encoded. */
 export function tesseraDataConverter(payloadCodec: PayloadCodec): DataConverter {
-  return { payloadCodecs: [payloadCodec] };
+  return { payloadCodecs: [payloadCodec], failureConverterPath: TESSERA_FAILURE_CONVERTER_PATH };
 }
+
+/** db/temporal-failure-converter.ts, by path: the workflow bundle compiles the same module in. */
+export const TESSERA_FAILURE_CONVERTER_PATH = require.resolve('./temporal-failure-converter');
 
 export class PayloadCodecError extends Error {
   override name = 'PayloadCodecError';

@@ -5,6 +5,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { temporalCliPath } from './global-setup';
+import { startFakeLlmServer, type FakeLlmServer } from './fake-llm/server';
+import { singleAgentGraph } from './fixtures/graphs';
+import { readableHistory } from './support/history-text';
 import { reviewGraph } from './fixtures/approval-graphs';
 import { addMember, createWorkflow, registerTenant, startRun, waitForExecution, type TestSession } from './support/session';
 import { startTestStack, type TestStack } from './support/stack';
@@ -15,10 +18,13 @@ const run = promisify(execFile);
 
 const PROMPT_MARK = 'Confidential brief PRM-81f2';
 const INPUT_MARK = 'narwhal-zebra-7Q';
+/** What a provider answers a failing turn with, quoted into the activity's failure message. */
+const FAILURE_MARK = 'quota of project orca-5521 exhausted';
 const OPERATOR_TOKEN = 'operator-token-operator-token-operator-token';
 const UI_ORIGIN = 'http://localhost:8233';
 const ENCRYPTED = Buffer.from('binary/encrypted').toString('base64');
 
+let fake: FakeLlmServer;
 let stack: TestStack;
 let owner: TestSession;
 let admin: TestSession;
@@ -104,7 +110,11 @@ function expectAllEncryptedFor(history: any, tenantId: string): number {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack({ temporalCodecOperatorToken: OPERATOR_TOKEN });
+  fake = await startFakeLlmServer();
+  stack = await startTestStack({
+    temporalCodecOperatorToken: OPERATOR_TOKEN,
+    providers: { openai: { apiKey: 'test-openai-key', baseURL: fake.openaiBaseURL }, anthropic: { apiKey: 'test-anthropic-key', baseURL: fake.anthropicBaseURL } },
+  });
   owner = await registerTenant(stack, 'Codec owner');
   admin = await addMember(stack, owner, 'admin');
   viewer = await addMember(stack, owner, 'viewer');
@@ -128,6 +138,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  await fake?.close();
 });
 
 describe('temporal workflow show', () => {
@@ -298,5 +309,25 @@ describe("an operator's decision signal from the Temporal CLI", () => {
     const decided = events.body.events.find((e: any) => e.type === 'approval.decided');
     expect(decided.data).toMatchObject({ by: 'operator', name: 'claims-to-be-the-ceo', identity: 'ops-alice@bastion-1' });
     expect(done.nodes.find((n: any) => n.nodeId === 'review').output.decisions[0]).toMatchObject({ by: 'operator', identity: 'ops-alice@bastion-1' });
+  }, 120_000);
+});
+
+describe("a failure's text in Temporal", () => {
+  it('is encrypted with the payloads: the CLI shows "Encoded failure", the codec gives the message back, the run records it', async () => {
+    fake.script('fails', { status: 400, message: FAILURE_MARK });
+    const workflowId = await createWorkflow(stack, owner, singleAgentGraph({ provider: 'openai', model: 'fails' }), 'Codec failure');
+    const executionId = await startRun(stack, owner, workflowId, { topic: INPUT_MARK });
+    const done = await waitForExecution(stack, owner, executionId);
+    expect(done.status).toBe('failed');
+    // The plaintext exists: the run's own record carries the provider's message.
+    expect(JSON.stringify(done.nodes.find((n: any) => n.nodeId === 'ask').error)).toContain(FAILURE_MARK);
+    const { text, json } = await cliShow(done.temporal.workflowId);
+    const failures = json.events.filter((e: any) => e.activityTaskFailedEventAttributes).map((e: any) => e.activityTaskFailedEventAttributes.failure);
+    expect(failures.length).toBeGreaterThan(0);
+    for (const shown of [text, JSON.stringify(json)]) expect(shown).not.toContain(FAILURE_MARK);
+    expect(failures.map((f: any) => f.message)).toEqual(failures.map(() => 'Encoded failure'));
+    // Decoded with the tenant's key, the message and stack trace are there.
+    const history = await stack.temporal.workflow.getHandle(done.temporal.workflowId).fetchHistory();
+    expect(await readableHistory(stack.payloadCodec, history)).toContain(FAILURE_MARK);
   }, 120_000);
 });

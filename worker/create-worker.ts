@@ -2,7 +2,7 @@
 // process entry point and the tests assemble the very same worker.
 import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Duration, PayloadCodec } from '@temporalio/common';
-import { tesseraDataConverter } from '../db/temporal-payload-codec';
+import { TESSERA_FAILURE_CONVERTER_PATH, tesseraDataConverter } from '../db/temporal-payload-codec';
 import type { TesseraActivities } from '../activities';
 import { DEFAULT_TENANT_MAX_CONCURRENT_ACTIVITIES, DEFAULT_WORKER_MAX_CONCURRENT_ACTIVITIES } from '../core/worker-activity-limits';
 import { TenantActivityGate, tenantActivityGateInterceptor } from './tenant-activity-gate';
@@ -16,7 +16,7 @@ export function workflowsPath(): string {
 
 /** Bundles the workflow code once; pass the result to every worker of a process or test suite. */
 export async function bundleWorkflows(): Promise<WorkflowBundleOption> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), ignoreModules: WORKFLOW_BUNDLE_IGNORED_MODULES });
+  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), ignoreModules: WORKFLOW_BUNDLE_IGNORED_MODULES, failureConverterPath: TESSERA_FAILURE_CONVERTER_PATH });
   return { code };
 }
 
