@@ -33,8 +33,12 @@ async function main(): Promise<void> {
   reportClientErrors(redis, 'redis', logger);
   const scope = new TenantScope(dataSource);
   const vaultKeys = { current: config.encryptionKey, previous: config.encryptionKeyPrevious };
-  // Every expression and template of a run is evaluated in these threads, bounded by config.limits.
-  const evaluation = new EvaluationPool({ limits: config.limits, onError: (err) => logger.error({ err }, 'evaluation thread failed') });
+  // Every expression and template the workflow cannot render itself is evaluated in these processes, bounded by config.limits.
+  const evaluation = new EvaluationPool({
+    limits: config.limits,
+    onError: (err) => logger.error({ err }, 'evaluation process failed'),
+    onOutput: (text, stream) => logger.warn({ stream, text: text.slice(0, 2000) }, 'evaluation process output'),
+  });
   // Agents' tools: one outbound connection pool, every request checked against TOOL_ALLOWED_HOSTS.
   const tools = createToolRunners({ scope, encryptionKey: vaultKeys, settings: config.tools, evaluation });
   const mcpTools = createMcpToolLister({ scope, encryptionKey: vaultKeys, settings: config.tools });

@@ -17,6 +17,8 @@ export interface EvaluationPoolOptions {
   threads?: number;
   /** Told of each process that ended during a text (its exit code and signal are in the message), for the log. */
   onError?: (err: unknown) => void;
+  /** What a process wrote to its stdout or stderr during a text (V8's "heap out of memory" report, say), for the log. */
+  onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
 }
 
 /** What a process forks: the compiled program itself, or (running from sources) the entry that registers tsx. */
@@ -36,6 +38,7 @@ export class EvaluationPool {
   readonly limits: RunLimits;
   private readonly pool: Pool;
   private readonly onError: (err: unknown) => void;
+  private readonly onOutput: (text: string, stream: 'stdout' | 'stderr') => void;
 
   constructor(options: EvaluationPoolOptions = {}) {
     this.limits = { ...DEFAULT_RUN_LIMITS, ...options.limits };
@@ -48,8 +51,13 @@ export class EvaluationPool {
       workerTerminateTimeout: 20,
       // Not the parent's flags (`--import tsx`, a debugger): evaluator.cjs loads what a process needs.
       forkOpts: { execArgv: evaluatorFlags(this.limits.expressionMemoryMb) },
+      // Each process's stdout and stderr are piped to the pool, not shared with this process: a text that
+      // exhausts a process's heap makes V8 print "JavaScript heap out of memory" there, which must not read as
+      // this process running out (jest's worker supervisor, for one, kills its worker on that line).
+      emitStdStreams: true,
     });
     this.onError = options.onError ?? (() => undefined);
+    this.onOutput = options.onOutput ?? (() => undefined);
   }
 
   /**
@@ -64,6 +72,7 @@ export class EvaluationPool {
     // The clock starts when a process takes the text, not when it is queued behind other runs' texts.
     const run = this.pool.exec('evaluate', [task], {
       on: (event: unknown) => {
+        if (event && typeof event === 'object') return this.output(event as { stdout?: string; stderr?: string });
         if (event !== EVALUATION_STARTED) return;
         timer = setTimeout(() => {
           timedOut = true;
@@ -87,6 +96,11 @@ export class EvaluationPool {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private output(streams: { stdout?: string; stderr?: string }): void {
+    if (streams.stdout) this.onOutput(streams.stdout, 'stdout');
+    if (streams.stderr) this.onOutput(streams.stderr, 'stderr');
   }
 
   /** Evaluation processes alive now (for tests and metrics). */

@@ -194,7 +194,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   let workerRun: Promise<void> | null = null;
   let nativeConnection: NativeConnection | null = null;
   const scope = new TenantScope(db.dataSource);
-  const evaluation = new EvaluationPool({ ...(opts.limits ? { limits: opts.limits } : {}), onError: (err) => logger.error({ err }, 'evaluation thread failed') });
+  const evaluation = new EvaluationPool({ ...(opts.limits ? { limits: opts.limits } : {}), onError: (err) => logger.error({ err }, 'evaluation process failed') });
   const toolSettings = { ...DEFAULT_TOOL_OUTBOUND, ...(opts.toolAllowedHosts !== undefined ? { allowedHosts: parseAllowedHosts(opts.toolAllowedHosts) } : {}) };
   const tools = createToolRunners({ scope, encryptionKey: TEST_ENCRYPTION_KEY, settings: toolSettings, evaluation });
   const mcpTools = createMcpToolLister({ scope, encryptionKey: TEST_ENCRYPTION_KEY, settings: toolSettings });
