@@ -92,14 +92,19 @@ function takeLock(lock: string): boolean {
     writeFileSync(path.join(lock, 'pid'), String(process.pid));
     return true;
   } catch {
-    let holder = Number.NaN;
-    try {
-      holder = Number(readFileSync(path.join(lock, 'pid'), 'utf8'));
-    } catch {
-      return false; // just made, its pid not written yet
-    }
+    const holder = lockHolder(lock);
+    if (holder === null) return false; // just made, its pid not written yet
     if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) return false;
     rmSync(lock, { recursive: true, force: true });
     return false; // taken over on the next look
+  }
+}
+
+/** The pid the lock directory names, or null while it names none yet. */
+function lockHolder(lock: string): number | null {
+  try {
+    return Number(readFileSync(path.join(lock, 'pid'), 'utf8'));
+  } catch {
+    return null;
   }
 }
