@@ -94,6 +94,8 @@ describe('fair share inside the worker', () => {
       { timeoutMs: 120_000 },
     );
     await waitUntil(`${PER_TENANT} of A's turns at the provider`, () => inFlight() >= PER_TENANT, { timeoutMs: 60_000 });
+    // The run's progress is recorded although the turn that carried it waits in the gate: A's run reads running.
+    await waitUntil("A's run recorded as running", async () => (await executionRow(a.tenantId, flood)).status === 'running', { timeoutMs: 30_000 });
 
     const neighbour = await startRun(stack, b, bWorkflow, { topic: 'bees' });
     const done = await waitForExecution(stack, b, neighbour, undefined, 60_000);

@@ -1,6 +1,7 @@
 // Builds the Temporal worker of the `tessera` task queue from already-created dependencies, so the
 // process entry point and the tests assemble the very same worker.
-import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode, type ActivityExecuteInput, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Ledger } from '../core/run-ledger';
 import type { Duration, PayloadCodec } from '@temporalio/common';
 import { TESSERA_FAILURE_CONVERTER_PATH, tesseraDataConverter } from '../db/temporal-payload-codec';
 import type { TesseraActivities } from '../activities';
@@ -48,9 +49,24 @@ export async function createTesseraWorker(opts: TesseraWorkerOptions): Promise<W
     // Fair share: one tenant executes at most its share of activities; its others wait in the gate, holding a
     // slot each, so the slots are many (docs/decisions.md "Fair share inside the worker").
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? DEFAULT_WORKER_MAX_CONCURRENT_ACTIVITIES,
-    interceptors: { activity: [tenantActivityGateInterceptor(new TenantActivityGate(opts.maxConcurrentActivitiesPerTenant ?? DEFAULT_TENANT_MAX_CONCURRENT_ACTIVITIES))] },
+    interceptors: { activity: [tenantActivityGateInterceptor(new TenantActivityGate(opts.maxConcurrentActivitiesPerTenant ?? DEFAULT_TENANT_MAX_CONCURRENT_ACTIVITIES), recordCarriedProgress(opts.activities))] },
     // Cancellation reaches an activity only with a heartbeat's answer; the default throttle (80% of the
     // heartbeat timeout) would make a cancelled turn run on for seconds.
     maxHeartbeatThrottleInterval: '1 second',
   });
+}
+
+/**
+ * For an activity that waits in the tenant gate: writes the run's progress it carries (an agent or conversation
+ * turn's `ledger`) now, as the activity itself would first thing. The write is idempotent per entry, so the
+ * activity writing it again once it runs stores nothing twice.
+ */
+function recordCarriedProgress(activities: TesseraActivities): (input: ActivityExecuteInput) => Promise<void> {
+  return async (input) => {
+    const arg = input.args[0] as { tenantId?: unknown; executionId?: unknown; ledger?: Ledger } | undefined;
+    const ledger = arg?.ledger;
+    if (!ledger || typeof arg.tenantId !== 'string' || typeof arg.executionId !== 'string') return;
+    if (ledger.events.length === 0 && ledger.nodes.length === 0 && !ledger.execution) return;
+    await activities.recordProgress({ tenantId: arg.tenantId, executionId: arg.executionId, ...ledger });
+  };
 }

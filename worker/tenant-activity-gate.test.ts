@@ -33,6 +33,8 @@ describe('TenantActivityGate', () => {
     await ticks();
     expect(started).toEqual(['a1', 'a2']);
     expect(gate.load('a')).toEqual({ running: 2, waiting: 2 });
+    expect(gate.full('a')).toBe(true);
+    expect(gate.full('b')).toBe(false);
 
     const other = held();
     const b = gate.run('b', () => {

@@ -22,6 +22,12 @@ export class TenantActivityGate {
     if (!Number.isInteger(perTenant) || perTenant < 1) throw new Error(`perTenant must be a positive integer, not ${perTenant}`);
   }
 
+  /** Whether a task of the tenant started now would wait for its turn. */
+  full(tenantId: string): boolean {
+    const limit = this.limits.get(tenantId);
+    return limit !== undefined && limit.activeCount + limit.pendingCount >= this.perTenant;
+  }
+
   /** Activities of the tenant executing and waiting right now (0 for a tenant the gate holds nothing of). */
   load(tenantId: string): { running: number; waiting: number } {
     const limit = this.limits.get(tenantId);
@@ -60,13 +66,19 @@ export class TenantActivityGate {
   }
 }
 
-/** The activity interceptor of the `tessera` worker: every non-local activity of a tenant goes through the gate. */
-export function tenantActivityGateInterceptor(gate: TenantActivityGate): (ctx: Context) => { inbound: ActivityInboundCallsInterceptor } {
+/**
+ * The activity interceptor of the `tessera` worker: every non-local activity of a tenant goes through the gate.
+ * `beforeWait` runs for an activity that is about to wait: an agent turn carries its run's pending progress (the
+ * run machine's ledger, written before the model is called), which must not wait behind the tenant's other
+ * turns, or the run would read `pending` while its turns run.
+ */
+export function tenantActivityGateInterceptor(gate: TenantActivityGate, beforeWait?: (input: ActivityExecuteInput) => Promise<void>): (ctx: Context) => { inbound: ActivityInboundCallsInterceptor } {
   return (ctx) => ({
     inbound: {
       async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
         const tenantId = ctx.info.isLocal ? null : tenantOfTemporalId(ctx.info.workflowExecution?.workflowId);
         if (!tenantId) return next(input);
+        if (beforeWait && gate.full(tenantId)) await beforeWait(input);
         const details = ctx.info.heartbeatDetails as unknown;
         let waiting = true;
         const beat = setInterval(() => {
