@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { ConfigError, loadConfig, parseTrustProxy } from './config';
 import { DEFAULT_RUN_LIMITS } from './limits';
+import { DEFAULT_MODEL_PRICES } from './model-prices';
 
 // JWT_SECRET and ENCRYPTION_KEY have no default (core/stack-secrets.ts).
 const SECRETS = { JWT_SECRET: 'a-jwt-secret-of-enough-length', ENCRYPTION_KEY: 'an-encryption-key-of-enough-length' };
@@ -86,10 +87,39 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...SECRETS, EXPRESSION_TIMEOUT_MS: 'soon' })).toThrow(/EXPRESSION_TIMEOUT_MS/);
   });
 
+  it('serves the worker metrics on 9464 unless WORKER_METRICS_PORT says otherwise (0: a free port), and refuses a bad port', () => {
+    expect(loadConfig(SECRETS).workerMetricsPort).toBe(9464);
+    expect(loadConfig({ ...SECRETS, WORKER_METRICS_PORT: '0' }).workerMetricsPort).toBe(0);
+    expect(loadConfig({ ...SECRETS, WORKER_METRICS_PORT: '19464' }).workerMetricsPort).toBe(19464);
+    for (const bad of ['-1', '65536', '94.5', 'metrics']) {
+      expect(() => loadConfig({ ...SECRETS, WORKER_METRICS_PORT: bad })).toThrow(/WORKER_METRICS_PORT/);
+    }
+  });
+
   it('makes DATA_DIR absolute, so build tools running elsewhere find it', () => {
     expect(loadConfig(SECRETS).dataDir).toBe(path.resolve('.data'));
     expect(loadConfig({ ...SECRETS, DATA_DIR: 'var/tessera' }).dataDir).toBe(path.join(process.cwd(), 'var', 'tessera'));
     expect(loadConfig({ ...SECRETS, DATA_DIR: '/srv/tessera' }).dataDir).toBe('/srv/tessera');
+  });
+});
+
+describe('MODEL_PRICES', () => {
+  it('prices echo at 0 by default and lays the setting over the built-in table', () => {
+    expect(loadConfig(SECRETS).modelPrices).toEqual(DEFAULT_MODEL_PRICES);
+    expect(DEFAULT_MODEL_PRICES['echo/*']).toEqual({ inputPerMTok: 0, outputPerMTok: 0 });
+    const prices = loadConfig({ ...SECRETS, MODEL_PRICES: '{"openai-compatible/llama3": {"inputPerMTok": 0.2, "outputPerMTok": 0.4}, "openai/gpt-4o": {"inputPerMTok": 2, "outputPerMTok": 8}}' }).modelPrices;
+    expect(prices['openai-compatible/llama3']).toEqual({ inputPerMTok: 0.2, outputPerMTok: 0.4 });
+    expect(prices['openai/gpt-4o']).toEqual({ inputPerMTok: 2, outputPerMTok: 8 });
+    expect(prices['echo/*']).toEqual({ inputPerMTok: 0, outputPerMTok: 0 });
+  });
+
+  it('refuses what is not a price table, saying where', () => {
+    expect(() => loadConfig({ ...SECRETS, MODEL_PRICES: '{nope' })).toThrow(/MODEL_PRICES: is not JSON/);
+    expect(() => loadConfig({ ...SECRETS, MODEL_PRICES: '{"gpt-4o": {"inputPerMTok": 1, "outputPerMTok": 2}}' })).toThrow(/MODEL_PRICES: gpt-4o: must be "<provider>\/<model>"/);
+    expect(() => loadConfig({ ...SECRETS, MODEL_PRICES: '{"openai/gpt-4o": {"inputPerMTok": -1, "outputPerMTok": 2}}' })).toThrow(/MODEL_PRICES: openai\/gpt-4o.inputPerMTok/);
+    expect(() => loadConfig({ ...SECRETS, MODEL_PRICES: '{"openai/gpt-4o": {"inputPerMTok": 1}}' })).toThrow(/MODEL_PRICES: openai\/gpt-4o.outputPerMTok/);
+    expect(() => loadConfig({ ...SECRETS, MODEL_PRICES: '{"openai/gpt-4o": {"inputPerMTok": 1, "outputPerMTok": 2, "currency": "EUR"}}' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...SECRETS, MODEL_PRICES: '[]' })).toThrow(/MODEL_PRICES/);
   });
 });
 

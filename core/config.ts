@@ -13,6 +13,7 @@ import { DEFAULT_SUBFLOW_MAX_DEPTH } from './child-run';
 import { DEFAULT_MAP_MAX_ITEMS } from './map-run';
 import { DEFAULT_KDF_QUEUE, DEFAULT_LOGIN_THROTTLE, type KdfQueueSettings, type LoginThrottleSettings } from './login-limits';
 import { DEFAULT_DEPLOYMENT_SETTINGS, IMAGE_REFERENCE, parseContainerUser, type DeploymentSettings } from './deployment-sandbox';
+import { parseModelPrices, type ModelPrices } from './model-prices';
 
 // The defaults older versions printed here: public, so refused as JWT_SECRET and ENCRYPTION_KEY everywhere. The old
 // key is still accepted in ENCRYPTION_KEY_PREVIOUS, so a vault it sealed can be rotated to a key of your own.
@@ -143,6 +144,8 @@ const envSchema = z.object({
   // Fair share inside the worker (worker/tenant-activity-gate.ts, docs/decisions.md "Fair share inside the worker").
   TENANT_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_TENANT_MAX_CONCURRENT_ACTIVITIES),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_WORKER_MAX_CONCURRENT_ACTIVITIES),
+  // The worker's Prometheus /metrics (worker/metrics-server.ts); 0 takes a free port (tests, several workers on one host).
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   // WebSocket limits of each API process (core/socket-limits.ts, docs/decisions.md "WebSocket limits").
   WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_SOCKET_LIMITS.connectionsPerUser),
   WS_MAX_CONNECTIONS_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_SOCKET_LIMITS.connectionsPerTenant),
@@ -160,6 +163,8 @@ const envSchema = z.object({
   TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_TOOL_OUTBOUND.timeoutMs),
   TOOL_RESPONSE_MAX_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(DEFAULT_TOOL_OUTBOUND.responseMaxBytes),
   MCP_RESPONSE_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_TOOL_OUTBOUND.mcpResponseMaxBytes),
+  // What models' tokens cost (core/model-prices.ts): JSON over the built-in table, for the analytics and the runs list.
+  MODEL_PRICES: z.string().optional(),
 }).refine((e) => e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS, {
   // Otherwise a request that arrives on a socket just before its keep-alive ends can be cut off mid-headers.
   path: ['HTTP_HEADERS_TIMEOUT_SECONDS'],
@@ -213,6 +218,8 @@ export interface TesseraConfig {
   runMaxParallelNodes: number;
   /** The worker's activity slots and the share of them one tenant may execute at once (WORKER_/TENANT_MAX_CONCURRENT_ACTIVITIES). */
   workerActivities: { maxConcurrent: number; maxConcurrentPerTenant: number };
+  /** The port of the worker's Prometheus /metrics (WORKER_METRICS_PORT); 0: a free one, logged at start. */
+  workerMetricsPort: number;
   /** What one user, one tenant and one socket may open and send on the WebSocket (WS_*). */
   sockets: SocketLimits;
   /** How long a tool call on POST /mcp waits for its run to end before answering with the execution id. */
@@ -229,6 +236,8 @@ export interface TesseraConfig {
   tools: ToolOutboundSettings;
   /** What deployments' containers may use and do: base images, user, limits, egress per tenant, how many at once. */
   deployments: DeploymentSettings;
+  /** USD per million tokens by `<provider>/<model>` (MODEL_PRICES over DEFAULT_MODEL_PRICES). */
+  modelPrices: ModelPrices;
 }
 
 export class ConfigError extends Error {
@@ -252,6 +261,12 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     throw err;
   }
   const trustProxy = parseTrustProxy(e.TRUST_PROXY);
+  let modelPrices: ModelPrices;
+  try {
+    modelPrices = parseModelPrices(e.MODEL_PRICES);
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  MODEL_PRICES: ${(err as Error).message}`, { cause: err });
+  }
   const deployments = parseDeploymentSettings(e);
   const production = e.NODE_ENV === 'production';
   return {
@@ -296,6 +311,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     runsMaxConcurrentPerTenant: e.RUNS_MAX_CONCURRENT_PER_TENANT,
     runMaxParallelNodes: e.RUN_MAX_PARALLEL_NODES,
     workerActivities: { maxConcurrent: e.WORKER_MAX_CONCURRENT_ACTIVITIES, maxConcurrentPerTenant: e.TENANT_MAX_CONCURRENT_ACTIVITIES },
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     sockets: {
       connectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
       connectionsPerTenant: e.WS_MAX_CONNECTIONS_PER_TENANT,
@@ -306,6 +322,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     mapMaxItems: e.MAP_MAX_ITEMS,
     webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
     trustProxy,
+    modelPrices,
     login: {
       throttle: {
         freeFailures: e.LOGIN_FREE_FAILURES,
