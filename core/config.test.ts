@@ -123,6 +123,21 @@ describe('MODEL_PRICES', () => {
   });
 });
 
+describe('RETENTION_DAYS', () => {
+  it('keeps runs forever unless set, and reads whole days', () => {
+    expect(loadConfig(SECRETS).retentionDays).toBe(0);
+    expect(loadConfig({ ...SECRETS, RETENTION_DAYS: '0' }).retentionDays).toBe(0);
+    expect(loadConfig({ ...SECRETS, RETENTION_DAYS: '90' }).retentionDays).toBe(90);
+  });
+
+  it('refuses what is no whole number of days, saying what it takes', () => {
+    for (const bad of ['-1', '1.5', 'ninety', '90d', '36501']) {
+      expect(() => loadConfig({ ...SECRETS, RETENTION_DAYS: bad })).toThrow(ConfigError);
+      expect(() => loadConfig({ ...SECRETS, RETENTION_DAYS: bad })).toThrow(/RETENTION_DAYS: must be/);
+    }
+  });
+});
+
 describe('TRUST_PROXY', () => {
   it('trusts nobody unless set, and takes hop counts, names, addresses and ranges', () => {
     expect(loadConfig(SECRETS).trustProxy).toBe(false);

@@ -11,6 +11,7 @@ import { DEFAULT_TENANT_MAX_CONCURRENT_ACTIVITIES, DEFAULT_WORKER_MAX_CONCURRENT
 import { DEFAULT_SOCKET_LIMITS, type SocketLimits } from './socket-limits';
 import { DEFAULT_SUBFLOW_MAX_DEPTH } from './child-run';
 import { DEFAULT_MAP_MAX_ITEMS } from './map-run';
+import { RETENTION_OFF } from './retention';
 import { DEFAULT_KDF_QUEUE, DEFAULT_LOGIN_THROTTLE, type KdfQueueSettings, type LoginThrottleSettings } from './login-limits';
 import { DEFAULT_DEPLOYMENT_SETTINGS, IMAGE_REFERENCE, parseContainerUser, type DeploymentSettings } from './deployment-sandbox';
 import { parseModelPrices, type ModelPrices } from './model-prices';
@@ -163,6 +164,13 @@ const envSchema = z.object({
   TOOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_TOOL_OUTBOUND.timeoutMs),
   TOOL_RESPONSE_MAX_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(DEFAULT_TOOL_OUTBOUND.responseMaxBytes),
   MCP_RESPONSE_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_TOOL_OUTBOUND.mcpResponseMaxBytes),
+  // Runs that ended more than this many days ago are purged (core/retention.ts, docs/operations.md "Retention"); 0 keeps them forever.
+  RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days (0 keeps runs forever)' })
+    .int('must be a whole number of days (0 keeps runs forever)')
+    .min(0, 'must be 0 (keep runs forever) or more days')
+    .max(36_500, 'must be at most 36500 days (100 years)')
+    .default(RETENTION_OFF),
   // What models' tokens cost (core/model-prices.ts): JSON over the built-in table, for the analytics and the runs list.
   MODEL_PRICES: z.string().optional(),
 }).refine((e) => e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS, {
@@ -236,6 +244,8 @@ export interface TesseraConfig {
   tools: ToolOutboundSettings;
   /** What deployments' containers may use and do: base images, user, limits, egress per tenant, how many at once. */
   deployments: DeploymentSettings;
+  /** RETENTION_DAYS: runs that ended longer ago are purged by the system schedule; 0 (RETENTION_OFF) keeps them forever. */
+  retentionDays: number;
   /** USD per million tokens by `<provider>/<model>` (MODEL_PRICES over DEFAULT_MODEL_PRICES). */
   modelPrices: ModelPrices;
 }
@@ -333,6 +343,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
     },
     memberCacheTtlMs: e.MEMBER_CACHE_SECONDS * 1000,
     finishedRunsCacheBytes: e.FINISHED_RUNS_CACHE_MB * 1024 * 1024,
+    retentionDays: e.RETENTION_DAYS,
     tools: { allowedHosts, timeoutMs: e.TOOL_TIMEOUT_MS, responseMaxBytes: e.TOOL_RESPONSE_MAX_BYTES, mcpResponseMaxBytes: e.MCP_RESPONSE_MAX_BYTES },
     rateLimits: Object.fromEntries(
       Object.entries({

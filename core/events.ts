@@ -130,3 +130,6 @@ export function temporalWorkflowId(tenantId: string, executionId: string): strin
 export function tenantWorkflowIdPrefix(tenantId: string): string {
   return `tenant/${tenantId}/`;
 }
+
+/** Temporal ids of Tessera's own workflows and schedules (the retention sweep), under no tenant's prefix. */
+export const SYSTEM_TEMPORAL_ID_PREFIX = 'system/';
