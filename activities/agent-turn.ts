@@ -6,7 +6,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ProviderName } from '../core/graph';
 import { DEFAULT_RUN_LIMITS, OUTPUT_TOO_LARGE, formatBytes, jsonBytes, type RunLimits } from '../core/limits';
-import { ProviderError, isAbortError, type AgentTurnRequest, type AgentTurnResult, type LlmProvider } from './llm';
+import { ProviderError, isAbortError, type AgentTurnRequest, type AgentTurnResult, type LlmProvider, type TokenUsage } from './llm';
+import type { CallOutcome } from './activity-metrics';
 import type { Ledger } from '../core/run-ledger';
 import type { ModelToolCall, ToolSpec, WorkflowToolRef } from '../core/tool-loop';
 import type { WorkflowToolParameters } from './tools/workflow-tool-parameters';
@@ -189,20 +190,30 @@ export function createAgentTurnActivities(deps: AgentTurnDeps) {
         ? createDeltaBuffer((text) => publishDelta(tenantId, { type: 'delta', executionId, nodeId, round, attempt, text }))
         : undefined;
       let offered: { specs: ToolSpec[]; servers: Map<string, string> } = { specs: [], servers: new Map() };
+      // Set once the request goes to the provider: a turn that fails before (no credential) made no model call.
+      let callStarted: number | null = null;
+      const observeCall = (outcome: CallOutcome, usage?: TokenUsage) => {
+        if (callStarted === null) return;
+        deps.metrics?.llmCall({ provider: input.request.provider, model: input.request.model, outcome, seconds: (performance.now() - callStarted) / 1000, ...(usage ? { usage } : {}) });
+      };
       try {
         const credential = await resolveCredential(input);
         offered = input.mcpServers?.length ? await offeredTools(input) : { specs: input.request.tools ?? [], servers: new Map() };
         if (input.workflowTools?.length && deps.workflowToolParameters) offered = { ...offered, specs: await withWorkflowParameters(offered.specs, input.tenantId, input.workflowTools, deps.workflowToolParameters) };
+        callStarted = performance.now();
         result = await llm.complete(
           { ...input.request, ...credential, ...(offered.specs.length ? { tools: offered.specs } : {}) },
           { signal: ctx.cancellationSignal, heartbeat: (d?: unknown) => ctx.heartbeat(d), ...(deltas ? { onDelta: (text: string) => deltas.push(text) } : {}) },
         );
         await deltas?.close();
+        observeCall('succeeded', result.usage);
       } catch (err) {
         await deltas?.close();
         if (isAbortError(err) || ctx.cancellationSignal.aborted) {
+          observeCall('cancelled');
           throw new CancelledFailure('agent turn cancelled');
         }
+        observeCall('failed');
         if (err instanceof ApplicationFailure) throw err;
         const retryable = err instanceof ProviderError ? err.retryable : true;
         const message = err instanceof Error ? err.message : String(err);

@@ -7,6 +7,8 @@ import { TESSERA_FAILURE_CONVERTER_PATH, tesseraDataConverter } from '../db/temp
 import type { TesseraActivities } from '../activities';
 import { DEFAULT_TENANT_MAX_CONCURRENT_ACTIVITIES, DEFAULT_WORKER_MAX_CONCURRENT_ACTIVITIES } from '../core/worker-activity-limits';
 import { TenantActivityGate, tenantActivityGateInterceptor } from './tenant-activity-gate';
+import { activityMetricsInterceptor } from './activity-metrics-interceptor';
+import type { WorkerMetrics } from './metrics';
 
 /** Modules that the workflow bundle references but never calls (handlebars' `.hbs` require hook needs `fs`). */
 export const WORKFLOW_BUNDLE_IGNORED_MODULES = ['fs'];
@@ -34,6 +36,8 @@ export interface TesseraWorkerOptions {
   /** WORKER_MAX_CONCURRENT_ACTIVITIES and TENANT_MAX_CONCURRENT_ACTIVITIES (defaults: core/worker-activity-limits.ts). */
   maxConcurrentActivities?: number;
   maxConcurrentActivitiesPerTenant?: number;
+  /** The process's metrics (worker/metrics.ts): every activity execution is timed by type and outcome. */
+  metrics?: Pick<WorkerMetrics, 'activityFinished'>;
 }
 
 export async function createTesseraWorker(opts: TesseraWorkerOptions): Promise<Worker> {
@@ -49,7 +53,13 @@ export async function createTesseraWorker(opts: TesseraWorkerOptions): Promise<W
     // Fair share: one tenant executes at most its share of activities; its others wait in the gate, holding a
     // slot each, so the slots are many (docs/decisions.md "Fair share inside the worker").
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? DEFAULT_WORKER_MAX_CONCURRENT_ACTIVITIES,
-    interceptors: { activity: [tenantActivityGateInterceptor(new TenantActivityGate(opts.maxConcurrentActivitiesPerTenant ?? DEFAULT_TENANT_MAX_CONCURRENT_ACTIVITIES), recordCarriedProgress(opts.activities))] },
+    // The first interceptor is the outermost: the metrics one, inside the gate, times the activity without its wait.
+    interceptors: {
+      activity: [
+        tenantActivityGateInterceptor(new TenantActivityGate(opts.maxConcurrentActivitiesPerTenant ?? DEFAULT_TENANT_MAX_CONCURRENT_ACTIVITIES), recordCarriedProgress(opts.activities)),
+        ...(opts.metrics ? [activityMetricsInterceptor(opts.metrics)] : []),
+      ],
+    },
     // Cancellation reaches an activity only with a heartbeat's answer; the default throttle (80% of the
     // heartbeat timeout) would make a cancelled turn run on for seconds.
     maxHeartbeatThrottleInterval: '1 second',

@@ -1,6 +1,6 @@
 // The worker process: connects to Temporal, PostgreSQL and Redis, and runs canvas workflows and their
 // activities until SIGINT/SIGTERM. The only place of the worker that reads the environment.
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import Docker from 'dockerode';
 import Redis from 'ioredis';
 import pino, { type Logger } from 'pino';
@@ -14,6 +14,8 @@ import { createMcpToolLister } from '../activities/tools/mcp-tool-lister';
 import { createDataSource, ProgressRepository, TenantScope } from '../db';
 import { TenantPayloadCodec } from '../db/temporal-payload-codec';
 import { bundleWorkflows, createTesseraWorker } from './create-worker';
+import { createWorkerMetrics } from './metrics';
+import { freeLoopbackPort, startWorkerMetricsServer } from './metrics-server';
 
 let rootLogger: Logger | null = null;
 
@@ -23,6 +25,20 @@ async function main(): Promise<void> {
   rootLogger = logger;
   // A failure no code handled is logged here with its context; the worker keeps running unless it is unsafe to.
   installFaultHandlers(process, logger, { processName: 'worker', exit: (code) => process.exit(code) });
+  // Core's metrics go to a loopback port of their own, read by the worker's /metrics at each scrape; the runtime
+  // must be installed before the first connection creates a default one.
+  const coreMetricsAddress = `127.0.0.1:${await freeLoopbackPort()}`;
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: coreMetricsAddress, useSecondsForDurations: true } } } });
+  const metrics = createWorkerMetrics();
+  const metricsServer = await startupStep(`serve metrics on port ${config.workerMetricsPort} (WORKER_METRICS_PORT)`, () =>
+    startWorkerMetricsServer({
+      registry: metrics.registry,
+      port: config.workerMetricsPort,
+      coreMetricsUrl: `http://${coreMetricsAddress}/metrics`,
+      onCoreScrapeError: (err) => logger.warn({ err }, "metrics: Temporal Core's metrics could not be read"),
+    }),
+  );
+  logger.info({ port: metricsServer.port }, 'worker metrics listening');
   const dataSource = await startupStep(`connect to PostgreSQL at ${redactedUrl(config.databaseUrl)}`, () =>
     createDataSource(config.databaseUrl, {
       applicationName: 'tessera-worker',
@@ -54,6 +70,7 @@ async function main(): Promise<void> {
     subflowMaxDepth: config.subflowMaxDepth,
     mapMaxItems: config.mapMaxItems,
     runsMaxConcurrentPerTenant: config.runsMaxConcurrentPerTenant,
+    metrics: metrics.activities,
     dataDir: config.dataDir,
     python: config.export.python,
     ...dockerEngine(logger),
@@ -69,6 +86,7 @@ async function main(): Promise<void> {
     payloadCodec: new TenantPayloadCodec({ current: config.encryptionKey, previous: config.encryptionKeyPrevious }),
     maxConcurrentActivities: config.workerActivities.maxConcurrent,
     maxConcurrentActivitiesPerTenant: config.workerActivities.maxConcurrentPerTenant,
+    metrics,
   });
   logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, address: config.temporal.address, limits: config.limits, activities: config.workerActivities }, 'worker started');
   // Worker.run() installs its own SIGINT/SIGTERM handling and drains in-flight tasks before it resolves. It
@@ -77,6 +95,7 @@ async function main(): Promise<void> {
     throw new Error(`the Temporal worker failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   });
   await connection.close();
+  await metricsServer.close();
   await tools.close();
   await mcpTools.close();
   await evaluation.close();

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { HttpTool, Tool } from '../../core/graph';
 import type { ToolCallRequest } from '../../core/tool-loop';
 import { heartbeatWhile } from '../llm/turn-heartbeat';
+import type { ActivityMetrics } from '../activity-metrics';
 
 export interface CallToolInput {
   tenantId: string;
@@ -33,6 +34,8 @@ export interface ToolRunners {
 export interface ToolActivityDeps {
   toolRunners?: ToolRunners;
   now?: () => number;
+  /** The worker's metrics (worker/metrics.ts); absent: nothing is counted. */
+  metrics?: ActivityMetrics;
 }
 
 export const TOOL_FAILED = 'TOOL_FAILED';
@@ -62,8 +65,11 @@ export function createToolActivities(deps: ToolActivityDeps) {
       const startedAt = now();
       try {
         const result = await heartbeatWhile({ signal: ctx.cancellationSignal, heartbeat: (d?: unknown) => ctx.heartbeat(d) }, TOOL_HEARTBEAT_INTERVAL_MS, Promise.resolve().then(() => dispatch(input)));
-        return { result, durationMs: now() - startedAt };
+        const durationMs = now() - startedAt;
+        deps.metrics?.toolCall({ toolType: input.tool.type, outcome: 'succeeded', seconds: durationMs / 1000 });
+        return { result, durationMs };
       } catch (err) {
+        deps.metrics?.toolCall({ toolType: input.tool.type, outcome: ctx.cancellationSignal.aborted ? 'cancelled' : 'failed', seconds: (now() - startedAt) / 1000 });
         if (err instanceof ApplicationFailure) throw err;
         const { retryable, code } = (err ?? {}) as RetryAware;
         const message = err instanceof Error ? err.message : String(err);

@@ -34,7 +34,19 @@ export function stackEnv(stack: TestStack, bundlePath: string): Record<string, s
     TEMPORAL_ADDRESS: testTemporalAddress(),
     TEMPORAL_TASK_QUEUE: stack.taskQueue,
     TESSERA_WORKFLOW_BUNDLE: bundlePath,
+    // A free port each: several workers of a test (and of tests side by side) never clash on the default 9464.
+    WORKER_METRICS_PORT: '0',
   };
+}
+
+/** Where a started worker process serves its Prometheus metrics (it logs the port it took). */
+export function workerMetricsUrl(worker: TesseraProcess): string {
+  for (const line of worker.output().split('\n')) {
+    if (!line.includes('"worker metrics listening"')) continue;
+    const { port } = JSON.parse(line) as { port: number };
+    return `http://127.0.0.1:${port}/metrics`;
+  }
+  throw new Error(`the worker logged no metrics port:\n${worker.output()}`);
 }
 
 export function spawnTessera(kind: keyof typeof ENTRY, env: Record<string, string>): TesseraProcess {
