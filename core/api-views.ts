@@ -93,6 +93,26 @@ export interface ExecutionView {
   nodes?: NodeExecutionView[];
   /** A pending run waiting for a slot of its tenant's share (RUNS_MAX_CONCURRENT_PER_TENANT, run admission). */
   queued?: boolean;
+  /** In lists (GET /executions): the workflow's name (null if it is gone). */
+  workflowName?: string | null;
+  /** In lists: what the run's tokens cost in USD at MODEL_PRICES; null when some are on a model without a price. */
+  costUsd?: number | null;
+}
+
+/** GET /analytics: a tenant's runs over a time range (runs created in [from, to)), per UTC day. */
+export interface AnalyticsView {
+  from: string;
+  to: string;
+  workflowId: string | null;
+  totals: { runs: number; inputTokens: number; outputTokens: number; totalTokens: number; costUsd: number | null };
+  /** Every UTC day of the range, with its runs per status (statuses without runs left out). */
+  runsPerDay: Array<{ day: string; total: number; byStatus: Partial<Record<ExecutionStatus, number>> }>;
+  /** How long finished runs took: over the range, and per day of the range that had any. */
+  duration: { runs: number; p50Ms: number | null; p95Ms: number | null; perDay: Array<{ day: string; runs: number; p50Ms: number | null; p95Ms: number | null }> };
+  /** Tokens and cost per provider and model (model null: a node type whose output names none, e.g. a conversation). */
+  models: Array<{ provider: string; model: string | null; runs: number; inputTokens: number; outputTokens: number; totalTokens: number; costUsd: number | null }>;
+  /** The nodes that failed most often, with their latest error. */
+  failingNodes: Array<{ workflowId: string; workflowName: string | null; nodeId: string; nodeType: string; failures: number; lastFailedAt: string | null; lastError: RunError | null }>;
 }
 
 export interface ApprovalView {

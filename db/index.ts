@@ -18,3 +18,4 @@ export * from './vault';
 export * from './repositories/credentials';
 export * from './repositories/audit-log';
 export * from './repositories/mcp-servers';
+export * from './repositories/analytics';

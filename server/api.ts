@@ -80,6 +80,11 @@ import { WebhookRouteRepository } from '../db/repositories/webhooks';
 // Fair share between tenants (issue 12): a start takes a slot of its tenant's share or waits queued.
 import { createRunAdmission, type RunAdmission } from './services/run-admission';
 import { DEFAULT_RUNS_MAX_CONCURRENT_PER_TENANT } from '../core/run-admission';
+// Runs and dashboard (issue 13): the analytics over a tenant's runs, tokens priced at MODEL_PRICES.
+import { analyticsRoutes } from './routes/analytics';
+import { createAnalyticsService } from './services/analytics-service';
+import { AnalyticsRepository } from '../db/repositories/analytics';
+import { DEFAULT_MODEL_PRICES, type ModelPrices } from '../core/model-prices';
 
 export interface ApiDeps {
   /** The codec of the API's Temporal client (db/temporal-payload-codec.ts), which the codec endpoint serves. */
@@ -148,6 +153,8 @@ export interface ApiDeps {
   runMaxParallelNodes?: number;
   /** WebSocket sockets per user and tenant, messages per socket (config WS_*; DEFAULT_SOCKET_LIMITS when absent). */
   socketLimits?: SocketLimits;
+  /** What tokens cost per model (config MODEL_PRICES; DEFAULT_MODEL_PRICES when absent). */
+  modelPrices?: ModelPrices;
 }
 
 export interface Api {
@@ -219,6 +226,7 @@ export function createApi(deps: ApiDeps): Api {
     ...(deps.outputLimits ? { outputLimits: deps.outputLimits } : {}),
     ...(deps.runRepairStaleMs !== undefined ? { repairStaleMs: deps.runRepairStaleMs } : {}),
     admission: runAdmission,
+    modelPrices: deps.modelPrices ?? DEFAULT_MODEL_PRICES,
     finishedRuns: createFinishedRuns({ bus, ...(deps.finishedRunsCacheBytes !== undefined ? { maxBytes: deps.finishedRunsCacheBytes } : {}) }),
   });
 
@@ -366,10 +374,10 @@ export function createApi(deps: ApiDeps): Api {
   // The routes server/openapi.ts documents (API_ROUTES), each with what its handlers need.
   const served = { audit, limiter, logger };
   mountRoutes(v1, workflowRoutes, { workflows }, served);
-  mountRoutes(v1, executionRoutes, { executions, onStarted: (created) => metrics.runsStarted.inc({ created: String(created) }) }, served);
+  mountRoutes(v1, executionRoutes, { executions, onStarted: (created, trigger) => metrics.runsStarted.inc({ created: String(created), trigger }) }, served);
   mountRoutes(v1, exportRoutes, { exports: exportsService }, served);
   mountRoutes(v1, deploymentRoutes, { deployments }, served);
-  mountRoutes(v1, approvalRoutes, { approvals }, served);
+  mountRoutes(v1, approvalRoutes, { approvals, onDecided: (decision) => metrics.approvalsDecided.inc({ decision }) }, served);
   mountRoutes(v1, userRoutes, { members, audit }, served);
   mountRoutes(v1, apiKeyRoutes, { apiKeys, audit }, served);
   mountRoutes(v1, credentialRoutes, { scope, credentials, audit }, served);
@@ -378,6 +386,8 @@ export function createApi(deps: ApiDeps): Api {
   mountRoutes(v1, tenantRoutes, { scope, accounts, auditLog, tenantDeletion }, served);
   mountRoutes(v1, scheduleRoutes, { scope, schedules, audit }, served);
   mountRoutes(v1, webhookRoutes, { scope, webhooks, audit }, served);
+  const analytics = createAnalyticsService({ scope, analytics: new AnalyticsRepository(scope), executions: executionsRepo, modelPrices: deps.modelPrices ?? DEFAULT_MODEL_PRICES });
+  mountRoutes(v1, analyticsRoutes, { analytics }, served);
   app.use('/api/v1', v1);
   // Tessera as an MCP server (server/mcp/endpoint.ts): authenticated like /api/v1, outside its REST document.
   app.use(
@@ -394,7 +404,15 @@ export function createApi(deps: ApiDeps): Api {
   );
   app.use('/api', notFoundHandler);
   // Webhook deliveries (server/routes/hooks.ts): signed, outside /api/v1 and its parser and authenticator.
-  app.use('/hooks', createHooksRouter({ webhooks, maxBodyBytes: deps.webhookMaxBodyBytes ?? 1024 * 1024 }));
+  app.use(
+    '/hooks',
+    createHooksRouter({
+      webhooks,
+      maxBodyBytes: deps.webhookMaxBodyBytes ?? 1024 * 1024,
+      onDelivery: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
+      onStarted: () => metrics.runsStarted.inc({ created: 'true', trigger: 'webhook' }),
+    }),
+  );
 
   if (deps.webDir && existsSync(path.join(deps.webDir, 'index.html'))) {
     const webDir = path.resolve(deps.webDir);

@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     mcpToolWaitMs: config.mcpToolWaitMs,
     webhookMaxBodyBytes: config.webhookMaxBodyBytes,
     trustProxy: config.trustProxy,
+    modelPrices: config.modelPrices,
     loginThrottle: config.login.throttle,
     kdfQueue: config.login.kdf,
     memberCacheTtlMs: config.memberCacheTtlMs,

@@ -6,6 +6,7 @@ import { canvasGraphSchema } from '../core/graph';
 import { executionEventSchema } from '../core/events';
 import { loginBodySchema, logoutBodySchema, refreshBodySchema, registerBodySchema } from './auth/router';
 import type { ApiRoute } from './http/route';
+import { analyticsRoutes } from './routes/analytics';
 import { apiKeyRoutes } from './routes/api-keys';
 import { approvalRoutes } from './routes/approvals';
 import { credentialRoutes } from './routes/credentials';
@@ -48,6 +49,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...tenantRoutes,
   ...scheduleRoutes,
   ...webhookRoutes,
+  ...analyticsRoutes,
 ];
 
 function jsonSchema(schema: ZodType): Record<string, unknown> {

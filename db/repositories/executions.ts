@@ -6,7 +6,9 @@ import { OPEN_NODE_STATUSES, type ExecutionEvent, type ExecutionStatus } from '.
 import type { RunRecord } from '../../core/run-start';
 import { EventLog, EXECUTION_LOG } from '../event-log';
 import type { TenantScope } from '../tenant-scope';
-import { Approval, Execution, NodeExecution } from '../entities/tenant';
+import { Approval, Execution, NodeExecution, Workflow } from '../entities/tenant';
+import { groupCostSql } from './usage-cost';
+import type { ModelPrices } from '../../core/model-prices';
 
 /** What core/run-start.ts prepares: every start of a run records its row through `insert`. */
 export type NewExecution = RunRecord;
@@ -126,6 +128,9 @@ export class ExecutionRepository {
     statuses?: ExecutionStatus[];
     /** Trigger types (`trigger.type`) to keep. */
     triggers?: string[];
+    /** Runs created at or after `from` and before `to`. */
+    from?: Date;
+    to?: Date;
     limit: number;
     cursor?: ExecutionPageKey;
   }): Promise<(Execution & { pageKey: ExecutionPageKey })[]> {
@@ -139,6 +144,8 @@ export class ExecutionRepository {
     if (filter.workflowId) qb.andWhere('e.workflow_id = :wf', { wf: filter.workflowId });
     if (filter.statuses?.length) qb.andWhere('e.status in (:...st)', { st: filter.statuses });
     if (filter.triggers?.length) qb.andWhere("e.trigger->>'type' in (:...tt)", { tt: filter.triggers });
+    if (filter.from) qb.andWhere('e.created_at >= :from', { from: filter.from });
+    if (filter.to) qb.andWhere('e.created_at < :to', { to: filter.to });
     qb.addSelect(`to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`, 'page_at');
     if (filter.cursor) {
       qb.andWhere('(e.created_at, e.id) < (cast(:ca as timestamptz), cast(:cid as uuid))', { ca: filter.cursor.createdAt, cid: filter.cursor.id });
@@ -146,6 +153,28 @@ export class ExecutionRepository {
     // No joins, so raw rows and entities pair up one to one.
     const { raw, entities } = await qb.getRawAndEntities<{ page_at: string }>();
     return entities.map((e, i) => Object.assign(e, { pageKey: { createdAt: raw[i]!.page_at, id: e.id } }));
+  }
+
+  /**
+   * What a list row shows beside the run: its workflow's name (kept for a deleted workflow, whose runs stay
+   * listed) and what its tokens cost at `prices` (null when some of them are on a model without a price).
+   */
+  async listDetails(ids: string[], prices: ModelPrices): Promise<Map<string, { workflowName: string | null; costUsd: number | null }>> {
+    if (!ids.length) return new Map();
+    const rows = (await this.scope.manager().query(
+      `select e.id, w.name as "workflowName", c.cost as "costUsd"
+         from executions e
+         left join workflows w on w.id = e.workflow_id
+         left join lateral (select ${groupCostSql('$2::jsonb')} as cost from node_executions n where n.execution_id = e.id and n.usage is not null) c on true
+        where e.id = any($1::uuid[])`,
+      [ids, JSON.stringify(prices)],
+    )) as Array<{ id: string; workflowName: string | null; costUsd: number | null }>;
+    return new Map(rows.map((r) => [r.id, { workflowName: r.workflowName, costUsd: r.costUsd }]));
+  }
+
+  /** Whether the tenant has (or had: deleted ones keep their runs) the workflow `id`. */
+  async hasWorkflow(id: string): Promise<boolean> {
+    return (await this.scope.manager().count(Workflow, { where: { id }, withDeleted: true })) > 0;
   }
 
   /** The handle each node took, as its `node.succeeded` event recorded it (what a retry keeps, core/retry-plan.ts). */

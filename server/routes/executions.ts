@@ -8,6 +8,7 @@ import { EXECUTION_STATUSES } from '../../core/events';
 import { ValidationFailed } from '../../core/errors';
 import { actorOf, principalOf } from '../auth/principal';
 import { routeFor } from '../http/route';
+import { instantParam, rangeIssue } from '../http/time-range';
 import type { ExecutionService } from '../services/execution-service';
 
 export const startExecutionBody = z.object({
@@ -34,8 +35,15 @@ export const listExecutionsQuery = z.object({
     .optional()
     .transform((s) => (s ? s.split(',').map((x) => x.trim()) : undefined))
     .pipe(z.array(z.enum(EXECUTION_TRIGGER_TYPES)).optional()),
+  /** Runs created at or after this instant. */
+  from: instantParam('from').optional(),
+  /** Runs created before this instant. */
+  to: instantParam('to').optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(500).optional(),
+}).superRefine((q, ctx) => {
+  const issue = rangeIssue(q.from ? new Date(q.from) : undefined, q.to ? new Date(q.to) : undefined);
+  if (issue) ctx.addIssue(issue);
 });
 
 export const eventsQuery = z.object({
@@ -72,7 +80,8 @@ function startedAnswer(res: Response, execution: ExecutionView, created: boolean
 
 export interface ExecutionRouteDeps {
   executions: ExecutionService;
-  onStarted?: (created: boolean) => void;
+  /** Told of every start answered 202, with what started it (the API's metrics). */
+  onStarted?: (created: boolean, trigger: string) => void;
 }
 
 const route = routeFor<ExecutionRouteDeps>();
@@ -94,14 +103,16 @@ export const executionRoutes = [
     handle: async ({ executions, onStarted }, { req, res, body, id }) => {
       const p = principalOf(req);
       const { execution, created } = await executions.start(p.tenantId, actorOf(p).label, id, body, idempotencyKeyOf(req));
-      onStarted?.(created);
+      onStarted?.(created, execution.trigger.type);
       return startedAnswer(res, execution, created);
     },
   }),
   route({
     method: 'get',
     path: '/executions',
-    summary: 'List runs',
+    summary: "List the tenant's runs, filtered by workflow, status, trigger and creation time",
+    description:
+      'Each row names its workflow (`workflowName`) and what its tokens cost (`costUsd`, USD at MODEL_PRICES; null when some are on a model without a price). `status` and `trigger` take one value or several, comma-separated; `from` (inclusive) and `to` (exclusive) bound the creation time. A `workflowId` the tenant never had is a 404.',
     tag: 'executions',
     role: 'viewer',
     query: listExecutionsQuery,
@@ -113,6 +124,8 @@ export const executionRoutes = [
         ...(query.workflowId ? { workflowId: query.workflowId } : {}),
         ...(query.status ? { statuses: query.status } : {}),
         ...(query.trigger ? { triggers: query.trigger } : {}),
+        ...(query.from ? { from: new Date(query.from) } : {}),
+        ...(query.to ? { to: new Date(query.to) } : {}),
         ...(query.cursor ? { cursor: query.cursor } : {}),
       }),
   }),
@@ -171,7 +184,7 @@ export const executionRoutes = [
     handle: async ({ executions, onStarted }, { req, res, body, id }) => {
       const p = principalOf(req);
       const { execution, created } = await executions.retry(p.tenantId, actorOf(p).label, id, body, idempotencyKeyOf(req));
-      onStarted?.(created);
+      onStarted?.(created, execution.trigger.type);
       return startedAnswer(res, execution, created);
     },
   }),

@@ -11,6 +11,7 @@ import { TERMINAL_EXECUTION_STATUSES, type ExecutionEvent, type ExecutionStatus 
 import { DEFAULT_RUN_LIMITS, type OutputLimits } from '../../core/limits';
 import { prepareRunStart } from '../../core/run-start';
 import { planRetry } from '../../core/retry-plan';
+import { DEFAULT_MODEL_PRICES, type ModelPrices } from '../../core/model-prices';
 import type { Execution, ExecutionPageKey, ExecutionRepository, NodeExecution, TenantScope, WorkflowRepository } from '../../db';
 import type { RunClient, RunDescription } from '../temporal/run-client';
 import type { RunAdmission } from './run-admission';
@@ -46,6 +47,8 @@ export interface ExecutionServiceDeps {
   finishedRuns?: FinishedRuns;
   /** Fair share between tenants (server/services/run-admission.ts); without it every start starts at once. */
   admission?: RunAdmission;
+  /** What tokens cost, for the runs list (config MODEL_PRICES; DEFAULT_MODEL_PRICES when absent). */
+  modelPrices?: ModelPrices;
   now?: () => Date;
 }
 
@@ -80,6 +83,7 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
   const now = deps.now ?? (() => new Date());
   const runInputsMaxBytes = deps.runInputsMaxBytes ?? DEFAULT_RUN_LIMITS.runInputsMaxBytes;
   const outputLimits = deps.outputLimits ?? DEFAULT_RUN_LIMITS;
+  const modelPrices = deps.modelPrices ?? DEFAULT_MODEL_PRICES;
   const repairGate = createRepairGate({ staleMs: deps.repairStaleMs ?? DEFAULT_REPAIR_STALE_MS, now: () => now().getTime() });
 
   function uiUrl(workflowId: string, runId: string | null): string {
@@ -370,18 +374,26 @@ export function createExecutionService(deps: ExecutionServiceDeps) {
       return view(fresh.e, fresh.nodes);
     },
 
-    async list(tenantId: string, filter: { workflowId?: string; statuses?: ExecutionStatus[]; triggers?: ExecutionTriggerType[]; limit: number; cursor?: string }) {
+    async list(tenantId: string, filter: { workflowId?: string; statuses?: ExecutionStatus[]; triggers?: ExecutionTriggerType[]; from?: Date; to?: Date; limit: number; cursor?: string }) {
+      const workflowId = filter.workflowId ? requireUuid(filter.workflowId, 'workflow') : undefined;
       return scope.run(tenantId, async () => {
+        if (workflowId && !(await executions.hasWorkflow(workflowId))) throw new NotFound(`workflow ${workflowId} not found`);
         const rows = await executions.list({
           limit: filter.limit + 1,
-          ...(filter.workflowId ? { workflowId: requireUuid(filter.workflowId, 'workflow') } : {}),
+          ...(workflowId ? { workflowId } : {}),
           ...(filter.statuses ? { statuses: filter.statuses } : {}),
           ...(filter.triggers ? { triggers: filter.triggers } : {}),
+          ...(filter.from ? { from: filter.from } : {}),
+          ...(filter.to ? { to: filter.to } : {}),
           ...(filter.cursor ? { cursor: decodeCursor(filter.cursor) } : {}),
         });
         const page = rows.slice(0, filter.limit);
         const last = page[page.length - 1];
-        return { items: page.map((e) => view(e)), nextCursor: rows.length > filter.limit && last ? encodeCursor(last.pageKey) : null };
+        const details = await executions.listDetails(page.map((e) => e.id), modelPrices);
+        return {
+          items: page.map((e) => ({ ...view(e), workflowName: details.get(e.id)?.workflowName ?? null, costUsd: details.get(e.id)?.costUsd ?? null })),
+          nextCursor: rows.length > filter.limit && last ? encodeCursor(last.pageKey) : null,
+        };
       });
     },
 

@@ -17,10 +17,11 @@ import { DEFAULT_RUN_LIMITS, type RunLimits } from '../../core/limits';
 import { createProviders } from '../../activities/llm';
 import { createToolRunners } from '../../activities/tools';
 import { createMcpToolLister } from '../../activities/tools/mcp-tool-lister';
-import { ProgressRepository, TenantScope } from '../../db';
+import { AccountRepository, ProgressRepository, TenantScope } from '../../db';
 import { tenantMigrations } from '../../migrations/tenant';
 import { createApi, type Api, type ApiDeps } from '../../server/api';
 import { DEFAULT_TOOL_OUTBOUND, type TrustProxy } from '../../core/config';
+import type { ModelPrices } from '../../core/model-prices';
 import { parseAllowedHosts } from '../../core/address-policy';
 import type { WsHub } from '../../server/ws/hub';
 import { bundleWorkflows, createTesseraWorker } from '../../worker/create-worker';
@@ -131,6 +132,8 @@ export interface TestStackOptions {
   workerActivities?: { maxConcurrent?: number; maxConcurrentPerTenant?: number };
   /** TEMPORAL_CODEC_OPERATOR_TOKEN of the API (default: no operator credential). */
   temporalCodecOperatorToken?: string;
+  /** MODEL_PRICES of the API, parsed (default: DEFAULT_MODEL_PRICES). */
+  modelPrices?: ModelPrices;
 }
 
 /** The JWT secret of test stacks, for tests that forge or age tokens. */
@@ -182,6 +185,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     ...(opts.toolAllowedHosts !== undefined ? { toolOutbound: { ...DEFAULT_TOOL_OUTBOUND, allowedHosts: parseAllowedHosts(opts.toolAllowedHosts) } } : {}),
     ...(opts.runsMaxConcurrentPerTenant !== undefined ? { runsMaxConcurrentPerTenant: opts.runsMaxConcurrentPerTenant } : {}),
     ...(opts.runAdmissionSweepMs !== undefined ? { runAdmissionSweepMs: opts.runAdmissionSweepMs } : {}),
+    ...(opts.modelPrices !== undefined ? { modelPrices: opts.modelPrices } : {}),
   });
   api.runAdmission.start();
   const server: Server = createServer(api.app);
@@ -207,6 +211,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     resolveCredential: createCredentialResolver(scope, TEST_ENCRYPTION_KEY),
     toolRunners: { http: (request) => tools.runHttpTool(request), mcp: (request) => tools.runMcpTool(request) },
     mcpTools: mcpTools.list,
+    accounts: new AccountRepository(db.dataSource, tenantMigrations),
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
     ...(opts.exportPython !== undefined ? { python: opts.exportPython } : {}),
     ...(opts.docker !== undefined ? { docker: opts.docker } : {}),
