@@ -80,8 +80,7 @@ function startedAnswer(res: Response, execution: ExecutionView, created: boolean
 
 export interface ExecutionRouteDeps {
   executions: ExecutionService;
-  /** Told of every start answered 202, with what started it (the API's metrics). */
-  onStarted?: (created: boolean, trigger: string) => void;
+  onStarted?: (created: boolean) => void;
 }
 
 const route = routeFor<ExecutionRouteDeps>();
@@ -103,7 +102,7 @@ export const executionRoutes = [
     handle: async ({ executions, onStarted }, { req, res, body, id }) => {
       const p = principalOf(req);
       const { execution, created } = await executions.start(p.tenantId, actorOf(p).label, id, body, idempotencyKeyOf(req));
-      onStarted?.(created, execution.trigger.type);
+      onStarted?.(created);
       return startedAnswer(res, execution, created);
     },
   }),
@@ -184,7 +183,7 @@ export const executionRoutes = [
     handle: async ({ executions, onStarted }, { req, res, body, id }) => {
       const p = principalOf(req);
       const { execution, created } = await executions.retry(p.tenantId, actorOf(p).label, id, body, idempotencyKeyOf(req));
-      onStarted?.(created, execution.trigger.type);
+      onStarted?.(created);
       return startedAnswer(res, execution, created);
     },
   }),
