@@ -1,5 +1,5 @@
 // Prometheus metrics of an API process at GET /metrics: process defaults, HTTP requests by route and status,
-// runs started, open WebSocket connections.
+// runs started by trigger type, approvals decided, webhook deliveries by outcome, open WebSocket connections.
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -7,7 +7,9 @@ export interface ApiMetrics {
   registry: Registry;
   /** Counts and times every request; the route label is Express's route pattern, never a raw URL. */
   track: RequestHandler;
-  runsStarted: Counter<'created'>;
+  runsStarted: Counter<'created' | 'trigger'>;
+  approvalsDecided: Counter<'decision'>;
+  webhookDeliveries: Counter<'outcome'>;
   wsConnections: Gauge;
 }
 
@@ -24,8 +26,20 @@ export function createApiMetrics(wsClients: () => number): ApiMetrics {
   });
   const runsStarted = new Counter({
     name: 'tessera_runs_started_total',
-    help: 'Run start requests answered 202; created=false for idempotent replays',
-    labelNames: ['created'],
+    help: 'Runs started through this API by trigger type (manual, api, retry, webhook); created=false for idempotent replays',
+    labelNames: ['created', 'trigger'],
+    registers: [registry],
+  });
+  const approvalsDecided = new Counter({
+    name: 'tessera_approvals_decided_total',
+    help: 'Approvals decided through this API, by decision (approve, reject)',
+    labelNames: ['decision'],
+    registers: [registry],
+  });
+  const webhookDeliveries = new Counter({
+    name: 'tessera_webhook_deliveries_total',
+    help: 'Webhook deliveries (POST /hooks/:id) by outcome: started, replayed, bad_signature, unknown_hook, rate_limited, rejected, error',
+    labelNames: ['outcome'],
     registers: [registry],
   });
   const wsConnections = new Gauge({
@@ -46,5 +60,5 @@ export function createApiMetrics(wsClients: () => number): ApiMetrics {
     });
     next();
   };
-  return { registry, track, runsStarted, wsConnections };
+  return { registry, track, runsStarted, approvalsDecided, webhookDeliveries, wsConnections };
 }

@@ -108,7 +108,7 @@ it('counts requests by route pattern and run starts in /metrics', async () => {
   const text = await res.text();
   expect(res.headers.get('content-type')).toContain('text/plain');
   expect(text).toMatch(/tessera_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/workflows\/:id\/executions",status="202"\} 1/);
-  expect(text).toMatch(/tessera_runs_started_total\{created="true"\} 1/);
+  expect(text).toMatch(/tessera_runs_started_total\{created="true",trigger="manual"\} 1/);
   expect(text).not.toContain(workflowId);
 });
 

@@ -2,7 +2,7 @@
 // POST /api/v1/executions/:id/approvals/:nodeId (approve or reject, with comment and form data), each
 // declared once (server/http/route.ts), for serving and for the OpenAPI document.
 import { z } from 'zod';
-import { decisionBodySchema } from '../../core/approval';
+import { decisionBodySchema, type DecisionBody } from '../../core/approval';
 import { principalOf } from '../auth/principal';
 import { routeFor } from '../http/route';
 import { parseWith } from '../http/validate';
@@ -21,7 +21,8 @@ export const listApprovalsQuery = z.object({
 
 const nodeIdParam = z.string().min(1).max(200);
 
-const route = routeFor<{ approvals: ApprovalService }>();
+/** `onDecided` is told of every decision taken (the API's metrics). */
+const route = routeFor<{ approvals: ApprovalService; onDecided?: (decision: DecisionBody['decision']) => void }>();
 
 export const approvalRoutes = [
   route({
@@ -53,9 +54,11 @@ export const approvalRoutes = [
     response: 'The decided approval',
     takesId: true,
     audit: { action: 'approval.decide', targetType: 'execution' },
-    handle: ({ approvals }, { req, body, id }) => {
+    handle: async ({ approvals, onDecided }, { req, body, id }) => {
       const nodeId = parseWith(nodeIdParam, req.params.nodeId, 'params');
-      return approvals.decide(principalOf(req), id, nodeId, body);
+      const decided = await approvals.decide(principalOf(req), id, nodeId, body);
+      onDecided?.(body.decision);
+      return decided;
     },
   }),
 ];

@@ -9,8 +9,24 @@ import type { WebhookService } from '../services/webhook-service';
 
 export const hookQuery = z.object({ wait: z.coerce.number().int().min(1, 'wait is 1 to 30 seconds').max(30, 'wait is 1 to 30 seconds').optional() });
 
-export function createHooksRouter(deps: { webhooks: WebhookService; maxBodyBytes: number }): Router {
+export type WebhookOutcome = 'started' | 'replayed' | 'bad_signature' | 'unknown_hook' | 'rate_limited' | 'rejected' | 'error';
+
+/** What a delivery came to, from its answer: a bounded label for the API's metrics. */
+function outcomeOf(status: number, replayed: boolean): WebhookOutcome {
+  if (status < 300) return replayed ? 'replayed' : 'started';
+  if (status === 401) return 'bad_signature';
+  if (status === 404) return 'unknown_hook';
+  if (status === 429) return 'rate_limited';
+  return status < 500 ? 'rejected' : 'error';
+}
+
+/** `onDelivery` is told how each delivery ended, `onStarted` of each run a delivery started (the API's metrics). */
+export function createHooksRouter(deps: { webhooks: WebhookService; maxBodyBytes: number; onDelivery?: (outcome: WebhookOutcome) => void; onStarted?: () => void }): Router {
   const router = express.Router();
+  router.use((_req, res, next) => {
+    res.on('finish', () => deps.onDelivery?.(outcomeOf(res.statusCode, res.get('Idempotent-Replayed') === 'true')));
+    next();
+  });
   router.post('/:id', express.raw({ type: () => true, limit: deps.maxBodyBytes }), async (req, res) => {
     const query = parseWith(hookQuery, req.query, 'query');
     const answer = await deps.webhooks.deliver({
@@ -22,6 +38,7 @@ export function createHooksRouter(deps: { webhooks: WebhookService; maxBodyBytes
     });
     res.set('Location', `/api/v1/executions/${answer.executionId}`);
     if (!answer.created) res.set('Idempotent-Replayed', 'true');
+    else deps.onStarted?.();
     if ('outputs' in answer) res.status(200).json({ executionId: answer.executionId, status: answer.status, outputs: answer.outputs });
     else res.status(202).json({ executionId: answer.executionId, status: answer.status });
   });
