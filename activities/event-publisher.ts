@@ -2,6 +2,7 @@
 // and an agent's streamed text (deltas) on the run's delta channel, which nothing stores.
 import type Redis from 'ioredis';
 import { deltaChannel, executionChannel, type DeltaMessage, type ExecutionEvent } from '../core/events';
+import { INVALIDATION_CHANNEL, type Invalidation } from '../core/invalidation';
 import { RUN_ENDED_CHANNEL } from '../core/run-admission';
 
 export interface ExecutionEventPublisher {
@@ -10,6 +11,8 @@ export interface ExecutionEventPublisher {
   publishDelta?(tenantId: string, delta: DeltaMessage): Promise<void>;
   /** Tells the API processes a run of the tenant ended, so its next queued runs start (run admission; a lost one is swept). */
   publishRunEnded?(tenantId: string): Promise<void>;
+  /** Tells the API processes these runs were purged (retention), so their caches stop answering for them. */
+  publishRunsPurged?(tenantId: string, executionIds: string[]): Promise<void>;
 }
 
 export function createRedisEventPublisher(redis: Redis, onError: (err: unknown) => void): ExecutionEventPublisher {
@@ -27,6 +30,14 @@ export function createRedisEventPublisher(redis: Redis, onError: (err: unknown) 
     async publishRunEnded(tenantId) {
       try {
         await redis.publish(RUN_ENDED_CHANNEL, JSON.stringify({ tenantId }));
+      } catch (err) {
+        onError(err);
+      }
+    },
+    async publishRunsPurged(tenantId, executionIds) {
+      const change: Invalidation = { kind: 'runs', tenantId, executionIds };
+      try {
+        await redis.publish(INVALIDATION_CHANNEL, JSON.stringify(change));
       } catch (err) {
         onError(err);
       }

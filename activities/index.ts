@@ -11,11 +11,13 @@ import { createWorkflowToolParameters } from './tools/workflow-tool-parameters';
 import { createMapRunActivities, type MapRunActivityDeps } from './map-run';
 import { createConversationActivities } from './conversation-turn';
 import { operatorSignalIdentity } from './operator-identity';
+import { createRetentionActivities, type RetentionActivityDeps } from './retention';
 
 /** Export settings are optional so callers without exports keep working; `dataDir` defaults to `.data`. */
 /** `evaluation` is the worker's evaluation thread pool; its limits also cap agent outputs. */
 /** `runsMaxConcurrentPerTenant` (RUNS_MAX_CONCURRENT_PER_TENANT, as the API's) bounds a tenant's scheduled runs too. */
-export type ActivityDeps = AgentTurnDeps & EvaluationActivityDeps & ToolActivityDeps & Pick<ChildRunActivityDeps, 'subflowMaxDepth'> & Pick<MapRunActivityDeps, 'mapMaxItems'> & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>> & { runsMaxConcurrentPerTenant?: number };
+/** `accounts` lists the tenants the retention sweep visits. */
+export type ActivityDeps = Partial<Pick<RetentionActivityDeps, 'accounts'>> & AgentTurnDeps & EvaluationActivityDeps & ToolActivityDeps & Pick<ChildRunActivityDeps, 'subflowMaxDepth'> & Pick<MapRunActivityDeps, 'mapMaxItems'> & Partial<Pick<ExportActivityDeps, 'dataDir' | 'python' | 'buildTimeoutMs' | 'docker'>> & { runsMaxConcurrentPerTenant?: number };
 
 export function createActivities(deps: ActivityDeps) {
   const agentTurns = createAgentTurnActivities({
@@ -33,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createScheduledStartActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes, outputLimits: deps.evaluation.limits, ...(deps.runsMaxConcurrentPerTenant !== undefined ? { runsMaxConcurrentPerTenant: deps.runsMaxConcurrentPerTenant } : {}) }),
     ...createChildRunActivities({ scope: deps.scope, runInputsMaxBytes: deps.evaluation.limits.runInputsMaxBytes, outputLimits: deps.evaluation.limits, ...(deps.subflowMaxDepth !== undefined ? { subflowMaxDepth: deps.subflowMaxDepth } : {}) }),
     ...createMapRunActivities({ scope: deps.scope, evaluation: deps.evaluation, ...(deps.mapMaxItems !== undefined ? { mapMaxItems: deps.mapMaxItems } : {}) }),
+    ...createRetentionActivities({ scope: deps.scope, publisher: deps.publisher, ...(deps.accounts ? { accounts: deps.accounts } : {}) }),
     ...createExportActivities({ ...deps, exports: new ExportRepository(deps.scope), deployments: new DeploymentRepository(deps.scope), dataDir: deps.dataDir ?? '.data' }),
   };
 }

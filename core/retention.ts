@@ -10,7 +10,7 @@ export const RETENTION_SCHEDULE_ID = `${SYSTEM_TEMPORAL_ID_PREFIX}retention`;
 export const RETENTION_SWEEP_WORKFLOW = 'retentionSweep';
 
 /** How often the schedule fires: often enough that each firing has little to do. */
-export const RETENTION_SWEEP_EVERY = '1h';
+export const RETENTION_SWEEP_EVERY = '1 hour';
 
 /** At most this many event rows, and this many execution rows, are deleted by one activity (one transaction). */
 export const DEFAULT_RETENTION_BATCH_SIZE = 500;

@@ -1,5 +1,5 @@
 import { defaultPayloadConverter, type Payload, type SerializationContext } from '@temporalio/common';
-import { ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadCodecError, TENANT_METADATA, TenantPayloadCodec, tenantOfTemporalId } from './temporal-payload-codec';
+import { ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadCodecError, SYSTEM_PAYLOAD_OWNER, TENANT_METADATA, TenantPayloadCodec, tenantOfTemporalId } from './temporal-payload-codec';
 
 const A = '6f1c2a52-1111-4a4a-8a8a-000000000001';
 const B = '6f1c2a52-2222-4b4b-8b8b-000000000002';
@@ -58,6 +58,15 @@ describe('TenantPayloadCodec', () => {
     const rotated = new TenantPayloadCodec({ current: KEY, previous: ['the-old-key-the-old-key'] });
     expect(valueOf((await rotated.decode([old!]))[0]!)).toBe('before rotation');
     await expect(codec.decode([old!])).rejects.toThrow(/neither ENCRYPTION_KEY nor one of ENCRYPTION_KEY_PREVIOUS/);
+  });
+
+  it("seals a system workflow's payloads (system/…, the retention sweep) for the system owner, which no tenant's context opens", async () => {
+    const system: SerializationContext = { type: 'workflow', namespace: 'default', workflowId: 'system/retention/sweep' };
+    const [sealed] = await codec.encode([json({ retentionDays: 30 })], system);
+    expect(meta(sealed!, TENANT_METADATA)).toBe(SYSTEM_PAYLOAD_OWNER);
+    expect(valueOf((await codec.decode([sealed!], system))[0]!)).toEqual({ retentionDays: 30 });
+    await expect(codec.decode([sealed!], workflow(A))).rejects.toThrow(PayloadCodecError);
+    await expect(codec.encode([json('x')], { type: 'workflow', namespace: 'default', workflowId: 'retention/sweep' })).rejects.toThrow(/no tenant to encrypt for/);
   });
 
   it('encrypts each payload with its own IV', async () => {

@@ -4,6 +4,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { DataConverter, Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { SYSTEM_TEMPORAL_ID_PREFIX } from '../core/events';
 import { vaultKeyId } from './vault';
 
 /** The `encoding` of an encrypted payload; its `data` is IV ‖ ciphertext ‖ tag of the original payload's protobuf. */
@@ -23,10 +24,19 @@ export function tenantOfTemporalId(id: string | undefined): string | null {
   return id ? (TENANT_ID_FORMAT.exec(id)?.[1] ?? null) : null;
 }
 
-/** The tenant of the workflow that owns a payload: Temporal's serialization context names its workflow id. */
+/**
+ * The owner a payload is sealed for: Temporal's serialization context names its workflow id, which is a tenant's
+ * (`tenant/<id>/…`) or one of Tessera's own system workflows (`system/…`, the retention sweep), sealed for the
+ * reserved owner SYSTEM_PAYLOAD_OWNER, which is no tenant id, so no tenant's owner or admin can decode it.
+ */
 export function tenantOfContext(context: SerializationContext | undefined): string | null {
-  return tenantOfTemporalId(context?.workflowId);
+  const workflowId = context?.workflowId;
+  if (workflowId?.startsWith(SYSTEM_TEMPORAL_ID_PREFIX)) return SYSTEM_PAYLOAD_OWNER;
+  return tenantOfTemporalId(workflowId);
 }
+
+/** The owner of system workflows' payloads (tenant ids are UUIDs, so none is `system`). */
+export const SYSTEM_PAYLOAD_OWNER = 'system';
 
 /** The data converter of every Tessera client, worker and replayer: the default payload converter behind the codec, failures encoded. */
 export function tesseraDataConverter(payloadCodec: PayloadCodec): DataConverter {

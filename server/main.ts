@@ -12,6 +12,7 @@ import { TenantPayloadCodec, tesseraDataConverter } from '../db/temporal-payload
 import { tenantMigrations } from '../migrations/tenant';
 import { createApi } from './api';
 import { createHttpServer } from './http/server';
+import { ensureRetentionSchedule } from './temporal/retention-schedule';
 
 let rootLogger: Logger | null = null;
 
@@ -38,6 +39,11 @@ async function main(): Promise<void> {
   // Everything the API sends to Temporal is encrypted per tenant, and the codec endpoint decodes with the same keys.
   const payloadCodec = new TenantPayloadCodec({ current: config.encryptionKey, previous: config.encryptionKeyPrevious });
   const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: tesseraDataConverter(payloadCodec) });
+  // The system schedule of the retention sweep follows this start's RETENTION_DAYS (created, updated, or deleted when off).
+  const retention = await startupStep('set up the retention schedule in Temporal', () =>
+    ensureRetentionSchedule(temporal, { taskQueue: config.temporal.taskQueue, retentionDays: config.retentionDays }),
+  );
+  logger.info({ retentionDays: config.retentionDays, schedule: retention }, config.retentionDays ? `runs that ended more than ${config.retentionDays} days ago are purged hourly` : 'runs are kept forever (RETENTION_DAYS unset)');
 
   const api = createApi({
     payloadCodec,

@@ -11,7 +11,7 @@ import { createActivities, createCredentialResolver, createRedisEventPublisher, 
 import { createProviders } from '../activities/llm';
 import { createToolRunners } from '../activities/tools';
 import { createMcpToolLister } from '../activities/tools/mcp-tool-lister';
-import { createDataSource, ProgressRepository, TenantScope } from '../db';
+import { AccountRepository, createDataSource, ProgressRepository, TenantScope } from '../db';
 import { TenantPayloadCodec } from '../db/temporal-payload-codec';
 import { bundleWorkflows, createTesseraWorker } from './create-worker';
 import { createWorkerMetrics } from './metrics';
@@ -67,6 +67,8 @@ async function main(): Promise<void> {
     resolveCredential: createCredentialResolver(scope, vaultKeys),
     toolRunners: { http: (request) => tools.runHttpTool(request), mcp: (request) => tools.runMcpTool(request) },
     mcpTools: mcpTools.list,
+    // The retention sweep's list of tenants; the worker provisions none, so it needs no tenant migrations.
+    accounts: new AccountRepository(dataSource, []),
     subflowMaxDepth: config.subflowMaxDepth,
     mapMaxItems: config.mapMaxItems,
     runsMaxConcurrentPerTenant: config.runsMaxConcurrentPerTenant,

@@ -4,3 +4,4 @@ export { mapRun } from './map-run';
 export { exportRun } from './export-run';
 export { deploymentRun, stopDeploymentSignal } from './deployment-run';
 export { scheduledStart } from './scheduled-start';
+export { retentionSweep } from './retention-sweep';

@@ -2,18 +2,9 @@
 // a deleted workflow (and its runs), a deleted tenant, a session ended by logout. One Redis channel; the process that makes the change
 // also forgets locally at once, so its own next request never sees the old value.
 import type Redis from 'ioredis';
-import { z } from 'zod';
+import { INVALIDATION_CHANNEL, invalidationSchema, type Invalidation } from '../../core/invalidation';
 
-export const INVALIDATION_CHANNEL = 'tessera:invalidate';
-
-export const invalidationSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('member'), userId: z.string() }),
-  z.object({ kind: z.literal('workflow'), tenantId: z.string(), workflowId: z.string() }),
-  z.object({ kind: z.literal('tenant'), tenantId: z.string() }),
-  // Sessions ended by logout (server/auth/session-revocations.ts): their access tokens and sockets end too.
-  z.object({ kind: z.literal('session'), sessionIds: z.array(z.string()).max(10_000) }),
-]);
-export type Invalidation = z.infer<typeof invalidationSchema>;
+export { INVALIDATION_CHANNEL, invalidationSchema, type Invalidation };
 
 export interface InvalidationBus {
   /** Forgets here, then tells the other processes; a Redis failure is logged, the local forget stands. */

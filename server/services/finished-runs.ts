@@ -1,6 +1,6 @@
 // Finished runs as last read, kept in memory: a run that has ended no longer changes (its rows get no more
 // writes), so reading it again needs neither the database nor Temporal. Deleting its workflow (runs cascade)
-// or its tenant is published on the invalidation bus and drops the entries; the cap is in bytes of JSON.
+// or its tenant, or retention purging it, is published on the invalidation bus and drops the entries; the cap is in bytes of JSON.
 import { LRUCache } from 'lru-cache';
 import type { ExecutionView } from '../../core/api-views';
 import { TERMINAL_EXECUTION_STATUSES } from '../../core/events';
@@ -34,6 +34,10 @@ export function createFinishedRuns(deps: { bus: InvalidationBus; maxBytes?: numb
   deps.bus.on((change) => {
     generation++;
     if (!runs || change.kind === 'member' || change.kind === 'session') return;
+    if (change.kind === 'runs') {
+      for (const id of change.executionIds) runs.delete(key(change.tenantId, id));
+      return;
+    }
     for (const [k, kept] of runs.entries()) {
       if (kept.tenantId !== change.tenantId) continue;
       if (change.kind === 'tenant' || kept.view.workflowId === change.workflowId) runs.delete(k);
