@@ -11,6 +11,7 @@ export const SYSTEM_PACKAGES = {
   'python3-venv': 'the export check installs each wheel into a fresh venv and runs its console script',
   'docker.io': 'deployments of exported packages (dockerode talks to this engine; test/deploy.test.ts starts dockerd)',
   debootstrap: 'test/deploy.test.ts makes its python base image from a Debian rootfs, as no registry is reachable offline',
+  'postgresql-client': 'pg_dump and pg_restore of `npm run tenant:backup` / `tenant:restore` (docs/operations.md "Backup and restore of a tenant", test/tenant-backup.test.ts)',
 };
 
 function installed(pkg) {
