@@ -374,10 +374,10 @@ export function createApi(deps: ApiDeps): Api {
   // The routes server/openapi.ts documents (API_ROUTES), each with what its handlers need.
   const served = { audit, limiter, logger };
   mountRoutes(v1, workflowRoutes, { workflows }, served);
-  mountRoutes(v1, executionRoutes, { executions, onStarted: (created) => metrics.runsStarted.inc({ created: String(created) }) }, served);
+  mountRoutes(v1, executionRoutes, { executions, onStarted: (created, trigger) => metrics.runsStarted.inc({ created: String(created), trigger }) }, served);
   mountRoutes(v1, exportRoutes, { exports: exportsService }, served);
   mountRoutes(v1, deploymentRoutes, { deployments }, served);
-  mountRoutes(v1, approvalRoutes, { approvals }, served);
+  mountRoutes(v1, approvalRoutes, { approvals, onDecided: (decision) => metrics.approvalsDecided.inc({ decision }) }, served);
   mountRoutes(v1, userRoutes, { members, audit }, served);
   mountRoutes(v1, apiKeyRoutes, { apiKeys, audit }, served);
   mountRoutes(v1, credentialRoutes, { scope, credentials, audit }, served);
@@ -404,7 +404,15 @@ export function createApi(deps: ApiDeps): Api {
   );
   app.use('/api', notFoundHandler);
   // Webhook deliveries (server/routes/hooks.ts): signed, outside /api/v1 and its parser and authenticator.
-  app.use('/hooks', createHooksRouter({ webhooks, maxBodyBytes: deps.webhookMaxBodyBytes ?? 1024 * 1024 }));
+  app.use(
+    '/hooks',
+    createHooksRouter({
+      webhooks,
+      maxBodyBytes: deps.webhookMaxBodyBytes ?? 1024 * 1024,
+      onDelivery: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
+      onStarted: () => metrics.runsStarted.inc({ created: 'true', trigger: 'webhook' }),
+    }),
+  );
 
   if (deps.webDir && existsSync(path.join(deps.webDir, 'index.html'))) {
     const webDir = path.resolve(deps.webDir);

@@ -80,7 +80,8 @@ function startedAnswer(res: Response, execution: ExecutionView, created: boolean
 
 export interface ExecutionRouteDeps {
   executions: ExecutionService;
-  onStarted?: (created: boolean) => void;
+  /** Told of every start answered 202, with what started it (the API's metrics). */
+  onStarted?: (created: boolean, trigger: string) => void;
 }
 
 const route = routeFor<ExecutionRouteDeps>();
@@ -102,7 +103,7 @@ export const executionRoutes = [
     handle: async ({ executions, onStarted }, { req, res, body, id }) => {
       const p = principalOf(req);
       const { execution, created } = await executions.start(p.tenantId, actorOf(p).label, id, body, idempotencyKeyOf(req));
-      onStarted?.(created);
+      onStarted?.(created, execution.trigger.type);
       return startedAnswer(res, execution, created);
     },
   }),
@@ -183,7 +184,7 @@ export const executionRoutes = [
     handle: async ({ executions, onStarted }, { req, res, body, id }) => {
       const p = principalOf(req);
       const { execution, created } = await executions.retry(p.tenantId, actorOf(p).label, id, body, idempotencyKeyOf(req));
-      onStarted?.(created);
+      onStarted?.(created, execution.trigger.type);
       return startedAnswer(res, execution, created);
     },
   }),
