@@ -1,5 +1,5 @@
-// Routes: sign-in, the workflows list, the templates gallery, the editor (and a run shown on it), the approvals
-// inbox and Settings. Each names its page title (meta.title), set after every navigation.
+// Routes: sign-in, the workflows list, the templates gallery, the editor (and a run shown on it), the runs list,
+// the dashboard, the approvals inbox and Settings. Each names its page title (meta.title), set after every navigation.
 import { createRouter, createWebHistory, type Router } from 'vue-router';
 import { pageTitle } from './composables/usePageTitle';
 import { useAuthStore } from './stores/auth';
@@ -14,6 +14,8 @@ export function createAppRouter(): Router {
       { path: '/templates', name: 'templates', component: () => import('./views/TemplatesView.vue'), meta: { title: 'Templates' } },
       { path: '/workflows/:id', name: 'editor', component: () => import('./views/EditorView.vue'), meta: { title: 'Editor' } },
       { path: '/workflows/:id/runs/:executionId', name: 'run', component: () => import('./views/EditorView.vue'), meta: { title: 'Run' } },
+      { path: '/runs', name: 'runs', component: () => import('./views/RunsView.vue'), meta: { title: 'Runs' } },
+      { path: '/dashboard', name: 'dashboard', component: () => import('./views/DashboardView.vue'), meta: { title: 'Dashboard' } },
       { path: '/inbox', name: 'inbox', component: () => import('./views/InboxView.vue'), meta: { title: 'Inbox' } },
       {
         path: '/settings',

@@ -2,7 +2,7 @@
 // they mean, and a lost connection as one plain sentence.
 import { describe, expect, test } from 'vitest';
 import { ApiError } from './client';
-import { describeError, describeRequest, describeStatus, fieldLabel } from './error-messages';
+import { describeError, describeRequest, describeRunError, describeStatus, fieldLabel } from './error-messages';
 
 describe('describeError', () => {
   test('a refused field is named, with the API’s reason, not "invalid request body"', () => {
@@ -44,5 +44,15 @@ describe('describeStatus', () => {
     expect(describeStatus(500, describeRequest('DELETE', '/api/v1/api-keys/x'))).toMatch(/^Deleting the api key failed: the server hit an error/);
     expect(describeStatus(413, describeRequest('POST', '/api/v1/executions'))).toBe('Creating the execution failed: what was sent is too large for the server.');
     expect(describeRequest('POST', '/api/v1/auth/register')).toBe('Signing in');
+  });
+});
+
+describe('describeRunError', () => {
+  test('says where a run failed and what its code means, before the API’s own words', () => {
+    expect(describeRunError({ code: 'PROVIDER_ERROR', message: 'OpenAI API answered 401: Incorrect API key provided', nodeId: 'ask' })).toBe(
+      'At ask: The model provider refused the call: OpenAI API answered 401: Incorrect API key provided.',
+    );
+    expect(describeRunError({ code: 'SOMETHING_NEW', message: 'the run was cancelled in Temporal.' })).toBe('The run was cancelled in Temporal.');
+    expect(describeRunError(null)).toBe('');
   });
 });

@@ -69,3 +69,28 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/** What each run error code means, as a phrase before the API's own message. */
+const RUN_ERROR_PHRASES: Record<string, string> = {
+  PROVIDER_ERROR: 'The model provider refused the call',
+  AGENT_FAILED: 'The agent failed',
+  APPROVAL_TIMED_OUT: 'Nobody decided the approval in time',
+  START_FAILED: 'The run could not start',
+  RUN_TERMINATED: 'The run was stopped',
+  OUTPUT_TOO_LARGE: 'A result was too large to keep',
+  SUBFLOW_FAILED: 'A subflow failed',
+  MAP_ITEM_FAILED: 'An item of a map failed',
+  MAP_FAILED: 'The map failed',
+  TOOL_ROUNDS_EXCEEDED: 'The agent used up its tool rounds',
+  EVALUATION_ERROR: 'An expression or template could not be evaluated',
+  EXPRESSION_LIMIT: 'An expression went over its limits',
+};
+
+/** A run's or node's error (`{code, message, nodeId?}`) as a sentence: where, what it means, and the API's words. */
+export function describeRunError(error: { code: string; message: string; nodeId?: string } | null | undefined): string {
+  if (!error) return '';
+  const phrase = RUN_ERROR_PHRASES[error.code];
+  const where = error.nodeId ? `At ${error.nodeId}: ` : '';
+  const message = error.message.trim().replace(/\.$/, '');
+  return phrase ? `${where}${phrase}: ${message}.` : `${where}${message.charAt(0).toUpperCase()}${message.slice(1)}.`;
+}

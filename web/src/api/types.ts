@@ -1,11 +1,13 @@
 // The shapes the REST API answers with (DESIGN.md §4), as the browser reads them.
 // Workflow, run, approval and export views are the server's own definitions (core/api-views.ts).
 export type {
+  AnalyticsView,
   ApprovalView,
   ExecutionView,
   ExportSummary,
   ExportView,
   NodeExecutionView,
+  RunError,
   WorkflowSummary,
   WorkflowVersionView as WorkflowVersion,
   WorkflowView,
