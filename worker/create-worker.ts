@@ -17,9 +17,22 @@ export function workflowsPath(): string {
   return require.resolve('../workflows');
 }
 
+/**
+ * Modules every workflow imports that only declare (zod schemas of the canvas, events and approvals, which no
+ * workflow parses with, and their constants): loaded once into the worker's shared V8 context (and frozen
+ * there), with zod which they import, instead of once per new workflow, where building the schemas was most
+ * of a run's first workflow task (docs/decisions.md "Workflow start cost").
+ */
+export const WORKFLOW_PRELOADED_MODULES = ['../core/graph', '../core/events', '../core/approval'];
+
 /** Bundles the workflow code once; pass the result to every worker of a process or test suite. */
 export async function bundleWorkflows(): Promise<WorkflowBundleOption> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), ignoreModules: WORKFLOW_BUNDLE_IGNORED_MODULES, failureConverterPath: TESSERA_FAILURE_CONVERTER_PATH });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    ignoreModules: WORKFLOW_BUNDLE_IGNORED_MODULES,
+    preloadModules: WORKFLOW_PRELOADED_MODULES.map((m) => require.resolve(m)),
+    failureConverterPath: TESSERA_FAILURE_CONVERTER_PATH,
+  });
   return { code };
 }
 

@@ -33,7 +33,6 @@ import { initialState, mergeLedgers, step, DEFAULT_AGENT_ATTEMPTS, type Command,
 import { mcpServersOf, toolSpecs, workflowToolsOf } from '../core/tool-loop';
 import { STATE_QUERY, type CanvasRunInput, type CanvasRunResult, type RunStateView } from '../core/run-protocol';
 import { ApprovalDesk } from './approval-desk';
-import { legacyCanvasRun } from './legacy/canvas-run-51439c9';
 import { NodeFailed } from './node-failed';
 import type { WorkflowTool } from '../core/graph';
 import { SUBFLOW_FAILED } from '../core/child-run';
@@ -94,7 +93,12 @@ const { callTool } = proxyActivities<TesseraActivities>({
 });
 
 export async function canvasRun(input: CanvasRunInput): Promise<CanvasRunResult> {
-  if (!patched(RUN_MACHINE_PATCH)) return legacyCanvasRun(input);
+  if (!patched(RUN_MACHINE_PATCH)) {
+    // Loaded only for the old histories that need it: its expression and template engines would otherwise be
+    // set up in every new run's first workflow task.
+    const { legacyCanvasRun } = await import(/* webpackMode: "eager" */ './legacy/canvas-run-51439c9.js');
+    return legacyCanvasRun(input);
+  }
   return new RunDriver(input).run();
 }
 
