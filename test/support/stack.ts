@@ -17,7 +17,7 @@ import { DEFAULT_RUN_LIMITS, type RunLimits } from '../../core/limits';
 import { createProviders } from '../../activities/llm';
 import { createToolRunners } from '../../activities/tools';
 import { createMcpToolLister } from '../../activities/tools/mcp-tool-lister';
-import { ProgressRepository, TenantScope } from '../../db';
+import { AccountRepository, ProgressRepository, TenantScope } from '../../db';
 import { tenantMigrations } from '../../migrations/tenant';
 import { createApi, type Api, type ApiDeps } from '../../server/api';
 import { DEFAULT_TOOL_OUTBOUND, type TrustProxy } from '../../core/config';
@@ -211,6 +211,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     resolveCredential: createCredentialResolver(scope, TEST_ENCRYPTION_KEY),
     toolRunners: { http: (request) => tools.runHttpTool(request), mcp: (request) => tools.runMcpTool(request) },
     mcpTools: mcpTools.list,
+    accounts: new AccountRepository(db.dataSource, tenantMigrations),
     ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
     ...(opts.exportPython !== undefined ? { python: opts.exportPython } : {}),
     ...(opts.docker !== undefined ? { docker: opts.docker } : {}),
