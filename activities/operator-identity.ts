@@ -2,7 +2,7 @@
 // which Temporal records on the WorkflowExecutionSignaled event. A workflow cannot see it (the SDK hands a
 // signal handler only its name and arguments), so this activity reads it from the run's history.
 import { Context } from '@temporalio/activity';
-import { DECISION_SIGNAL } from '../core/run-protocol';
+import { DECISION_SIGNAL, temporalText } from '../core/run-protocol';
 
 export interface OperatorIdentityInput {
   /** Which `decision` signal of the run, counted from 0 in the order the workflow handled them (history order). */
@@ -16,5 +16,5 @@ export async function operatorSignalIdentity(input: OperatorIdentityInput): Prom
   const history = await Context.current().client.workflow.getHandle(workflowExecution.workflowId, workflowExecution.runId).fetchHistory();
   const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === DECISION_SIGNAL);
   const identity = signals[input.signalIndex]?.workflowExecutionSignaledEventAttributes?.identity;
-  return identity ? identity.slice(0, 200) : null;
+  return temporalText(identity);
 }

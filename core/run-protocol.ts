@@ -9,6 +9,14 @@ export const STATE_QUERY = 'state';
 export const DECIDE_UPDATE = 'decide';
 export const DECISION_SIGNAL = 'decision';
 
+/** A client identity or reason Temporal recorded (free text any client chose) is cut to this many characters. */
+export const TEMPORAL_TEXT_MAX_CHARS = 200;
+
+/** Such a text as Tessera keeps it: cut, or null when Temporal recorded none. */
+export function temporalText(value: string | null | undefined): string | null {
+  return value ? value.slice(0, TEMPORAL_TEXT_MAX_CHARS) : null;
+}
+
 export const SEARCH_ATTRIBUTES = { tenantId: 'TenantId', workflowId: 'TesseraWorkflowId', executionId: 'ExecutionId' } as const;
 
 export interface CanvasRunInput {

@@ -16,6 +16,7 @@ import {
   STATE_QUERY,
   type CanvasRunInput,
   type RunStateView,
+  temporalText,
 } from '../../core/run-protocol';
 import { DEFAULT_RUN_MAX_PARALLEL_NODES } from '../../core/scheduler';
 import { tesseraSearchAttributes } from './search-attributes';
@@ -41,8 +42,6 @@ export interface RunDescription {
 
 /** temporal.api.enums.v1.HistoryEventFilterType: only the event that closed the workflow. */
 const HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT = 2;
-/** An identity or reason longer than this is cut (both are free text a Temporal client chose). */
-const TERMINATION_TEXT_MAX = 200;
 
 export class RunClient {
   constructor(
@@ -101,8 +100,7 @@ export class RunClient {
       historyEventFilterType: HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
     });
     const attributes = history?.events?.at(-1)?.workflowExecutionTerminatedEventAttributes;
-    const text = (value: string | null | undefined) => (value ? value.slice(0, TERMINATION_TEXT_MAX) : null);
-    return { identity: text(attributes?.identity), reason: text(attributes?.reason) };
+    return { identity: temporalText(attributes?.identity), reason: temporalText(attributes?.reason) };
   }
 
   async queryState(tenantId: string, executionId: string): Promise<RunStateView> {
