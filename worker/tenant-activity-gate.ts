@@ -78,12 +78,16 @@ export function tenantActivityGateInterceptor(gate: TenantActivityGate, beforeWa
       async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
         const tenantId = ctx.info.isLocal ? null : tenantOfTemporalId(ctx.info.workflowExecution?.workflowId);
         if (!tenantId) return next(input);
-        if (beforeWait && gate.full(tenantId)) await beforeWait(input);
+        // Only an activity that will wait heartbeats here; the others start at once (full() counts the queued too).
+        const willWait = gate.full(tenantId);
+        if (beforeWait && willWait) await beforeWait(input);
         const details = ctx.info.heartbeatDetails as unknown;
         let waiting = true;
-        const beat = setInterval(() => {
-          if (waiting) ctx.heartbeat(details);
-        }, WAITING_HEARTBEAT_MS);
+        const beat = willWait
+          ? setInterval(() => {
+              if (waiting) ctx.heartbeat(details);
+            }, WAITING_HEARTBEAT_MS)
+          : undefined;
         try {
           return await gate.run(
             tenantId,
