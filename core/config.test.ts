@@ -151,3 +151,23 @@ describe('TRUST_PROXY', () => {
     expect(() => parseTrustProxy('10.0.0.0/99')).toThrow(/TRUST_PROXY: "10.0.0.0\/99"/);
   });
 });
+
+describe('the Temporal connection (TEMPORAL_TLS_*, TEMPORAL_API_KEY)', () => {
+  it('is plain unless asked for; a certificate, a CA, a server name or an API key turns TLS on', () => {
+    expect(loadConfig(SECRETS).temporal.security).toEqual({ tls: null, apiKey: null });
+    expect(loadConfig({ ...SECRETS, TEMPORAL_TLS: 'true' }).temporal.security.tls).toEqual({ certPath: null, keyPath: null, caPath: null, serverName: null });
+    expect(loadConfig({ ...SECRETS, TEMPORAL_API_KEY: 'k' }).temporal.security).toEqual({ tls: { certPath: null, keyPath: null, caPath: null, serverName: null }, apiKey: 'k' });
+    expect(loadConfig({ ...SECRETS, TEMPORAL_TLS_CERT: 'c.pem', TEMPORAL_TLS_KEY: 'k.pem', TEMPORAL_TLS_SERVER_NAME: 'ns.tmprl.cloud' }).temporal.security.tls).toEqual({
+      certPath: 'c.pem',
+      keyPath: 'k.pem',
+      caPath: null,
+      serverName: 'ns.tmprl.cloud',
+    });
+  });
+
+  it('refuses a certificate without its key, TLS settings with TLS off, and a TEMPORAL_TLS that is no boolean', () => {
+    expect(() => loadConfig({ ...SECRETS, TEMPORAL_TLS_CERT: 'c.pem' })).toThrow(/TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: give both/);
+    expect(() => loadConfig({ ...SECRETS, TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'k' })).toThrow(/TEMPORAL_TLS: is false/);
+    expect(() => loadConfig({ ...SECRETS, TEMPORAL_TLS: 'yes' })).toThrow(/TEMPORAL_TLS: must be true or false/);
+  });
+});

@@ -79,6 +79,13 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().default('tessera'),
   // The platform operator's bearer credential for the Temporal codec endpoint (docs/security.md "Temporal payloads"); unset: none.
   TEMPORAL_CODEC_OPERATOR_TOKEN: z.string().min(32, 'must be at least 32 characters (a random secret)').optional(),
+  // The connection to Temporal (Temporal Cloud, or a self-hosted server behind TLS): PEM files and an API key.
+  TEMPORAL_TLS: z.enum(['true', 'false'], { message: 'must be true or false' }).optional(),
+  TEMPORAL_TLS_CERT: z.string().optional(),
+  TEMPORAL_TLS_KEY: z.string().optional(),
+  TEMPORAL_TLS_CA: z.string().optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  TEMPORAL_API_KEY: z.string().optional(),
   DATA_DIR: z.string().default('.data'),
   WEB_DIST_DIR: z.string().default('web/dist'),
   // Above the 60 s idle timeout of common load balancers and proxies, so the API never closes a kept-alive
@@ -184,7 +191,7 @@ export interface TesseraConfig {
   port: number;
   databaseUrl: string;
   redisUrl: string;
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; uiPort: number };
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; uiPort: number; security: TemporalSecurity };
   /** TEMPORAL_CODEC_OPERATOR_TOKEN: who holds it decodes every tenant's Temporal payloads at the codec endpoint. */
   temporalCodecOperatorToken?: string;
   dataDir: string;
@@ -254,6 +261,34 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * How the processes reach Temporal beyond its address (db/temporal-connection.ts reads the files): TLS, with a
+ * client certificate (mTLS) or without, a CA of its own and a server name, and an API key (Temporal Cloud).
+ */
+export interface TemporalSecurity {
+  /** Null: plain gRPC, as to the embedded dev server. */
+  tls: { certPath: string | null; keyPath: string | null; caPath: string | null; serverName: string | null } | null;
+  apiKey: string | null;
+}
+
+/** TLS is on when asked for, or when a certificate, a CA, a server name or an API key is given (an API key needs TLS). */
+function temporalSecurity(e: { TEMPORAL_TLS?: 'true' | 'false' | undefined; TEMPORAL_TLS_CERT?: string | undefined; TEMPORAL_TLS_KEY?: string | undefined; TEMPORAL_TLS_CA?: string | undefined; TEMPORAL_TLS_SERVER_NAME?: string | undefined; TEMPORAL_API_KEY?: string | undefined }): TemporalSecurity {
+  const problems: string[] = [];
+  if (Boolean(e.TEMPORAL_TLS_CERT) !== Boolean(e.TEMPORAL_TLS_KEY)) {
+    problems.push('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: give both (a client certificate and its private key) or neither');
+  }
+  const wantsTls = Boolean(e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA || e.TEMPORAL_TLS_SERVER_NAME || e.TEMPORAL_API_KEY);
+  if (e.TEMPORAL_TLS === 'false' && wantsTls) {
+    problems.push('TEMPORAL_TLS: is false, but TLS settings or TEMPORAL_API_KEY are given (an API key is only sent over TLS)');
+  }
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  const tls =
+    e.TEMPORAL_TLS === 'true' || wantsTls
+      ? { certPath: e.TEMPORAL_TLS_CERT ?? null, keyPath: e.TEMPORAL_TLS_KEY ?? null, caPath: e.TEMPORAL_TLS_CA ?? null, serverName: e.TEMPORAL_TLS_SERVER_NAME ?? null }
+      : null;
+  return { tls, apiKey: e.TEMPORAL_API_KEY ?? null };
+}
+
 export function loadConfig(env: Record<string, string | undefined>): TesseraConfig {
   // Empty strings mean "unset", as in most shells' `VAR= cmd`.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -290,6 +325,7 @@ export function loadConfig(env: Record<string, string | undefined>): TesseraConf
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/+$/, ''),
       uiPort: e.TEMPORAL_UI_PORT,
+      security: temporalSecurity(e),
     },
     ...(e.TEMPORAL_CODEC_OPERATOR_TOKEN ? { temporalCodecOperatorToken: e.TEMPORAL_CODEC_OPERATOR_TOKEN } : {}),
     // Absolute: build tools run in other directories, and a relative path would follow them.

@@ -9,6 +9,7 @@ import { withStackSecrets } from '../core/stack-secrets';
 import { installFaultHandlers, redactedUrl, reportClientErrors, startupStep } from '../core/process-faults';
 import { createDataSource } from '../db';
 import { TenantPayloadCodec, tesseraDataConverter } from '../db/temporal-payload-codec';
+import { temporalConnectionOptions } from '../db/temporal-connection';
 import { tenantMigrations } from '../migrations/tenant';
 import { createApi } from './api';
 import { createHttpServer } from './http/server';
@@ -18,6 +19,8 @@ let rootLogger: Logger | null = null;
 
 async function main(): Promise<void> {
   const config = loadConfig(withStackSecrets(process.env));
+  // Its TLS files are read now: a missing one is a configuration error, not a failed connection.
+  const temporalOptions = temporalConnectionOptions(config.temporal.address, config.temporal.security);
   // Asynchronous writes (flushed on exit): a synchronous stdout write that meets a full pipe (npm start relays
   // every line, and is slow on a busy machine) sleeps the event loop until it drains, for every request logged.
   const logger = pino({ level: config.logLevel, base: { process: 'api' } }, pino.destination({ dest: 1, sync: false }));
@@ -35,7 +38,7 @@ async function main(): Promise<void> {
   const subscriber = new Redis(config.redisUrl);
   reportClientErrors(redis, 'redis', logger);
   reportClientErrors(subscriber, 'redis subscriber', logger);
-  const connection = await startupStep(`connect to Temporal at ${config.temporal.address}`, () => Connection.connect({ address: config.temporal.address }));
+  const connection = await startupStep(`connect to Temporal at ${config.temporal.address}`, () => Connection.connect(temporalOptions));
   // Everything the API sends to Temporal is encrypted per tenant, and the codec endpoint decodes with the same keys.
   const payloadCodec = new TenantPayloadCodec({ current: config.encryptionKey, previous: config.encryptionKeyPrevious });
   const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: tesseraDataConverter(payloadCodec) });

@@ -13,6 +13,7 @@ import { createToolRunners } from '../activities/tools';
 import { createMcpToolLister } from '../activities/tools/mcp-tool-lister';
 import { AccountRepository, createDataSource, ProgressRepository, TenantScope } from '../db';
 import { TenantPayloadCodec } from '../db/temporal-payload-codec';
+import { temporalConnectionOptions } from '../db/temporal-connection';
 import { bundleWorkflows, createTesseraWorker } from './create-worker';
 import { createWorkerMetrics } from './metrics';
 import { freeLoopbackPort, startWorkerMetricsServer } from './metrics-server';
@@ -21,6 +22,8 @@ let rootLogger: Logger | null = null;
 
 async function main(): Promise<void> {
   const config = loadConfig(withStackSecrets(process.env));
+  // Its TLS files are read now: a missing one is a configuration error, not a failed connection.
+  const temporalOptions = temporalConnectionOptions(config.temporal.address, config.temporal.security);
   const logger = pino({ level: config.logLevel, base: { process: 'worker' } });
   rootLogger = logger;
   // A failure no code handled is logged here with its context; the worker keeps running unless it is unsafe to.
@@ -77,7 +80,7 @@ async function main(): Promise<void> {
     python: config.export.python,
     ...dockerEngine(logger),
   });
-  const connection = await startupStep(`connect to Temporal at ${config.temporal.address}`, () => NativeConnection.connect({ address: config.temporal.address }));
+  const connection = await startupStep(`connect to Temporal at ${config.temporal.address}`, () => NativeConnection.connect(temporalOptions));
   const workflowBundle = config.workflowBundlePath ? { codePath: config.workflowBundlePath } : await bundleWorkflows();
   const worker = await createTesseraWorker({
     connection,

@@ -18,6 +18,7 @@ import { createProviders } from '../../activities/llm';
 import { createToolRunners } from '../../activities/tools';
 import { createMcpToolLister } from '../../activities/tools/mcp-tool-lister';
 import { AccountRepository, ProgressRepository, TenantScope } from '../../db';
+import type { TemporalConnectionOptions } from '../../db/temporal-connection';
 import { tenantMigrations } from '../../migrations/tenant';
 import { createApi, type Api, type ApiDeps } from '../../server/api';
 import { DEFAULT_TOOL_OUTBOUND, type TrustProxy } from '../../core/config';
@@ -117,6 +118,8 @@ export interface TestStackOptions {
   dataDir?: string;
   exportPython?: string;
   docker?: Docker;
+  /** How the API's client and the worker connect to Temporal (db/temporal-connection.ts); default: the test dev server, plain. */
+  temporalConnection?: TemporalConnectionOptions;
   /** DEPLOY_* of the API (defaults: DEFAULT_DEPLOYMENT_SETTINGS); egressTenants may be a Set the test fills once its tenants exist. */
   deployments?: Partial<DeploymentSettings>;
   /** Evaluation and size limits of the worker and the API (defaults: DEFAULT_RUN_LIMITS, as an unset environment). */
@@ -149,7 +152,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const redis = new Redis(TEST_REDIS_URL);
   const subscriber = new Redis(TEST_REDIS_URL);
   const workerRedis = new Redis(TEST_REDIS_URL);
-  const connection = await Connection.connect({ address: testTemporalAddress() });
+  const temporalConnection = opts.temporalConnection ?? { address: testTemporalAddress() };
+  const connection = await Connection.connect(temporalConnection);
   const payloadCodec = new TenantPayloadCodec({ current: TEST_ENCRYPTION_KEY });
   const temporal = new Client({ connection, namespace: 'default', dataConverter: tesseraDataConverter(payloadCodec) });
   const workflowBundle = await sharedWorkflowBundle();
@@ -232,7 +236,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     runAdmission: api.runAdmission,
     async startWorker() {
       if (worker) return;
-      nativeConnection = await NativeConnection.connect({ address: testTemporalAddress() });
+      nativeConnection = await NativeConnection.connect(temporalConnection);
       worker = await createTesseraWorker({
         connection: nativeConnection,
         namespace: 'default',
